@@ -1,0 +1,270 @@
+"""The course's datasets: deterministic generators, shipped CSV files and checksum-verified loaders.
+
+Every file in ``data/`` is produced by a generator below from a fixed seed and listed with its
+SHA-256 sum in ``data/SHA256SUMS``. Loaders verify the sum before parsing, so a damaged file
+never turns into a silently wrong lesson. Regenerate everything with
+``python -m helpers.make_data --write`` (or ``python3 course.py data``). Nothing is downloaded.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from helpers._validate import check_scalar
+
+REGENERATE = ("python3 course.py data  (or, inside the course environment: "
+              "python -m helpers.make_data --write)")
+MANIFEST = "SHA256SUMS"
+
+
+class DataFileError(OSError):
+    """A shipped data file is missing or does not match its recorded checksum."""
+
+
+def data_dir() -> Path:
+    """Folder holding the shipped datasets: ``$COURSE_DATA_DIR`` or the repository's ``data/``."""
+    return Path(os.environ.get("COURSE_DATA_DIR", Path(__file__).resolve().parent.parent / "data"))
+
+
+# --------------------------------------------------------------------------------------------
+# Generators (pure: same arguments, same arrays)
+# --------------------------------------------------------------------------------------------
+
+def true_curve(x) -> np.ndarray:
+    r"""The noiseless function behind the 1-D set: :math:`f(x) = \sin(2\pi x)` on [0, 1]."""
+    return np.sin(2 * np.pi * np.asarray(x, dtype=float))
+
+
+def make_curve_1d(n: int, noise: float = 0.3, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    """``n`` points ``x ~ U(0, 1)``, ``y = sin(2πx) + N(0, noise²)``. Used in notebooks 01-02."""
+    n = int(check_scalar(n, "n", min_value=1))
+    noise = check_scalar(noise, "noise")
+    rng = np.random.default_rng(seed)
+    x = rng.uniform(0.0, 1.0, n)
+    y = true_curve(x) + noise * rng.standard_normal(n)
+    return x, y
+
+
+def make_moons_2d(n: int, noise: float = 0.3, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    """Two interleaving half-moons in 2-D with Gaussian noise; labels 0/1, classes balanced.
+
+    Same construction as scikit-learn's ``make_moons`` (written out so the shipped bytes do not
+    depend on another library's version). Used in notebooks 01 and 05.
+    """
+    n = int(check_scalar(n, "n", min_value=2))
+    noise = check_scalar(noise, "noise")
+    rng = np.random.default_rng(seed)
+    n_out = n // 2
+    n_in = n - n_out
+    t_out = np.linspace(0, np.pi, n_out)
+    t_in = np.linspace(0, np.pi, n_in)
+    X = np.vstack([
+        np.column_stack([np.cos(t_out), np.sin(t_out)]),
+        np.column_stack([1 - np.cos(t_in), 1 - np.sin(t_in) - 0.5]),
+    ])
+    y = np.concatenate([np.zeros(n_out), np.ones(n_in)])
+    X = X + noise * rng.standard_normal(X.shape)
+    order = rng.permutation(n)
+    return X[order], y[order]
+
+
+def make_sparse_regression(n: int = 200, n_features: int = 100, n_informative: int = 5,
+                           noise: float = 1.0, seed: int = 0):
+    """Regression with a known sparse truth: ``y = X @ coef + N(0, noise²)``, ``X ~ N(0, 1)``.
+
+    ``coef`` has ``n_informative`` nonzeros of decreasing size (3, -2.5, 2, -1.5, 1, ...) at
+    random positions. Returns ``(X, y, coef)``. Used in notebook 04.
+    """
+    n = int(check_scalar(n, "n", min_value=1))
+    n_features = int(check_scalar(n_features, "n_features", min_value=1))
+    n_informative = int(check_scalar(n_informative, "n_informative", min_value=0))
+    if n_informative > n_features:
+        raise ValueError(f"n_informative must be <= n_features, got {n_informative} > {n_features}")
+    noise = check_scalar(noise, "noise")
+    rng = np.random.default_rng(seed)
+    coef = np.zeros(n_features)
+    support = np.sort(rng.choice(n_features, n_informative, replace=False))
+    sizes = 3.0 - 0.5 * np.arange(n_informative)
+    signs = np.where(np.arange(n_informative) % 2 == 0, 1.0, -1.0)
+    coef[support] = np.maximum(sizes, 0.5) * signs
+    X = rng.standard_normal((n, n_features))
+    y = X @ coef + noise * rng.standard_normal(n)
+    return X, y, coef
+
+
+# --------------------------------------------------------------------------------------------
+# The shipped files: name -> function returning the CSV text
+# --------------------------------------------------------------------------------------------
+
+def _csv(columns: dict[str, np.ndarray], split: list[str] | None = None) -> str:
+    names = list(columns) + (["split"] if split is not None else [])
+    kinds = ["d" if np.asarray(c).dtype.kind in "iu" else "f" for c in columns.values()]
+    rows = np.column_stack(list(columns.values()))
+    out = io.StringIO()
+    out.write(",".join(names) + "\n")
+    for i, row in enumerate(rows):
+        cells = [f"{v:.6f}" if fmt == "f" else f"{int(v)}" for v, fmt in zip(row, kinds, strict=True)]
+        if split is not None:
+            cells.append(split[i])
+        out.write(",".join(cells) + "\n")
+    return out.getvalue()
+
+
+def _curve_1d_csv() -> str:
+    x_tr, y_tr = make_curve_1d(30, noise=0.3, seed=101)
+    x_te, y_te = make_curve_1d(200, noise=0.3, seed=102)
+    return _csv({"x": np.r_[x_tr, x_te], "y": np.r_[y_tr, y_te]}, ["train"] * 30 + ["test"] * 200)
+
+
+_MOONS_SPLITS = {"train": (100, 201), "val": (500, 202), "test": (1000, 203)}
+
+
+def _moons_2d_csv() -> str:
+    parts = [make_moons_2d(n, noise=0.3, seed=seed) for n, seed in _MOONS_SPLITS.values()]
+    split = [name for name, (n, _) in _MOONS_SPLITS.items() for _ in range(n)]
+    X = np.vstack([p[0] for p in parts])
+    y = np.concatenate([p[1] for p in parts])
+    return _csv({"x1": X[:, 0], "x2": X[:, 1], "label": y.astype(int)}, split)
+
+
+def _sparse_parts():
+    return make_sparse_regression(n=200, n_features=100, n_informative=5, noise=1.0, seed=301)
+
+
+def _sparse_100_csv() -> str:
+    X, y, _ = _sparse_parts()
+    cols = {f"x{j}": X[:, j] for j in range(X.shape[1])}
+    cols["y"] = y
+    return _csv(cols, ["train"] * 100 + ["test"] * 100)
+
+
+def _sparse_100_coef_csv() -> str:
+    coef = _sparse_parts()[2]
+    return _csv({"feature": np.arange(coef.size), "coef": coef})
+
+
+FILES = {
+    "curve_1d.csv": _curve_1d_csv,
+    "moons_2d.csv": _moons_2d_csv,
+    "sparse_100.csv": _sparse_100_csv,
+    "sparse_100_coef.csv": _sparse_100_coef_csv,
+}
+
+
+def generate(name: str) -> bytes:
+    """The exact bytes of shipped file ``name``, regenerated from its seeds."""
+    if name not in FILES:
+        raise ValueError(f"name must be one of {sorted(FILES)}, got {name!r}")
+    return FILES[name]().encode()
+
+
+def _sha256(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def read_manifest(folder: Path | None = None) -> dict[str, str]:
+    """``{file name: sha256}`` from ``data/SHA256SUMS`` (``sha256sum -c`` can read it too)."""
+    path = (folder or data_dir()) / MANIFEST
+    if not path.is_file():
+        raise DataFileError(f"{path} is missing. Regenerate the data with: {REGENERATE}")
+    sums = {}
+    for line in path.read_text().splitlines():
+        if line.strip():
+            digest, name = line.split(maxsplit=1)
+            sums[name.lstrip("*")] = digest
+    return sums
+
+
+def write_all(folder: Path | None = None) -> list[Path]:
+    """Regenerate every shipped file and the manifest in ``folder``; returns the paths written."""
+    folder = Path(folder or data_dir())
+    folder.mkdir(parents=True, exist_ok=True)
+    written, lines = [], []
+    for name in FILES:
+        data = generate(name)
+        (folder / name).write_bytes(data)
+        written.append(folder / name)
+        lines.append(f"{_sha256(data)}  {name}\n")
+    (folder / MANIFEST).write_text("".join(lines))
+    return written
+
+
+def verified_bytes(name: str) -> bytes:
+    """Read shipped file ``name`` after checking it against the manifest."""
+    folder = data_dir()
+    sums = read_manifest(folder)
+    if name not in sums:
+        raise DataFileError(f"{name} is not listed in {folder / MANIFEST}. "
+                            f"Regenerate the data with: {REGENERATE}")
+    path = folder / name
+    if not path.is_file():
+        raise DataFileError(f"data file {path} is missing. Regenerate it with: {REGENERATE}")
+    data = path.read_bytes()
+    if _sha256(data) != sums[name]:
+        raise DataFileError(f"data file {path} is corrupt (its SHA-256 does not match "
+                            f"{MANIFEST}). Regenerate it with: {REGENERATE}")
+    return data
+
+
+def verify_data() -> dict[str, str]:
+    """Check every shipped file against the manifest; returns ``{name: 'ok'}`` or raises."""
+    return {name: (verified_bytes(name), "ok")[1] for name in read_manifest()}
+
+
+def _read_csv(name: str):
+    text = verified_bytes(name).decode()
+    header, *lines = text.strip().split("\n")
+    cols = header.split(",")
+    has_split = cols[-1] == "split"
+    rows = [line.split(",") for line in lines]
+    values = np.array([r[: len(cols) - has_split] for r in rows], dtype=float)
+    split = np.array([r[-1] for r in rows]) if has_split else None
+    return cols, values, split
+
+
+@dataclass(frozen=True)
+class Dataset:
+    """Arrays of one shipped dataset, already split. ``X_val``/``coef`` are ``None`` if absent."""
+
+    name: str
+    X_train: np.ndarray
+    y_train: np.ndarray
+    X_test: np.ndarray
+    y_test: np.ndarray
+    X_val: np.ndarray | None = None
+    y_val: np.ndarray | None = None
+    coef: np.ndarray | None = None
+
+
+def _split(name, X, y, split, **extra) -> Dataset:
+    parts = {}
+    for part in ("train", "val", "test"):
+        mask = split == part
+        parts[f"X_{part}"] = X[mask] if mask.any() else None
+        parts[f"y_{part}"] = y[mask] if mask.any() else None
+    return Dataset(name=name, **parts, **extra)
+
+
+def load_curve_1d() -> Dataset:
+    """The 1-D noisy regression set (30 train, 200 test); ``X_*`` are 1-D arrays of x. Notebook 01."""
+    _, values, split = _read_csv("curve_1d.csv")
+    return _split("curve_1d", values[:, 0], values[:, 1], split)
+
+
+def load_moons_2d() -> Dataset:
+    """The 2-D two-class moons (100 train, 500 val, 1000 test; noise 0.3). Notebooks 01 and 05."""
+    _, values, split = _read_csv("moons_2d.csv")
+    return _split("moons_2d", values[:, :2], values[:, 2].astype(int), split)
+
+
+def load_sparse_100() -> Dataset:
+    """100-feature regression (100 train, 100 test) with its true sparse ``coef``. Notebook 04."""
+    _, values, split = _read_csv("sparse_100.csv")
+    _, coef_values, _ = _read_csv("sparse_100_coef.csv")
+    return _split("sparse_100", values[:, :-1], values[:, -1], split, coef=coef_values[:, 1])

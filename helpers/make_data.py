@@ -1,0 +1,29 @@
+"""Regenerate or verify the shipped datasets.
+
+``python -m helpers.make_data --write`` rewrites every file in ``data/`` and its SHA256SUMS from
+the fixed seeds in :mod:`helpers.data`; without ``--write`` it only verifies them.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from helpers.data import verify_data, write_all
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m helpers.make_data", description=__doc__.splitlines()[0])
+    parser.add_argument("--write", action="store_true", help="regenerate every file in data/")
+    args = parser.parse_args(argv)
+    if args.write:
+        for path in write_all():
+            print(f"wrote {path.name}")
+        return 0
+    for name, status in verify_data().items():
+        print(f"{name}: {status}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

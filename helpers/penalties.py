@@ -1,0 +1,77 @@
+"""Penalties, their gradients and the update rules built from them.
+
+Convention (the same as Keras's ``keras.regularizers.l1`` / ``l2``): the penalty is
+``lam * sum(|w|)`` or ``lam * sum(w**2)``: no 1/2 and no 1/n. Where a formula uses the other
+common convention, its docstring says so. Introduced in notebooks 02 and 03.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from helpers._validate import check_array, check_same_shape, check_scalar, check_weights
+
+
+def l1_penalty(weights, lam: float) -> float:
+    r"""L1 (lasso) penalty :math:`\lambda \sum_i |w_i|`, Keras's ``l1(lam)``.
+
+    ``weights`` is one array or a list of arrays (e.g. the kernels of several layers); the sum
+    runs over all of them. Introduced in notebook 02.
+    """
+    lam = check_scalar(lam, "lam")
+    return lam * float(sum(np.abs(w).sum() for w in check_weights(weights)))
+
+
+def l2_penalty(weights, lam: float) -> float:
+    r"""L2 (ridge) penalty :math:`\lambda \sum_i w_i^2`, Keras's ``l2(lam)`` (no 1/2, no 1/n).
+
+    ``weights`` is one array or a list of arrays. Introduced in notebook 02.
+    """
+    lam = check_scalar(lam, "lam")
+    return lam * float(sum(np.square(w).sum() for w in check_weights(weights)))
+
+
+def l1_grad(w, lam: float) -> np.ndarray:
+    r"""A subgradient of :math:`\lambda \sum |w_i|`: :math:`\lambda\,\mathrm{sign}(w)`.
+
+    At :math:`w_i = 0` it returns 0 (any value in :math:`[-\lambda, \lambda]` is a valid
+    subgradient there). Introduced in notebook 04.
+    """
+    lam = check_scalar(lam, "lam")
+    return lam * np.sign(check_array(w, "w"))
+
+
+def l2_grad(w, lam: float) -> np.ndarray:
+    r"""Gradient of :math:`\lambda \sum w_i^2`: :math:`2 \lambda w`. Introduced in notebook 03."""
+    lam = check_scalar(lam, "lam")
+    return 2.0 * lam * check_array(w, "w")
+
+
+def weight_decay_step(w, grad_loss, lr: float, lam: float, n: int) -> np.ndarray:
+    r"""One gradient-descent step on :math:`C = L_0 + \frac{\lambda}{2n}\sum w^2`.
+
+    .. math:: w \leftarrow \left(1 - \frac{\eta\lambda}{n}\right) w - \eta\,\frac{\partial L_0}{\partial w}
+
+    This is the article's (and Nielsen's) convention: the penalty is :math:`\lambda/(2n)`
+    times the sum of squares, added to a data loss :math:`L_0` averaged over ``n`` examples.
+    In Keras's convention the same step is ``kernel_regularizer=l2(lam / (2 * n))`` with plain
+    SGD, or ``SGD(weight_decay=lam / n)``. Introduced in notebook 03.
+    """
+    w = check_array(w, "w")
+    grad_loss = check_array(grad_loss, "grad_loss")
+    check_same_shape(w, grad_loss, "w", "grad_loss")
+    lr = check_scalar(lr, "lr")
+    lam = check_scalar(lam, "lam")
+    n = check_scalar(n, "n", min_value=0.0, strict=True)
+    return (1.0 - lr * lam / n) * w - lr * grad_loss
+
+
+def soft_threshold(z, t: float) -> np.ndarray:
+    r"""Soft-thresholding :math:`S_t(z) = \mathrm{sign}(z)\max(|z| - t, 0)`.
+
+    The proximal operator of :math:`t\sum|z_i|`: it sets every entry with :math:`|z_i| \le t`
+    to exactly 0 and moves the rest toward 0 by ``t``. Introduced in notebook 04.
+    """
+    z = check_array(z, "z")
+    t = check_scalar(t, "t")
+    return np.sign(z) * np.maximum(np.abs(z) - t, 0.0)

@@ -1,0 +1,42 @@
+"""Shared plotting conventions: one colour-blind-safe palette and opt-in plot defaults.
+
+Nothing here runs on import; notebooks call :func:`setup` once in their Setup cell.
+"""
+
+from __future__ import annotations
+
+# Okabe-Ito palette. The same colour means the same model in every notebook.
+COLORS = {
+    "none": "#555555",   # no regularization
+    "l2": "#0072B2",     # L2 / ridge / weight decay
+    "l1": "#D55E00",     # L1 / lasso
+    "prox": "#CC79A7",   # L1 with proximal (soft-thresholding) steps
+    "enet": "#009E73",   # elastic net
+    "train": "#E69F00",
+    "val": "#56B4E9",
+    "test": "#009E73",
+    "truth": "#000000",
+}
+CLASS_COLORS = ("#0072B2", "#E69F00")  # class 0, class 1
+
+
+def setup(seed: int = 42) -> int:
+    """Apply the course's matplotlib defaults and return ``seed`` for the caller's RNG.
+
+    Call once per notebook, in the Setup cell. Seeds stay visible in the notebook itself
+    (``rng = np.random.default_rng(seed)``); this only returns the number so every notebook
+    uses the same one.
+    """
+    import matplotlib as mpl
+
+    mpl.rcParams.update({
+        "figure.figsize": (6.4, 3.6),
+        "figure.dpi": 90,
+        "axes.grid": True,
+        "grid.alpha": 0.3,
+        "axes.spines.top": False,
+        "axes.spines.right": False,
+        "font.size": 10,
+        "legend.frameon": False,
+    })
+    return seed

@@ -1,0 +1,129 @@
+"""Run and clean the course notebooks so that what is committed is fresh, small and diffable.
+
+    python tools/nbtools.py run notebooks/01_overfitting.ipynb ...   # execute, then clean, in place
+    python tools/nbtools.py clean [--check] [paths...]               # clean only (default: all)
+
+"Clean" means: outputs are kept only for cells marked ``# NBVAL_CHECK_OUTPUT`` (the cells whose
+numbers nbval compares, text outputs only); every other output, every execution count and
+volatile metadata are dropped. A notebook is therefore committed with exactly the outputs the
+tests check, and nothing stale can hide in it. ``--check`` changes nothing and exits 1 if any
+notebook is not clean.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+import nbformat
+
+ROOT = Path(__file__).resolve().parent.parent
+CHECK_MARK = "# NBVAL_CHECK_OUTPUT"
+TEXT_MIMES = ("text/plain",)
+KEEP_NB_METADATA = ("kernelspec", "language_info")
+KEEP_CELL_METADATA = ("tags",)
+
+
+def course_notebooks() -> list[Path]:
+    """Every notebook that is part of the course (lessons and assignments), sorted."""
+    found = []
+    for folder in ("notebooks", "assignments"):
+        found += [p for p in (ROOT / folder).rglob("*.ipynb") if ".ipynb_checkpoints" not in p.parts]
+    return sorted(found)
+
+
+def _clean_output(out: dict) -> dict | None:
+    kind = out.get("output_type")
+    if kind == "stream":
+        return {"output_type": "stream", "name": out["name"], "text": out["text"]} if out["name"] == "stdout" else None
+    if kind in ("execute_result", "display_data"):
+        data = {k: v for k, v in out.get("data", {}).items() if k in TEXT_MIMES}
+        if not data:
+            return None
+        cleaned = {"output_type": kind, "data": data, "metadata": {}}
+        if kind == "execute_result":
+            cleaned["execution_count"] = None
+        return cleaned
+    return None  # errors and anything else are never committed
+
+
+def clean(nb: nbformat.NotebookNode) -> nbformat.NotebookNode:
+    """Return ``nb`` cleaned as described in the module docstring (modifies it in place)."""
+    nb.metadata = {k: v for k, v in nb.metadata.items() if k in KEEP_NB_METADATA}
+    if "language_info" in nb.metadata:
+        nb.metadata["language_info"] = {"name": "python"}
+    for cell in nb.cells:
+        cell.metadata = {k: v for k, v in cell.metadata.items() if k in KEEP_CELL_METADATA}
+        cell.pop("id", None)
+        if cell.cell_type != "code":
+            cell.pop("outputs", None)
+            cell.pop("execution_count", None)
+            continue
+        cell.execution_count = None
+        if CHECK_MARK in cell.source:
+            outs = [_clean_output(o) for o in cell.outputs]
+            cell.outputs = [nbformat.from_dict(o) for o in outs if o is not None]
+        else:
+            cell.outputs = []
+    nb.nbformat, nb.nbformat_minor = 4, 4
+    return nb
+
+
+def _dump(nb) -> str:
+    text = nbformat.writes(nb, version=4)
+    return text if text.endswith("\n") else text + "\n"
+
+
+def is_clean(path: Path) -> bool:
+    text = path.read_text()
+    nb = nbformat.reads(text, as_version=4)
+    return _dump(clean(nb)) == text
+
+
+def clean_file(path: Path) -> None:
+    nb = nbformat.read(path, as_version=4)
+    path.write_text(_dump(clean(nb)))
+
+
+def run_file(path: Path, timeout: int = 600) -> float:
+    """Execute ``path`` top to bottom in its own folder, then clean it in place; returns seconds."""
+    import time
+
+    from nbclient import NotebookClient
+
+    nb = nbformat.read(path, as_version=4)
+    start = time.perf_counter()
+    NotebookClient(nb, timeout=timeout, kernel_name="python3",
+                   resources={"metadata": {"path": str(path.parent)}}).execute()
+    seconds = time.perf_counter() - start
+    path.write_text(_dump(clean(nb)))
+    return seconds
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    sub = parser.add_subparsers(dest="cmd", required=True)
+    run = sub.add_parser("run", help="execute then clean, in place")
+    run.add_argument("paths", nargs="+", type=Path)
+    cl = sub.add_parser("clean", help="clean in place (or --check)")
+    cl.add_argument("--check", action="store_true")
+    cl.add_argument("paths", nargs="*", type=Path)
+    args = parser.parse_args(argv)
+    if args.cmd == "run":
+        for path in args.paths:
+            print(f"{path}: ran in {run_file(path):.1f} s")
+        return 0
+    paths = args.paths or course_notebooks()
+    if args.check:
+        dirty = [p for p in paths if not is_clean(p)]
+        for p in dirty:
+            print(f"not clean: {p} (run: python tools/nbtools.py clean {p})")
+        return 1 if dirty else 0
+    for path in paths:
+        clean_file(path)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
