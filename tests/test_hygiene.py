@@ -1,0 +1,108 @@
+"""Repository hygiene: notebook names, clean committed notebooks, lint, and set-up files in sync."""
+
+import json
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "tools"))
+import nbtools  # noqa: E402
+
+LESSONS = sorted((ROOT / "notebooks").glob("*.ipynb"))
+ALL_NOTEBOOKS = nbtools.course_notebooks()
+MACHINE_PATH = re.compile(r"(/root/|/tmp/|/home/[^/\s]+/|/Users/[^/\s]+/|[A-Z]:\\\\Users\\\\)")
+
+
+def _ids(paths):
+    return [str(p.relative_to(ROOT)) for p in paths]
+
+
+def test_there_are_notebooks():
+    assert (ROOT / "notebooks" / "00_start_here.ipynb").is_file()
+
+
+@pytest.mark.parametrize("path", LESSONS, ids=_ids(LESSONS))
+def test_lesson_notebooks_are_named_nn_topic(path):
+    assert re.fullmatch(r"\d\d_[a-z0-9]+(_[a-z0-9]+)*\.ipynb", path.name), path.name
+
+
+@pytest.mark.parametrize("path", ALL_NOTEBOOKS, ids=_ids(ALL_NOTEBOOKS))
+def test_notebook_is_committed_clean(path):
+    nb = json.loads(path.read_text())
+    for i, cell in enumerate(nb["cells"]):
+        for out in cell.get("outputs", []):
+            assert out.get("output_type") != "error", f"cell {i} stores an error output"
+            assert not (out.get("output_type") == "stream" and out.get("name") == "stderr"), \
+                f"cell {i} stores stderr output"
+        assert not MACHINE_PATH.search(json.dumps(cell.get("outputs", []))), \
+            f"cell {i} output shows a machine path"
+    assert nbtools.is_clean(path), f"run: python tools/nbtools.py run {path.relative_to(ROOT)}"
+
+
+@pytest.mark.parametrize("path", LESSONS, ids=_ids(LESSONS))
+def test_lesson_follows_the_course_skeleton(path):
+    cells = json.loads(path.read_text())["cells"]
+    markdown = "\n".join("".join(c["source"]) for c in cells if c["cell_type"] == "markdown")
+    assert cells[0]["cell_type"] == "markdown" and "".join(cells[0]["source"]).startswith("# ")
+    assert "What you'll learn" in markdown
+    if path.name != "00_start_here.ipynb":
+        assert "## Summary" in markdown and "## Exercises" in markdown
+    code = "\n".join("".join(c["source"]) for c in cells if c["cell_type"] == "code")
+    assert "sys.path" not in code, "notebooks import helpers by name, never by editing sys.path"
+    assert "input_dim" not in code.replace("input_dim=2, activation", ""), "use keras.Input(shape=...)"
+
+
+def test_ruff_is_clean():
+    targets = ["helpers", "tests", "tools", "bench", "notebooks", "assignments", "course.py"]
+    targets = [t for t in targets if (ROOT / t).exists()]
+    result = subprocess.run([sys.executable, "-m", "ruff", "check", *targets],
+                            cwd=ROOT, capture_output=True, text=True)
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_environment_yml_installs_the_pinned_requirements():
+    yaml = pytest.importorskip("yaml")
+    env = yaml.safe_load((ROOT / "environment.yml").read_text())
+    conda_deps = [d for d in env["dependencies"] if isinstance(d, str)]
+    assert sorted(d.split("=")[0] for d in conda_deps) == ["pip", "python"]
+    assert "python=3.11" in conda_deps
+    assert "conda-forge" in env["channels"]
+    pip_section = next(d["pip"] for d in env["dependencies"] if isinstance(d, dict))
+    assert pip_section == ["-r requirements.txt"]
+
+
+def test_requirements_are_exact_pins():
+    lines = [line.split("#")[0].strip() for line in (ROOT / "requirements.txt").read_text().splitlines()]
+    reqs = [line for line in lines if line]
+    assert reqs
+    for req in reqs:
+        assert re.match(r"^[A-Za-z0-9_.\-\[\]]+==[0-9][^;\s]*(\s*;.*)?$", req), f"not an exact pin: {req}"
+    tf = [r for r in reqs if r.startswith("tensorflow")]
+    assert {r.split("==")[0] for r in tf} == {"tensorflow", "tensorflow-cpu"}
+    assert all(";" in r for r in tf), "each TensorFlow flavour must carry a platform marker"
+
+
+def test_tensorflow_markers_pick_exactly_one_flavour_per_platform():
+    from packaging.requirements import Requirement
+
+    tf = [Requirement(line) for line in (ROOT / "requirements.txt").read_text().splitlines()
+          if line.startswith("tensorflow")]
+    platforms = {("linux", "x86_64"): "tensorflow-cpu", ("win32", "AMD64"): "tensorflow-cpu",
+                 ("darwin", "arm64"): "tensorflow", ("linux", "aarch64"): "tensorflow"}
+    for (plat, machine), want in platforms.items():
+        env = {"sys_platform": plat, "platform_machine": machine}
+        chosen = [r.name for r in tf if r.marker.evaluate(env)]
+        assert chosen == [want], (plat, machine, chosen)
+
+
+def test_ci_runs_exactly_the_readme_test_command():
+    readme = (ROOT / "README.md").read_text()
+    match = re.search(r"```(?:bash|sh)?\n(python3 course\.py test)\n```", readme)
+    assert match, "the README must show the test command in its own code block"
+    ci = (ROOT / ".ci" / "run").read_text()
+    assert re.search(rf"^exec {re.escape(match.group(1))}$", ci, re.M)
+    assert re.search(r"```(?:bash|sh)?\npython3 course\.py lab\n```", readme)
