@@ -4,8 +4,9 @@
     python tools/nbtools.py clean [--check] [paths...]               # clean only (default: all)
 
 "Clean" means: outputs are kept only for cells marked ``# NBVAL_CHECK_OUTPUT`` (the cells whose
-numbers nbval compares, text outputs only); every other output, every execution count and
-volatile metadata are dropped. A notebook is therefore committed with exactly the outputs the
+numbers nbval compares, text outputs only, with a constant execution count of 1 because nbval
+skips unrun cells); every other output, every other execution count and volatile metadata are
+dropped. A notebook is therefore committed with exactly the outputs the
 tests check, and nothing stale can hide in it. ``--check`` changes nothing and exits 1 if any
 notebook is not clean.
 """
@@ -43,7 +44,7 @@ def _clean_output(out: dict) -> dict | None:
             return None
         cleaned = {"output_type": kind, "data": data, "metadata": {}}
         if kind == "execute_result":
-            cleaned["execution_count"] = None
+            cleaned["execution_count"] = 1
         return cleaned
     return None  # errors and anything else are never committed
 
@@ -60,11 +61,13 @@ def clean(nb: nbformat.NotebookNode) -> nbformat.NotebookNode:
             cell.pop("outputs", None)
             cell.pop("execution_count", None)
             continue
-        cell.execution_count = None
         if CHECK_MARK in cell.source:
+            # nbval skips cells without an execution count, so checked cells keep a constant one.
+            cell.execution_count = 1
             outs = [_clean_output(o) for o in cell.outputs]
             cell.outputs = [nbformat.from_dict(o) for o in outs if o is not None]
         else:
+            cell.execution_count = None
             cell.outputs = []
     nb.nbformat, nb.nbformat_minor = 4, 4
     return nb
