@@ -5,6 +5,7 @@
     python3 course.py test       set up, then run every test (what CI runs)
     python3 course.py my-work    copy the assignment notebooks into my_work/ (never overwrites)
     python3 course.py data       regenerate the shipped datasets in data/
+    python3 course.py setup      only set up (what the others do first)
 
 "Set up" creates a virtual environment in .venv/ if it is missing and installs the pinned
 requirements.txt plus the course's `helpers` package (editable). It is skipped when nothing
@@ -125,7 +126,12 @@ def cmd_data(args: list[str]) -> int:
     return subprocess.call([str(py), "-m", "helpers.make_data", "--write", *args], cwd=ROOT)
 
 
-COMMANDS = {"lab": cmd_lab, "test": cmd_test, "my-work": cmd_my_work, "data": cmd_data}
+def cmd_setup(args: list[str]) -> int:
+    setup()
+    return 0
+
+
+COMMANDS = {"setup": cmd_setup, "lab": cmd_lab, "test": cmd_test, "my-work": cmd_my_work, "data": cmd_data}
 
 
 def main(argv: list[str]) -> int:
