@@ -1,0 +1,578 @@
+"""Drive the course's widgets in a real JupyterLab + Chromium (used by tests/test_browser.py and
+bench/bench_browser.py).
+
+Decisions (issue #8):
+
+* **Which notebooks.** :func:`notebook_has_widgets` is the one rule: a notebook "has widgets" when
+  its code mentions ``%matplotlib widget`` (or ``ipympl``), ``ipywidgets`` or ``interact``.
+* **Never modify the course notebooks.** The server's root is a temporary *copy* of the course:
+  ``notebooks/`` and ``tests/browser_fixture/`` are copied, every other top-level folder
+  (``data/``, ``assignments/``, ...) is symlinked so relative paths still resolve. So neither the
+  page nor the kernel's working folder can write a course notebook. On top of that, autosave is off
+  (user settings in the temporary config folder), the page never saves, and the test compares the
+  SHA-256 of the real notebook *and* of its served copy before and after.
+* **Server.** ``python -m jupyterlab`` from the course environment (``sys.executable``; the native
+  ``python3`` kernel then runs the same interpreter) on ``127.0.0.1``, a free port, a random token,
+  ``--allow-root``, with ``JUPYTER_CONFIG_DIR``, ``JUPYTER_DATA_DIR``, ``JUPYTER_RUNTIME_DIR``,
+  ``IPYTHONDIR`` and ``MPLCONFIGDIR`` in a temporary folder. The ipywidgets / ipympl lab extensions
+  and the kernel spec are found under ``sys.prefix`` regardless. News, update checks and notebook
+  windowing are off (windowing would keep off-screen cells out of the DOM).
+* **Stop.** :meth:`JupyterServer.stop` deletes the server's kernels through the REST API, then
+  terminates the server by its PID (kill after a grace period) and reaps its process group.
+* **Timing.** An init script in the page records when a key goes down and when a plot is redrawn
+  on screen (``drawImage`` on an ipympl canvas in the document, or an ``<img>`` added / changed in
+  an output area); :func:`move_slider` reports the delay between the two.
+
+The browser is Debian's Chromium (``/usr/bin/chromium``, or ``$COURSE_CHROMIUM``), installed by
+``tools/install_browser.sh``; ``playwright install`` cannot download browsers on these machines.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import re
+import secrets
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.error
+import urllib.request
+from dataclasses import dataclass, field
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+NOTEBOOKS = REPO / "notebooks"
+FIXTURES = REPO / "tests" / "browser_fixture"
+SCREENSHOTS = REPO / "artifacts" / "screenshots"  # artifacts/ is git-ignored
+CHROMIUM = Path(os.environ.get("COURSE_CHROMIUM", "/usr/bin/chromium"))
+INSTALL_HINT = "bash tools/install_browser.sh  (as root it runs: apt-get install -y chromium)"
+
+# Generous: 2-core machines, cold kernels, and the Keras lesson trains models in "Run All".
+KERNEL_TIMEOUT_S = float(os.environ.get("BROWSER_KERNEL_TIMEOUT", 180))
+RUN_ALL_TIMEOUT_S = float(os.environ.get("BROWSER_RUN_TIMEOUT", 900))
+SETTLE_TIMEOUT_S = float(os.environ.get("BROWSER_SETTLE_TIMEOUT", 60))
+PLOT_TIMEOUT_S = float(os.environ.get("BROWSER_PLOT_TIMEOUT", 30))
+
+WIDGET_CODE = re.compile(r"%matplotlib\s+(widget|ipympl)\b|\bipympl\b|\bipywidgets\b|\binteract")
+LAMBDA_LABEL = re.compile(r"λ|lambda|\blam\b", re.IGNORECASE)
+PANEL = ".jp-NotebookPanel:not(.lm-mod-hidden)"
+PROBLEM_TEXTS = ("Error displaying widget", "Loading widget...")
+
+
+# --------------------------------------------------------------------------- notebooks, hashes
+def notebook_code(path: Path) -> str:
+    """All code-cell sources of the notebook at ``path``, joined by newlines."""
+    cells = json.loads(Path(path).read_text(encoding="utf-8"))["cells"]
+    return "\n".join(
+        "".join(c["source"]) if isinstance(c["source"], list) else c["source"]
+        for c in cells
+        if c["cell_type"] == "code"
+    )
+
+
+def notebook_has_widgets(path: Path) -> bool:
+    """The rule for "a notebook with widgets": its code uses ``%matplotlib widget`` / ipympl,
+    ``ipywidgets`` or ``interact`` (``interact``, ``interactive``, ``interact_manual``)."""
+    return bool(WIDGET_CODE.search(notebook_code(path)))
+
+
+def widget_notebooks(folder: Path = NOTEBOOKS) -> list[Path]:
+    """The notebooks directly in ``folder`` that have widgets, sorted by name."""
+    if not folder.is_dir():
+        return []
+    return [p for p in sorted(folder.glob("*.ipynb")) if notebook_has_widgets(p)]
+
+
+def fixture_notebooks() -> list[Path]:
+    """The browser test's own notebooks (tests/browser_fixture/*.ipynb)."""
+    return sorted(FIXTURES.glob("*.ipynb"))
+
+
+def sha256(path: Path) -> str:
+    return hashlib.sha256(Path(path).read_bytes()).hexdigest()
+
+
+def chromium_problem() -> str | None:
+    """None when the browser is usable, else a message saying how to install it."""
+    if CHROMIUM.is_file() and os.access(CHROMIUM, os.X_OK):
+        return None
+    return f"Chromium not found at {CHROMIUM}; install it with: {INSTALL_HINT}"
+
+
+def in_ci() -> bool:
+    return os.environ.get("CI", "").strip().lower() not in ("", "0", "false", "no")
+
+
+# --------------------------------------------------------------------------- the server
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _write_json(path: Path, data: dict) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(data, indent=1))
+
+
+USER_SETTINGS = {
+    # never write a notebook from the page
+    "@jupyterlab/docmanager-extension/plugin": {"autosave": False},
+    # the news / update notification covers screenshots
+    "@jupyterlab/apputils-extension/notification": {"fetchNews": "false", "checkForUpdates": False},
+    # keep every cell in the DOM so locators see all outputs
+    "@jupyterlab/notebook-extension/tracker": {"windowingMode": "none"},
+}
+
+
+def stage_course(root: Path) -> None:
+    """Make ``root`` a servable copy of the course: notebooks/ and tests/browser_fixture/ copied,
+    the other top-level folders and files symlinked (so ``../data`` etc. resolve as in the repo)."""
+    ignore = shutil.ignore_patterns(".ipynb_checkpoints", "__pycache__")
+    root.mkdir(parents=True)
+    if NOTEBOOKS.is_dir():
+        shutil.copytree(NOTEBOOKS, root / "notebooks", ignore=ignore)
+    shutil.copytree(FIXTURES, root / "tests" / "browser_fixture", ignore=ignore)
+    skip = {"notebooks", "tests", "artifacts", "build", "my_work"}
+    for entry in REPO.iterdir():
+        if entry.name.startswith(".") or entry.name in skip:
+            continue
+        (root / entry.name).symlink_to(entry)
+
+
+class JupyterServer:
+    """A private JupyterLab server; use as a context manager or call start() / stop()."""
+
+    def __init__(self) -> None:
+        self.tmp = Path(tempfile.mkdtemp(prefix="course-browser-"))
+        self.root = self.tmp / "root"
+        self.port = _free_port()
+        self.token = secrets.token_hex(24)
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.log_path = self.tmp / "server.log"
+        self.proc: subprocess.Popen | None = None
+
+    # -- life cycle
+    def env(self) -> dict:
+        env = dict(os.environ)
+        dirs = {
+            "JUPYTER_CONFIG_DIR": "config",
+            "JUPYTER_DATA_DIR": "data",
+            "JUPYTER_RUNTIME_DIR": "runtime",
+            "IPYTHONDIR": "ipython",
+            "MPLCONFIGDIR": "matplotlib",
+            "JUPYTERLAB_SETTINGS_DIR": "config/lab/user-settings",
+            "JUPYTERLAB_WORKSPACES_DIR": "config/lab/workspaces",
+        }
+        for var, sub in dirs.items():
+            (self.tmp / sub).mkdir(parents=True, exist_ok=True)
+            env[var] = str(self.tmp / sub)
+        env.pop("JUPYTER_PATH", None)
+        env.pop("JUPYTER_CONFIG_PATH", None)
+        env["PATH"] = str(Path(sys.executable).parent) + os.pathsep + env.get("PATH", "")
+        env.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")  # as `course.py lab` does
+        env["PYTHONUNBUFFERED"] = "1"
+        return env
+
+    def start(self, timeout: float = 90) -> JupyterServer:
+        stage_course(self.root)
+        env = self.env()
+        for plugin, values in USER_SETTINGS.items():
+            _write_json(
+                Path(env["JUPYTERLAB_SETTINGS_DIR"]) / f"{plugin}.jupyterlab-settings", values
+            )
+        cmd = [
+            sys.executable, "-m", "jupyterlab",
+            "--no-browser", "--allow-root",
+            "--ServerApp.ip=127.0.0.1",
+            f"--ServerApp.port={self.port}",
+            "--ServerApp.port_retries=0",
+            f"--ServerApp.root_dir={self.root}",
+            f"--IdentityProvider.token={self.token}",
+            "--ServerApp.terminals_enabled=False",
+            "--LabApp.news_url=",
+        ]  # fmt: skip
+        self._log = open(self.log_path, "w")  # noqa: SIM115 (closed in stop)
+        self.proc = subprocess.Popen(
+            cmd, cwd=self.root, env=env, stdout=self._log, stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL, start_new_session=True,
+        )  # fmt: skip
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                raise RuntimeError(f"JupyterLab exited early:\n{self.log_tail()}")
+            try:
+                self.api("GET", "/api/status")
+                return self
+            except (OSError, urllib.error.URLError):
+                time.sleep(0.25)
+        self.stop()
+        raise RuntimeError(f"JupyterLab did not answer within {timeout:.0f} s:\n{self.log_tail()}")
+
+    def stop(self) -> list[str]:
+        """Delete our kernels (REST), stop our server (by PID), remove the temp folder.
+        Returns notes on anything that needed force."""
+        notes: list[str] = []
+        if self.proc is not None and self.proc.poll() is None:
+            try:
+                for kernel in self.api("GET", "/api/kernels"):
+                    self.api("DELETE", f"/api/kernels/{kernel['id']}")
+            except (OSError, urllib.error.URLError, ValueError) as exc:
+                notes.append(f"could not delete kernels through the API: {exc}")
+            self.proc.terminate()
+            try:
+                self.proc.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                notes.append("server ignored SIGTERM for 30 s; killed")
+                self.proc.kill()
+                self.proc.wait(timeout=30)
+        if self.proc is not None:
+            # anything left in the process group we created (e.g. an orphaned kernel)
+            try:
+                os.killpg(self.proc.pid, signal.SIGKILL)
+                notes.append("killed leftover processes of the server's process group")
+            except (ProcessLookupError, PermissionError):
+                pass
+            self.proc = None
+        if getattr(self, "_log", None) is not None:
+            self._log.close()
+            self._log = None
+        shutil.rmtree(self.tmp, ignore_errors=True)
+        return notes
+
+    def __enter__(self) -> JupyterServer:
+        return self.start()
+
+    def __exit__(self, *exc) -> None:
+        self.stop()
+
+    # -- helpers
+    def api(self, method: str, path: str):
+        req = urllib.request.Request(
+            self.url + path, method=method, headers={"Authorization": f"token {self.token}"}
+        )
+        with urllib.request.urlopen(req, timeout=10) as resp:
+            body = resp.read()
+        return json.loads(body) if body else None
+
+    def lab_url(self, rel_path: str) -> str:
+        return f"{self.url}/lab/tree/{rel_path}?reset&token={self.token}"
+
+    def served_path(self, notebook: Path) -> Path:
+        """Where the server's copy of a repo notebook lives."""
+        return self.root / Path(notebook).resolve().relative_to(REPO)
+
+    def log_tail(self, n: int = 40) -> str:
+        try:
+            return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-n:])
+        except OSError:
+            return "(no server log)"
+
+
+# --------------------------------------------------------------------------- the browser
+# Runs in every page before JupyterLab: timestamps for keydown and for on-screen plot updates.
+INIT_SCRIPT = r"""
+(() => {
+  const rec = { t0: null, events: [] };
+  window.__course = rec;
+  document.addEventListener("keydown", () => { rec.t0 = performance.now(); }, true);
+  const draw = CanvasRenderingContext2D.prototype.drawImage;
+  CanvasRenderingContext2D.prototype.drawImage = function (...args) {
+    const c = this.canvas;
+    if (c && c.isConnected && c.closest(".jupyter-matplotlib-canvas-div")) {
+      rec.events.push({ t: performance.now(), kind: "canvas" });
+    }
+    return draw.apply(this, args);
+  };
+  const watch = () => new MutationObserver((mutations) => {
+    const t = performance.now();
+    for (const m of mutations) {
+      const nodes = m.type === "attributes" ? [m.target] : [...m.addedNodes];
+      for (const n of nodes) {
+        if (n.nodeType !== 1) continue;
+        const imgs = n.tagName === "IMG" ? [n] : [...n.querySelectorAll("img")];
+        if (imgs.some((i) => i.closest(".jp-OutputArea"))) {
+          rec.events.push({ t, kind: "img" });
+          return;
+        }
+      }
+    }
+  }).observe(document.documentElement,
+             { subtree: true, childList: true, attributes: true, attributeFilter: ["src"] });
+  if (document.documentElement) watch(); else addEventListener("DOMContentLoaded", watch);
+})();
+"""
+
+# Hash of every plot in the visible notebook, by cell: ipympl canvases and output images.
+PLOTS_JS = r"""
+(panelSel) => {
+  const panel = document.querySelector(panelSel);
+  if (!panel) return {};
+  const fnv = (s) => {
+    let h = 0x811c9dc5;
+    for (let i = 0; i < s.length; i++) { h ^= s.charCodeAt(i); h = Math.imul(h, 0x01000193); }
+    return (h >>> 0).toString(16) + ":" + s.length;
+  };
+  const cells = [...panel.querySelectorAll(".jp-Cell")];
+  const out = {};
+  cells.forEach((cell, i) => {
+    const sigs = [];
+    for (const div of cell.querySelectorAll(".jp-OutputArea .jupyter-matplotlib-canvas-div")) {
+      const c = div.querySelector("canvas");
+      if (c && c.width > 0) sigs.push("canvas:" + fnv(c.toDataURL()));
+    }
+    for (const img of cell.querySelectorAll(".jp-OutputArea img")) sigs.push("img:" + fnv(img.src));
+    if (sigs.length) out[i] = sigs.join(",");
+  });
+  return out;
+}
+"""
+
+STATE_JS = r"""
+(panelSel) => {
+  const panel = document.querySelector(panelSel);
+  if (!panel) return null;
+  const code = [...panel.querySelectorAll(".jp-CodeCell")].map((c) => {
+    const prompt = (c.querySelector(".jp-InputArea-prompt") || {}).textContent || "";
+    const src = (c.querySelector(".cm-content") || {}).textContent || "";
+    return { prompt: prompt.trim(), empty: src.trim() === "" };
+  });
+  const sel = (s) => [...panel.querySelectorAll(s)].map((e) => e.innerText.trim().slice(0, 2000));
+  const text = panel.innerText;
+  const status = [...document.querySelectorAll(".jp-StatusBar-TextItem")].map((e) => e.textContent);
+  return {
+    prompts: code.filter((c) => !c.empty).map((c) => c.prompt),
+    busy: code.some((c) => c.prompt.includes("*")),
+    stderr: sel('.jp-OutputArea-output[data-mime-type="application/vnd.jupyter.stderr"]'),
+    errors: sel('.jp-OutputArea-output[data-mime-type="application/vnd.jupyter.error"]'),
+    loading: text.split("Loading widget...").length - 1,
+    widgetErrors: [...panel.querySelectorAll(".jp-OutputArea-output")]
+      .map((e) => e.innerText.trim()).filter((t) => t.includes("Error displaying widget")),
+    idle: status.some((s) => /\|\s*Idle\b/.test(s)),
+    status: status.join(" / "),
+    widgets: panel.querySelectorAll(".jp-OutputArea .jupyter-widgets").length,
+  };
+}
+"""
+
+SLIDERS_JS = r"""
+(panelSel) => {
+  const panel = document.querySelector(panelSel);
+  const cells = [...panel.querySelectorAll(".jp-Cell")];
+  return [...panel.querySelectorAll(".jp-OutputArea .widget-slider")].map((s, index) => {
+    const handle = s.querySelector(".noUi-handle");
+    return {
+      index,
+      cell: cells.indexOf(s.closest(".jp-Cell")),
+      label: ((s.querySelector(".widget-label") || {}).innerText || "").trim(),
+      readout: ((s.querySelector(".widget-readout") || {}).innerText || "").trim(),
+      now: handle ? handle.getAttribute("aria-valuenow") : null,
+      max: handle ? handle.getAttribute("aria-valuemax") : null,
+      disabled: !!s.querySelector("[disabled]") || s.classList.contains("mod-disabled"),
+    };
+  });
+}
+"""
+
+
+def launch_browser(playwright):
+    """Debian's Chromium, headless, through Playwright."""
+    problem = chromium_problem()
+    if problem:
+        raise RuntimeError(problem)
+    return playwright.chromium.launch(
+        executable_path=str(CHROMIUM), headless=True, args=["--disable-dev-shm-usage"]
+    )
+
+
+def new_page(browser):
+    """A fresh context and page with the timing init script and collectors for page errors."""
+    context = browser.new_context(viewport={"width": 1400, "height": 1000})
+    context.add_init_script(INIT_SCRIPT)
+    page = context.new_page()
+    page.set_default_timeout(60_000)
+    page.course_errors = []  # uncaught exceptions and console errors, for failure messages
+    page.on("pageerror", lambda exc: page.course_errors.append(f"pageerror: {exc}"))
+    page.on(
+        "console",
+        lambda msg: page.course_errors.append(f"console.{msg.type}: {msg.text[:300]}")
+        if msg.type == "error"
+        else None,
+    )
+    return page
+
+
+def page_state(page) -> dict:
+    return page.evaluate(STATE_JS, PANEL)
+
+
+def _poll(page, predicate, timeout_s: float, interval_s: float = 0.25):
+    """Poll ``predicate(state)`` on the notebook state until true; return (ok, last state)."""
+    deadline = time.monotonic() + timeout_s
+    state = page_state(page)
+    while not predicate(state):
+        if time.monotonic() > deadline:
+            return False, state
+        page.wait_for_timeout(interval_s * 1000)
+        state = page_state(page)
+    return True, state
+
+
+def open_notebook(page, server: JupyterServer, rel_path: str) -> dict:
+    """Open ``rel_path`` (relative to the server root) and wait until its kernel reads Idle."""
+    page.goto(server.lab_url(rel_path), wait_until="domcontentloaded")
+    page.locator(PANEL).wait_for(state="visible", timeout=KERNEL_TIMEOUT_S * 1000)
+    # the toolbar says idle before a kernel exists; the status bar names the kernel and its state
+    ok, state = _poll(page, lambda s: s and s["idle"], KERNEL_TIMEOUT_S)
+    if not ok:
+        raise AssertionError(
+            f"kernel not idle after {KERNEL_TIMEOUT_S:.0f} s; status bar: {state and state['status']}"
+        )
+    return state
+
+
+def run_all_cells(page, timeout_s: float = RUN_ALL_TIMEOUT_S) -> dict:
+    """Run -> Run All Cells, then wait until every non-empty code cell ran (or one failed)."""
+    page.locator(".lm-MenuBar-itemLabel", has_text=re.compile(r"^Run$")).click()
+    page.locator(".lm-Menu-itemLabel", has_text=re.compile(r"^Run All Cells$")).click()
+
+    def done(s):
+        if not s or s["busy"]:
+            return False
+        ran = all(re.fullmatch(r"\[\d+\]:", p) for p in s["prompts"])
+        return (ran or bool(s["errors"])) and s["idle"]
+
+    ok, state = _poll(page, done, timeout_s, interval_s=0.5)
+    if not ok:
+        raise AssertionError(
+            f"Run All did not finish within {timeout_s:.0f} s; prompts {state['prompts']}, "
+            f"status bar {state['status']!r}"
+        )
+    return state
+
+
+def wait_widgets_settled(page, timeout_s: float = SETTLE_TIMEOUT_S) -> dict:
+    """Wait until no widget still says "Loading widget..." (then give views a moment more)."""
+    _, state = _poll(page, lambda s: s["loading"] == 0, timeout_s)
+    page.wait_for_timeout(500)
+    return page_state(page)
+
+
+def problems(state: dict) -> list[str]:
+    """What the issue counts as a failure, seen in a notebook state."""
+    found = []
+    if state["loading"]:
+        found.append(f'{state["loading"]} widget(s) still show "Loading widget..."')
+    found += [f"widget error: {t}" for t in state["widgetErrors"]]
+    found += [f"stderr output: {t}" for t in state["stderr"]]
+    found += [f"error output: {t}" for t in state["errors"]]
+    unrun = [p for p in state["prompts"] if not re.fullmatch(r"\[\d+\]:", p)]
+    if unrun:
+        found.append(f"{len(unrun)} code cell(s) did not run (prompts {state['prompts']})")
+    return found
+
+
+@dataclass
+class Slider:
+    index: int
+    cell: int
+    label: str
+    readout: str
+    now: str | None
+    max: str | None
+    disabled: bool
+
+    @property
+    def is_lambda(self) -> bool:
+        return bool(LAMBDA_LABEL.search(self.label))
+
+
+def sliders(page) -> list[Slider]:
+    return [Slider(**s) for s in page.evaluate(SLIDERS_JS, PANEL)]
+
+
+def sliders_to_move(found: list[Slider]) -> list[Slider]:
+    """Every λ slider, plus the first slider of every widget output (cell)."""
+    chosen, cells_seen = [], set()
+    for s in found:
+        if s.is_lambda or s.cell not in cells_seen:
+            chosen.append(s)
+        cells_seen.add(s.cell)
+    return chosen
+
+
+def plot_signatures(page) -> dict[str, str]:
+    return page.evaluate(PLOTS_JS, PANEL)
+
+
+@dataclass
+class Move:
+    slider: Slider
+    key: str
+    readout_after: str = ""
+    changed_cells: list[int] = field(default_factory=list)
+    latency_ms: float | None = None  # keydown -> first on-screen plot redraw
+    error: str | None = None
+
+
+def slider_locator(page, index: int):
+    return page.locator(f"{PANEL} .jp-OutputArea .widget-slider").nth(index)
+
+
+def move_slider(page, slider: Slider, timeout_s: float = PLOT_TIMEOUT_S) -> Move:
+    """Press one arrow key on the slider's handle (Left when at its maximum) and wait until a plot
+    in the notebook changed pixels (ipympl canvas) or source (inline image)."""
+    at_max = slider.now is not None and slider.max is not None and float(slider.now) >= float(
+        slider.max
+    )
+    key = "ArrowLeft" if at_max else "ArrowRight"
+    move = Move(slider=slider, key=key)
+    before = plot_signatures(page)
+    page.evaluate("() => { window.__course.t0 = null; window.__course.events = []; }")
+    slider_locator(page, slider.index).locator(".noUi-handle").press(key)
+    try:
+        page.wait_for_function(
+            "([sel, before]) => { const now = (" + PLOTS_JS + ")(sel);"
+            " return JSON.stringify(now) !== JSON.stringify(before); }",
+            arg=[PANEL, before],
+            timeout=timeout_s * 1000,
+            polling=50,
+        )
+    except Exception as exc:  # playwright TimeoutError: report, the caller asserts
+        move.error = f"no plot changed within {timeout_s:.0f} s ({type(exc).__name__})"
+    after = plot_signatures(page)
+    move.changed_cells = sorted(
+        int(c) for c in set(before) | set(after) if before.get(c) != after.get(c)
+    )
+    rec = page.evaluate("() => window.__course")
+    if rec["t0"] is not None:
+        later = [e["t"] for e in rec["events"] if e["t"] >= rec["t0"]]
+        if later:
+            move.latency_ms = min(later) - rec["t0"]
+    move.readout_after = sliders(page)[slider.index].readout
+    return move
+
+
+def wait_kernel_idle(page, timeout_s: float = 30) -> None:
+    _poll(page, lambda s: s["idle"] and not s["busy"], timeout_s)
+
+
+def screenshot_cell(page, cell_index: int, path: Path) -> None:
+    """Screenshot one cell (its input and output) into ``path`` (folders created)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    cell = page.locator(f"{PANEL} .jp-Cell").nth(cell_index)
+    cell.scroll_into_view_if_needed()
+    cell.screenshot(path=str(path))
+
+
+def percentile(values: list[float], q: float) -> float:
+    """Nearest-rank percentile (q in [0, 100]) of a non-empty list."""
+    ordered = sorted(values)
+    rank = max(1, int(-(-q * len(ordered) // 100)))  # ceil(q/100 * n)
+    return ordered[min(rank, len(ordered)) - 1]
