@@ -106,3 +106,10 @@ def test_ci_runs_exactly_the_readme_test_command():
     ci = (ROOT / ".ci" / "run").read_text()
     assert re.search(rf"^exec {re.escape(match.group(1))}$", ci, re.M)
     assert re.search(r"```(?:bash|sh)?\npython3 course\.py lab\n```", readme)
+
+
+def test_navigation_and_course_tables_are_current():
+    sys.path.insert(0, str(ROOT / "tools"))
+    import navigation
+
+    assert navigation.stale() == [], "run: python tools/navigation.py"

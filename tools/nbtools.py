@@ -54,9 +54,13 @@ def clean(nb: nbformat.NotebookNode) -> nbformat.NotebookNode:
     nb.metadata = {k: v for k, v in nb.metadata.items() if k in KEEP_NB_METADATA}
     if "language_info" in nb.metadata:
         nb.metadata["language_info"] = {"name": "python"}
-    for cell in nb.cells:
+    ids = set()
+    for index, cell in enumerate(nb.cells):
         cell.metadata = {k: v for k, v in cell.metadata.items() if k in KEEP_CELL_METADATA}
-        cell.pop("id", None)
+        # nbformat 4.5 wants cell ids; keep existing ones, give missing ones a stable one.
+        if not cell.get("id") or cell.id in ids:
+            cell.id = f"cell-{index:03d}"
+        ids.add(cell.id)
         if cell.cell_type != "code":
             cell.pop("outputs", None)
             cell.pop("execution_count", None)
@@ -69,7 +73,7 @@ def clean(nb: nbformat.NotebookNode) -> nbformat.NotebookNode:
         else:
             cell.execution_count = None
             cell.outputs = []
-    nb.nbformat, nb.nbformat_minor = 4, 4
+    nb.nbformat, nb.nbformat_minor = 4, 5
     return nb
 
 
