@@ -135,10 +135,14 @@ def l2_equivalents(lam: float, n: float) -> dict[str, float]:
     - ``"keras_l2"``: Keras ``l2(c)`` = :math:`c\sum w^2`: ``lam / (2 n)``
     - ``"weight_decay"``: an optimizer's decoupled ``weight_decay`` applied as
       :math:`w \leftarrow w - \eta\,\mathrm{wd}\,w` (Keras 3 optimizers): ``lam / n``
+    - ``"sklearn_ridge"``: scikit-learn's ``Ridge(alpha)``, :math:`\sum_k r_k^2 + \alpha\|w\|^2`
+      (a sum, not a mean; also :func:`helpers.ridge_fit`): ``lam / 2``. This one is ``n`` times
+      the course cost, so it has the same *minimizer*, not the same gradient step.
     """
     lam = check_scalar(lam, "lam")
     n = check_scalar(n, "n", strict=True)
-    return {"course": lam, "d2l": lam / n, "keras_l2": lam / (2 * n), "weight_decay": lam / n}
+    return {"course": lam, "d2l": lam / n, "keras_l2": lam / (2 * n), "weight_decay": lam / n,
+            "sklearn_ridge": lam / 2}
 
 
 def _check_adam(w, grad, m, v, t, lr, beta_1, beta_2, epsilon):

@@ -83,7 +83,12 @@ def test_half_life():
 
 def test_l2_equivalents():
     eq = l2_equivalents(lam=4.0, n=8)
-    assert eq == {"course": 4.0, "d2l": 0.5, "keras_l2": 0.25, "weight_decay": 0.5}
+    assert eq == {"course": 4.0, "d2l": 0.5, "keras_l2": 0.25, "weight_decay": 0.5,
+                  "sklearn_ridge": 2.0}
+    rng = np.random.default_rng(3)
+    X, y = rng.standard_normal((8, 2)), rng.standard_normal(8)
+    ridge, _ = ridge_fit(X, y, eq["sklearn_ridge"], fit_intercept=False)
+    np.testing.assert_allclose(penalized_cost_grad(X, y, ridge, 0.0, 4.0)[0], 0.0, atol=1e-12)
 
 
 def test_adam_update_first_step_moves_each_coordinate_by_lr():
