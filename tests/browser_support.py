@@ -381,6 +381,12 @@ SLIDERS_JS = r"""
 """
 
 
+FIRST_REDRAW_JS = """() => {
+  const r = window.__course;
+  return r.t0 !== null && r.events.some((e) => e.t >= r.t0);
+}"""
+
+
 def launch_browser(playwright):
     """Debian's Chromium, headless, through Playwright."""
     problem = chromium_problem()
@@ -528,6 +534,8 @@ def slider_locator(page, index: int):
 def move_slider(page, slider: Slider, timeout_s: float = PLOT_TIMEOUT_S) -> Move:
     """Press one arrow key on the slider's handle (Left when at its maximum) and wait until a plot
     in the notebook changed pixels (ipympl canvas) or source (inline image)."""
+    from playwright.sync_api import TimeoutError as PlaywrightTimeout
+
     at_max = slider.now is not None and slider.max is not None and float(slider.now) >= float(
         slider.max
     )
@@ -536,16 +544,20 @@ def move_slider(page, slider: Slider, timeout_s: float = PLOT_TIMEOUT_S) -> Move
     before = plot_signatures(page)
     page.evaluate("() => { window.__course.t0 = null; window.__course.events = []; }")
     slider_locator(page, slider.index).locator(".noUi-handle").press(key)
-    try:
+    pixel_timeout_s = timeout_s
+    try:  # cheap wait first (checked every animation frame): the first on-screen redraw
+        page.wait_for_function(FIRST_REDRAW_JS, polling="raf", timeout=timeout_s * 1000)
+    except PlaywrightTimeout:  # nothing redrawn: give the pixel check below a short last chance
+        pixel_timeout_s = 2
+    try:  # then the real criterion: some plot's pixels (canvas) or source (img) differ
         page.wait_for_function(
-            "([sel, before]) => { const now = (" + PLOTS_JS + ")(sel);"
-            " return JSON.stringify(now) !== JSON.stringify(before); }",
+            "([sel, before]) => JSON.stringify((" + PLOTS_JS + ")(sel)) !== JSON.stringify(before)",
             arg=[PANEL, before],
-            timeout=timeout_s * 1000,
-            polling=50,
+            timeout=pixel_timeout_s * 1000,
+            polling=100,
         )
-    except Exception as exc:  # playwright TimeoutError: report, the caller asserts
-        move.error = f"no plot changed within {timeout_s:.0f} s ({type(exc).__name__})"
+    except PlaywrightTimeout:  # reported; the caller asserts
+        move.error = f"no plot changed within {timeout_s:.0f} s"
     after = plot_signatures(page)
     move.changed_cells = sorted(
         int(c) for c in set(before) | set(after) if before.get(c) != after.get(c)

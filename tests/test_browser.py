@@ -160,3 +160,28 @@ def test_widgets_render_and_sliders_update_plots(lab, notebook):
     assert bs.sha256(served) == served_hash, (
         f"JupyterLab saved its copy of {notebook.name}: autosave must be off and the page never save"
     )
+
+
+@pytest.mark.browser
+def test_the_checks_catch_a_broken_notebook(lab):
+    """The negative control: stderr, an error, a widget that cannot render and a λ slider that
+    changes no plot must all be reported (tests/browser_fixture/broken/broken_fixture.ipynb)."""
+    server, browser = lab
+    notebook = bs.FIXTURES / "broken" / "broken_fixture.ipynb"
+    page = bs.new_page(browser)
+    try:
+        bs.open_notebook(page, server, server.served_path(notebook).relative_to(server.root).as_posix())
+        bs.run_all_cells(page)
+        state = bs.wait_widgets_settled(page, timeout_s=10)
+        page.screenshot(path=str(bs.SCREENSHOTS / "broken_fixture__after_run.png"))
+        found = "\n".join(bs.problems(state))
+        assert "stderr output: something went wrong" in found, found
+        # JupyterLab renders a traceback as a stderr output
+        assert "RuntimeError: expected by the negative browser test" in found, found
+        assert "Loading widget..." in found or "Error displaying widget" in found, found
+        (dead,) = [s for s in bs.sliders(page) if s.is_lambda]
+        move = bs.move_slider(page, dead, timeout_s=5)
+        assert move.readout_after != dead.readout, "the key press did not move the slider"
+        assert move.error and not move.changed_cells, move
+    finally:
+        page.context.close()
