@@ -1,0 +1,387 @@
+"""Keras tools for notebook 05: the article's network, fast training, proximal L1, measurements.
+
+Importing this module imports TensorFlow/Keras (with ``TF_CPP_MIN_LOG_LEVEL=3`` set first, so
+no C++ log noise), which is why ``helpers/__init__.py`` does not import it: notebooks do
+``from helpers.keras_tools import ...`` explicitly.
+
+Conventions (the same as Keras):
+
+* ``keras.regularizers.l1(lam)`` adds :math:`\\lambda\\sum|w|` and ``l2(lam)`` adds
+  :math:`\\lambda\\sum w^2` (no 1/2, no 1/n) to the *mean* binary cross-entropy, once per
+  regularized kernel. Only the two hidden kernels are penalized (as in the article); biases and
+  the output layer are not.
+* The ``loss`` that ``fit``/``evaluate`` report includes the penalty; :func:`data_loss` is the
+  binary cross-entropy alone.
+
+Speed. The article trains with ``model.fit(X, y, epochs=E, batch_size=32, validation_data=...)``.
+On 100 examples that is ~4 tiny steps per epoch, each paying Python and callback overhead, plus an
+evaluation on the validation set after every epoch. :func:`fit_fast` runs exactly the same
+optimization (same epochs, same batch size 32, the examples reshuffled every epoch) as one
+repeated ``tf.data`` pipeline inside a single ``fit`` call with a large ``steps_per_execution``
+(the loop runs inside one TensorFlow graph) and evaluates once at the end. :class:`ModelPool`
+keeps one compiled model per kind and re-initializes it for every (seed, λ) run, so the graph
+is traced once instead of once per run.
+"""
+
+from __future__ import annotations
+
+import os
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+
+import keras  # noqa: E402
+import numpy as np  # noqa: E402
+import tensorflow as tf  # noqa: E402
+from keras import ops  # noqa: E402
+
+from helpers._validate import check_array, check_scalar  # noqa: E402
+
+ARTICLE_LAMBDA = 0.001
+PENALTIES = ("none", "l1", "l2", "prox")
+HIDDEN = ("hidden1", "hidden2")
+MAX_STEPS_PER_EXECUTION = 1_000_000
+
+
+def _check_penalty(penalty: str) -> str:
+    if penalty not in PENALTIES:
+        raise ValueError(f"penalty must be one of {PENALTIES}, got {penalty!r}")
+    return penalty
+
+
+def _check_xy(X, y):
+    X = check_array(X, "X", ndim=2)
+    y = check_array(y, "y", ndim=1)
+    if X.shape[1] != 2:
+        raise ValueError(f"X must have 2 columns, got shape {X.shape}")
+    if len(X) != len(y):
+        raise ValueError(f"y must have one label per row of X: {len(y)} != {len(X)}")
+    if not np.all((y == 0) | (y == 1)):
+        raise ValueError("y must hold 0/1 labels")
+    return X.astype("float32"), y.astype("float32")
+
+
+class TunablePenalty(keras.regularizers.Regularizer):
+    r"""``l1``/``l2`` penalty whose strength is a Keras variable, so it can change without retracing.
+
+    ``kind="l1"``: :math:`\lambda\sum|w|`; ``kind="l2"``: :math:`\lambda\sum w^2` (the values of
+    ``keras.regularizers.l1(lam)`` / ``l2(lam)``). Used by :class:`ModelPool` for λ sweeps.
+    """
+
+    def __init__(self, kind: str, lam: float):
+        if kind not in ("l1", "l2"):
+            raise ValueError(f"kind must be 'l1' or 'l2', got {kind!r}")
+        self.kind = kind
+        self.lam = keras.Variable(check_scalar(lam, "lam"), trainable=False, dtype="float32",
+                                  name=f"{kind}_strength")
+
+    def __call__(self, x):
+        size = ops.abs(x) if self.kind == "l1" else ops.square(x)
+        return self.lam * ops.sum(size)
+
+    def get_config(self):
+        return {"kind": self.kind, "lam": float(self.lam.numpy())}
+
+
+class ProxAdam(keras.optimizers.Adam):
+    r"""Adam followed by an exact L1 proximal step (soft-thresholding) on selected kernels.
+
+    After Adam's update of a kernel :math:`w`, every entry is soft-thresholded,
+
+    .. math:: w_i \leftarrow \mathrm{sign}(w_i)\max(|w_i| - \lambda\,d_i,\ 0),
+              \qquad d_i = \frac{\alpha_t}{\sqrt{v_i} + \epsilon},
+
+    where :math:`\alpha_t = \eta\sqrt{1-\beta_2^t}/(1-\beta_1^t)` and :math:`v_i` are Adam's own
+    step size and second-moment estimate, so :math:`d_i` is the step Adam takes per unit of
+    (first-moment) gradient on coordinate *i*. With plain gradient descent :math:`d_i = \eta`
+    and this is textbook proximal gradient (ISTA). With Adam the step is diagonal-preconditioned,
+    and the proximal operator of :math:`\lambda\sum|w|` in that metric is soft-thresholding at
+    :math:`\lambda d_i`, not at :math:`\eta\lambda` (which would be far too small, because Adam
+    divides by :math:`\sqrt{v}`). The L1 term is *not* in the loss; it only enters here, so
+    entries that reach 0 stay exactly 0 until the data gradient is strong enough to pull them out.
+
+    ``prox_layers`` names the layers whose ``kernel`` is thresholded (default: the two hidden
+    layers; ``None``: every variable). Introduced in notebook 05.
+    """
+
+    def __init__(self, l1: float = ARTICLE_LAMBDA, prox_layers=HIDDEN, **kwargs):
+        super().__init__(**kwargs)
+        self.l1 = check_scalar(l1, "l1")
+        self.prox_layers = None if prox_layers is None else tuple(prox_layers)
+        self._prox_indices: set[int] = set()
+
+    def build(self, variables):
+        super().build(variables)
+        if self.prox_layers is None:
+            self._prox_indices = set(range(len(variables)))
+            return
+        suffixes = tuple(f"{name}/kernel" for name in self.prox_layers)
+        self._prox_indices = {i for i, v in enumerate(variables) if v.path.endswith(suffixes)}
+
+    def update_step(self, gradient, variable, learning_rate):
+        super().update_step(gradient, variable, learning_rate)
+        index = self._get_variable_index(variable)
+        if index not in self._prox_indices or self.l1 == 0.0:
+            return
+        dtype = variable.dtype
+        local_step = ops.cast(self.iterations + 1, dtype)
+        alpha = (ops.cast(learning_rate, dtype)
+                 * ops.sqrt(1 - ops.power(ops.cast(self.beta_2, dtype), local_step))
+                 / (1 - ops.power(ops.cast(self.beta_1, dtype), local_step)))
+        v = self._velocities[index]
+        threshold = self.l1 * alpha / (ops.sqrt(v) + self.epsilon)
+        self.assign(variable, ops.sign(variable) * ops.maximum(ops.abs(variable) - threshold, 0.0))
+
+    def get_config(self):
+        config = super().get_config()
+        layers = None if self.prox_layers is None else list(self.prox_layers)
+        config.update({"l1": self.l1, "prox_layers": layers})
+        return config
+
+
+def build_mlp(penalty: str = "none", lam: float = ARTICLE_LAMBDA, *, hidden: int = 128,
+              learning_rate: float = 1e-3, tunable: bool = False,
+              steps_per_execution: int = MAX_STEPS_PER_EXECUTION) -> keras.Model:
+    """The article's network, compiled: Dense(128, relu) → Dense(128, relu) → Dense(1, sigmoid).
+
+    ``penalty``: ``"none"`` (model 1), ``"l1"`` (model 2: ``keras.regularizers.l1(lam)`` on both
+    hidden kernels), ``"l2"`` (``keras.regularizers.l2(lam)``, i.e. λΣw², on both hidden
+    kernels), or ``"prox"`` (no penalty in the loss; :class:`ProxAdam` soft-thresholds both hidden
+    kernels after each step). ``tunable=True`` uses :class:`TunablePenalty` so :func:`set_lambda`
+    can change λ without recompiling. Loss: binary cross-entropy; optimizer: Adam(``learning_rate``).
+    Weights are initialized from Keras's global seed (``keras.utils.set_random_seed``).
+    """
+    penalty = _check_penalty(penalty)
+    lam = check_scalar(lam, "lam")
+    hidden = int(check_scalar(hidden, "hidden", min_value=1))
+    learning_rate = check_scalar(learning_rate, "learning_rate", strict=True)
+    if penalty in ("l1", "l2"):
+        make = {"l1": keras.regularizers.l1, "l2": keras.regularizers.l2}[penalty]
+        reg = TunablePenalty(penalty, lam) if tunable else make(lam)
+    else:
+        reg = None
+    model = keras.Sequential([
+        keras.Input(shape=(2,)),
+        keras.layers.Dense(hidden, activation="relu", kernel_regularizer=reg, name="hidden1"),
+        keras.layers.Dense(hidden, activation="relu", kernel_regularizer=reg, name="hidden2"),
+        keras.layers.Dense(1, activation="sigmoid", name="output"),
+    ], name=f"mlp_{penalty}")
+    if penalty == "prox":
+        optimizer = ProxAdam(l1=lam, learning_rate=learning_rate)
+    else:
+        optimizer = keras.optimizers.Adam(learning_rate=learning_rate)
+    model.compile(optimizer=optimizer, loss="binary_crossentropy", metrics=["accuracy"],
+                  steps_per_execution=steps_per_execution, jit_compile=False)
+    return model
+
+
+def set_lambda(model: keras.Model, lam: float) -> None:
+    """Set λ of a model built with ``tunable=True`` (or the L1 strength of a ``"prox"`` model)."""
+    lam = check_scalar(lam, "lam")
+    if isinstance(model.optimizer, ProxAdam):
+        # A Python float read at trace time: changing it requires a retrace, which we force.
+        model.optimizer.l1 = lam
+        model.train_function = None
+        return
+    regs = {id(layer.kernel_regularizer): layer.kernel_regularizer for layer in model.layers
+            if getattr(layer, "kernel_regularizer", None) is not None}
+    tunable = [r for r in regs.values() if isinstance(r, TunablePenalty)]
+    if not tunable:
+        raise ValueError("model must be built with tunable=True and penalty 'l1' or 'l2'")
+    for reg in tunable:
+        reg.lam.assign(lam)
+
+
+def reset_model(model: keras.Model, seed: int) -> None:
+    """Re-initialize ``model`` as if freshly built with seed ``seed``; clear the optimizer state.
+
+    Kernels: Glorot-uniform (Keras's default) drawn with ``seed``; biases: zeros; Adam's moments
+    and step counter: zeros. The compiled training graph is kept, so the next ``fit`` does not
+    retrace.
+    """
+    seed = int(check_scalar(seed, "seed"))
+    for i, layer in enumerate(model.layers):
+        init = keras.initializers.GlorotUniform(seed=seed * 1000 + i)
+        layer.kernel.assign(init(layer.kernel.shape))
+        layer.bias.assign(np.zeros(layer.bias.shape, dtype="float32"))
+    opt = model.optimizer
+    if opt.built:
+        for var in opt.variables:
+            if var is not opt._learning_rate:
+                var.assign(np.zeros(var.shape, dtype=var.dtype))
+
+
+def fit_fast(model: keras.Model, X, y, epochs: int, *, batch_size: int = 32, seed: int = 0):
+    """Train for ``epochs`` epochs in one ``fit`` call: a repeated ``tf.data`` pipeline, no
+    per-epoch validation, the whole loop in one graph execution (``steps_per_execution``).
+
+    Same optimization as ``model.fit(X, y, epochs=epochs, batch_size=batch_size,
+    shuffle=True)``: every epoch visits each example once, in a fresh random order (seeded by
+    ``seed``), in batches of ``batch_size``. Returns the ``History``.
+    """
+    X, y = _check_xy(X, y)
+    epochs = int(check_scalar(epochs, "epochs", min_value=1))
+    batch_size = int(check_scalar(batch_size, "batch_size", min_value=1))
+    ds = (tf.data.Dataset.from_tensor_slices((X, y))
+          .shuffle(len(X), seed=int(seed), reshuffle_each_iteration=True)
+          .batch(batch_size)
+          .repeat(epochs))
+    return model.fit(ds, epochs=1, shuffle=False, verbose=0)
+
+
+def fit_plain(model: keras.Model, X, y, epochs: int, X_val, y_val, *, batch_size: int = 32):
+    """The straightforward way (the baseline of ``bench/bench_keras.py``): ``model.fit(X, y,
+    epochs=epochs, batch_size=batch_size, validation_data=(X_val, y_val), verbose=0)``.
+
+    Use a model compiled with ``steps_per_execution=1`` for a faithful baseline.
+    """
+    X, y = _check_xy(X, y)
+    X_val, y_val = _check_xy(X_val, y_val)
+    epochs = int(check_scalar(epochs, "epochs", min_value=1))
+    return model.fit(X, y, epochs=epochs, batch_size=batch_size,
+                     validation_data=(X_val, y_val), verbose=0)
+
+
+def predict_proba(model: keras.Model, X) -> np.ndarray:
+    """P(class 1) for each row of ``X``, one graph call (no batching overhead, no progress bar)."""
+    X = check_array(X, "X", ndim=2).astype("float32")
+    return np.asarray(model(X, training=False)).ravel()
+
+
+def binary_cross_entropy(y, p, eps: float = 1e-7) -> float:
+    r"""Mean :math:`-[y\log p + (1-y)\log(1-p)]` with ``p`` clipped to ``[eps, 1-eps]`` (as Keras)."""
+    y = check_array(y, "y", ndim=1)
+    p = check_array(p, "p", ndim=1)
+    if y.shape != p.shape:
+        raise ValueError(f"p must have the same shape as y: {p.shape} != {y.shape}")
+    p = np.clip(p, eps, 1 - eps)
+    return float(-np.mean(y * np.log(p) + (1 - y) * np.log(1 - p)))
+
+
+def accuracy(y, p) -> float:
+    """Fraction of rows where ``p >= 0.5`` matches label ``y``."""
+    y = check_array(y, "y", ndim=1)
+    p = check_array(p, "p", ndim=1)
+    if y.shape != p.shape:
+        raise ValueError(f"p must have the same shape as y: {p.shape} != {y.shape}")
+    return float(np.mean((p >= 0.5) == (y == 1)))
+
+
+def data_loss(model: keras.Model, X, y) -> float:
+    """Binary cross-entropy of ``model`` on ``(X, y)`` *without* the penalty (unlike ``fit``'s loss)."""
+    return binary_cross_entropy(y, predict_proba(model, X))
+
+
+def hidden_kernels(model: keras.Model) -> list[np.ndarray]:
+    """The two hidden kernels (the penalized weights) as NumPy arrays: shapes (2, h) and (h, h)."""
+    return [np.asarray(model.get_layer(name).kernel.numpy()) for name in HIDDEN]
+
+
+def sparsity_counts(kernels, tol: float = 1e-3) -> list[dict]:
+    """Per kernel: ``{"n": size, "small": count |w| < tol, "frac_small": small / n, "zero": count w == 0}``.
+
+    ``zero`` counts entries that are exactly 0.0 (what proximal steps produce); ``small`` counts
+    near-zeros (what subgradient training with an L1 penalty produces). Notebook 05.
+    """
+    tol = check_scalar(tol, "tol", strict=True)
+    if isinstance(kernels, np.ndarray):
+        kernels = [kernels]
+    if not isinstance(kernels, (list, tuple)) or len(kernels) == 0:
+        raise ValueError("kernels must be a non-empty list of arrays")
+    out = []
+    for i, k in enumerate(kernels):
+        w = check_array(k, f"kernels[{i}]")
+        small = int(np.sum(np.abs(w) < tol))
+        out.append({"n": int(w.size), "small": small, "frac_small": small / w.size,
+                    "zero": int(np.sum(w == 0.0))})
+    return out
+
+
+def grid_points(xlim=(-2.0, 3.0), ylim=(-1.75, 2.25), n: int = 120):
+    """A regular ``n × n`` grid over ``xlim × ylim``: returns ``(xx, yy, points)`` with
+    ``points`` of shape ``(n*n, 2)`` (row-major, matching ``xx.ravel()``)."""
+    n = int(check_scalar(n, "n", min_value=2))
+    for name, lim in (("xlim", xlim), ("ylim", ylim)):
+        if len(lim) != 2 or not lim[0] < lim[1]:
+            raise ValueError(f"{name} must be (low, high) with low < high, got {lim!r}")
+    xx, yy = np.meshgrid(np.linspace(*xlim, n), np.linspace(*ylim, n))
+    return xx, yy, np.column_stack([xx.ravel(), yy.ravel()])
+
+
+def decision_grid(model: keras.Model, xlim=(-2.0, 3.0), ylim=(-1.75, 2.25), n: int = 120):
+    """``(xx, yy, proba)``: P(class 1) of ``model`` on :func:`grid_points`, shaped like ``xx``."""
+    xx, yy, pts = grid_points(xlim, ylim, n)
+    return xx, yy, predict_proba(model, pts).reshape(xx.shape)
+
+
+def hist_edges(limit: float = 0.4, n_bins: int = 81) -> np.ndarray:
+    """Symmetric histogram edges on [-limit, limit] with an odd number of bins, so one bin is
+    centred on 0 (the "zero bin" of the weight histograms)."""
+    limit = check_scalar(limit, "limit", strict=True)
+    n_bins = int(check_scalar(n_bins, "n_bins", min_value=1))
+    if n_bins % 2 == 0:
+        raise ValueError(f"n_bins must be odd so a bin is centred on 0, got {n_bins}")
+    return np.linspace(-limit, limit, n_bins + 1)
+
+
+def weight_hist(kernels, edges) -> np.ndarray:
+    """Counts of all entries of ``kernels`` in ``edges``; values outside are clipped to the end bins."""
+    edges = check_array(edges, "edges", ndim=1)
+    if isinstance(kernels, np.ndarray):
+        kernels = [kernels]
+    w = np.concatenate([check_array(k, f"kernels[{i}]").ravel() for i, k in enumerate(kernels)])
+    w = np.clip(w, edges[0], edges[-1])
+    return np.histogram(w, bins=edges)[0]
+
+
+class ModelPool:
+    """One compiled model per penalty kind, re-initialized for each run (no retracing).
+
+    ``pool.run(penalty, lam, seed)`` trains the article's network for ``epochs`` epochs with
+    :func:`fit_fast` on ``data`` (a :class:`helpers.Dataset`) and returns a dict with the train,
+    validation and test accuracy, the data loss (no penalty) on train and test, the hidden kernels,
+    and, if ``grid`` is given (output of :func:`grid_points`), P(class 1) on the grid.
+    Runs are deterministic given ``seed`` (initial weights and shuffling). Notebook 05.
+    """
+
+    def __init__(self, data, epochs: int, *, batch_size: int = 32, learning_rate: float = 1e-3):
+        self.data = data
+        self.epochs = int(check_scalar(epochs, "epochs", min_value=1))
+        self.batch_size = int(check_scalar(batch_size, "batch_size", min_value=1))
+        self.learning_rate = check_scalar(learning_rate, "learning_rate", strict=True)
+        self.models: dict[str, keras.Model] = {}
+
+    def model(self, penalty: str, lam: float = ARTICLE_LAMBDA) -> keras.Model:
+        """The pooled model for ``penalty``, with its λ set to ``lam``."""
+        penalty = _check_penalty(penalty)
+        if penalty not in self.models:
+            self.models[penalty] = build_mlp(penalty, lam, tunable=True,
+                                             learning_rate=self.learning_rate)
+        model = self.models[penalty]
+        if penalty == "prox":
+            if model.optimizer.l1 != lam:
+                set_lambda(model, lam)
+        elif penalty != "none":
+            set_lambda(model, lam)
+        return model
+
+    def run(self, penalty: str, lam: float = ARTICLE_LAMBDA, seed: int = 0, grid=None) -> dict:
+        model = self.model(penalty, lam)
+        reset_model(model, seed)
+        d = self.data
+        fit_fast(model, d.X_train, d.y_train, self.epochs, batch_size=self.batch_size, seed=seed)
+        out = {"penalty": penalty, "lam": lam, "seed": seed}
+        for part in ("train", "val", "test"):
+            X, y = getattr(d, f"X_{part}"), getattr(d, f"y_{part}")
+            p = predict_proba(model, X)
+            out[f"acc_{part}"] = accuracy(y, p)
+            out[f"loss_{part}"] = binary_cross_entropy(y, p)
+        out["kernels"] = hidden_kernels(model)
+        if grid is not None:
+            out["proba_grid"] = predict_proba(model, grid)
+        return out
+
+
+def mean_std(values) -> tuple[float, float]:
+    """Mean and sample standard deviation (ddof=1; 0 for a single value) of ``values``."""
+    v = check_array(values, "values", ndim=1)
+    return float(v.mean()), float(v.std(ddof=1)) if v.size > 1 else 0.0
