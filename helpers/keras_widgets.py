@@ -1,0 +1,112 @@
+"""Widget glue for notebook 05: explore a precomputed grid of λ for the article's network.
+
+No TensorFlow here: the explorer works on arrays computed beforehand (decision-boundary grids and
+weight histograms, one per λ, e.g. from :class:`helpers.keras_tools.ModelPool`), so moving the
+slider only swaps image data, one contour and bar heights (a few milliseconds).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from helpers._validate import check_array
+from helpers.plots import CLASS_COLORS, COLORS
+
+
+class LambdaExplorer:
+    """Decision boundary (left) and hidden-weight histogram (right) of the network trained with
+    the λ chosen on a slider.
+
+    Arguments: ``lams`` (L,) increasing; ``proba_grids`` (L, ny, nx) P(class 1) on the grid
+    ``xx, yy`` (ny, nx); ``edges`` (B+1,) histogram edges (one bin centred on 0);
+    ``counts`` (L, B) weight counts per λ; ``X, y`` the points to overlay (training set);
+    ``labels`` optional list of L strings shown in the titles (e.g. accuracies);
+    ``penalty`` the colour key of :data:`helpers.COLORS` for the histogram.
+
+    Exposes ``fig``, ``slider`` (an ``ipywidgets.SelectionSlider`` whose value is the index
+    into ``lams``), ``ui`` (what to ``display``) and :meth:`update` (the pure redraw path;
+    the slider calls it). Notebook 05.
+    """
+
+    def __init__(self, lams, proba_grids, xx, yy, edges, counts, X, y, labels=None,
+                 penalty: str = "l1", fig=None):
+        import ipywidgets as widgets
+        import matplotlib.pyplot as plt
+
+        self.lams = check_array(lams, "lams", ndim=1)
+        if np.any(np.diff(self.lams) <= 0):
+            raise ValueError("lams must be strictly increasing")
+        n = self.lams.size
+        self.proba_grids = check_array(proba_grids, "proba_grids", ndim=3)
+        self.xx = check_array(xx, "xx", ndim=2)
+        self.yy = check_array(yy, "yy", ndim=2)
+        self.edges = check_array(edges, "edges", ndim=1)
+        self.counts = check_array(counts, "counts", ndim=2)
+        X = check_array(X, "X", ndim=2)
+        y = check_array(y, "y", ndim=1)
+        if self.proba_grids.shape[0] != n or self.proba_grids.shape[1:] != self.xx.shape:
+            raise ValueError(f"proba_grids must have shape ({n}, *xx.shape), got "
+                             f"{self.proba_grids.shape}")
+        if self.yy.shape != self.xx.shape:
+            raise ValueError(f"yy must have the same shape as xx: {self.yy.shape} != {self.xx.shape}")
+        if self.counts.shape != (n, self.edges.size - 1):
+            raise ValueError(f"counts must have shape ({n}, {self.edges.size - 1}), got "
+                             f"{self.counts.shape}")
+        if len(X) != len(y):
+            raise ValueError(f"y must have one label per row of X: {len(y)} != {len(X)}")
+        if labels is not None and len(labels) != n:
+            raise ValueError(f"labels must have {n} entries, got {len(labels)}")
+        if penalty not in COLORS:
+            raise ValueError(f"penalty must be a key of helpers.COLORS, got {penalty!r}")
+        self.labels = list(labels) if labels is not None else [""] * n
+
+        if fig is None:
+            with plt.ioff():
+                fig, _ = plt.subplots(1, 2, figsize=(10, 4))
+        self.fig = fig
+        self.ax_map, self.ax_hist = fig.axes[:2]
+        extent = (self.xx.min(), self.xx.max(), self.yy.min(), self.yy.max())
+        self.image = self.ax_map.imshow(self.proba_grids[0], origin="lower", extent=extent,
+                                        aspect="auto", cmap="RdBu_r", vmin=0, vmax=1, alpha=0.55)
+        self.contour = None
+        colors = np.where(y == 1, CLASS_COLORS[1], CLASS_COLORS[0])
+        self.ax_map.scatter(X[:, 0], X[:, 1], c=colors, s=14, edgecolor="k", linewidth=0.4)
+        self.ax_map.set(xlabel="$x_1$", ylabel="$x_2$")
+        width = np.diff(self.edges)
+        self.bars = self.ax_hist.bar(self.edges[:-1], np.maximum(self.counts[0], 0), width=width,
+                                     align="edge", color=COLORS[penalty], edgecolor="none")
+        self.ax_hist.set_yscale("log")
+        self.ax_hist.set_ylim(0.8, 2 * max(self.counts.max(), 1))
+        self.ax_hist.set(xlabel="hidden weight $w$ (both hidden kernels; end bins hold the tails)",
+                         ylabel="count (log)")
+        fig.tight_layout()
+
+        options = [(f"{lam:.0e}", i) for i, lam in enumerate(self.lams)]
+        self.slider = widgets.SelectionSlider(options=options, value=0, description="λ",
+                                              continuous_update=True)
+        self.slider.observe(lambda change: self.update(change["new"]), names="value")
+        canvas = fig.canvas if isinstance(fig.canvas, widgets.DOMWidget) else None
+        self.ui = widgets.VBox([self.slider] + ([canvas] if canvas is not None else []))
+        self.update(0)
+
+    def update(self, index: int) -> None:
+        """Show the model trained with ``lams[index]``: swap the image, redraw the p = 0.5
+        contour, set the bar heights and the titles."""
+        if not isinstance(index, (int, np.integer)) or not 0 <= index < self.lams.size:
+            raise ValueError(f"index must be an integer in [0, {self.lams.size}), got {index!r}")
+        self.index = int(index)
+        grid = self.proba_grids[index]
+        self.image.set_data(grid)
+        if self.contour is not None:
+            self.contour.remove()
+        self.contour = self.ax_map.contour(self.xx, self.yy, grid, levels=[0.5], colors="k",
+                                           linewidths=1.5)
+        for bar, h in zip(self.bars, self.counts[index], strict=True):
+            bar.set_height(h)
+        zero_bin = int(np.searchsorted(self.edges, 0.0, side="right") - 1)
+        lam = self.lams[index]
+        label = self.labels[index]
+        self.ax_map.set_title(f"λ = {lam:.0e}: boundary (p = 0.5) {label}".rstrip())
+        self.ax_hist.set_title(f"λ = {lam:.0e}: {int(self.counts[index, zero_bin])} weights in "
+                               f"the zero bin")
+        self.fig.canvas.draw_idle()

@@ -1,0 +1,67 @@
+"""Tests for helpers.keras_widgets (Agg backend, no browser, no TensorFlow)."""
+
+import matplotlib.pyplot as plt
+import numpy as np
+import pytest
+
+from helpers.keras_widgets import LambdaExplorer
+
+
+def _inputs(n_lams=3, n=6, n_bins=5):
+    lams = np.logspace(-4, -2, n_lams)
+    xx, yy = np.meshgrid(np.linspace(-1, 1, n), np.linspace(-1, 1, n))
+    grids = np.stack([1 / (1 + np.exp(-(k + 1) * xx)) for k in range(n_lams)])
+    edges = np.linspace(-1, 1, n_bins + 1)
+    counts = np.arange(n_lams * n_bins, dtype=float).reshape(n_lams, n_bins) + 1
+    X = np.array([[0.0, 0.0], [0.5, 0.5]])
+    y = np.array([0, 1])
+    return dict(lams=lams, proba_grids=grids, xx=xx, yy=yy, edges=edges, counts=counts, X=X, y=y)
+
+
+def test_slider_updates_image_bars_and_titles():
+    args = _inputs()
+    ex = LambdaExplorer(**args, labels=["a", "b", "c"])
+    np.testing.assert_allclose(ex.image.get_array(), args["proba_grids"][0])
+    ex.slider.value = 2
+    assert ex.index == 2
+    np.testing.assert_allclose(ex.image.get_array(), args["proba_grids"][2])
+    np.testing.assert_allclose([b.get_height() for b in ex.bars], args["counts"][2])
+    assert "1e-02" in ex.ax_map.get_title() and ex.ax_map.get_title().endswith("c")
+    assert f"{int(args['counts'][2, 2])} weights in the zero bin" in ex.ax_hist.get_title()
+    assert ex.contour is not None
+    assert ex.slider.options[0][0] == "1e-04"
+    plt.close(ex.fig)
+
+
+def test_contour_is_replaced_not_accumulated():
+    ex = LambdaExplorer(**_inputs())
+    n_before = len(ex.ax_map.collections)
+    for i in (1, 2, 0, 1):
+        ex.update(i)
+    assert len(ex.ax_map.collections) == n_before
+    plt.close(ex.fig)
+
+
+@pytest.mark.parametrize("key, value, match", [
+    ("lams", np.array([1e-3, 1e-4, 1e-2]), "lams"),
+    ("proba_grids", np.zeros((2, 6, 6)), "proba_grids"),
+    ("counts", np.zeros((3, 4)), "counts"),
+    ("yy", np.zeros((5, 6)), "yy"),
+    ("y", np.array([0, 1, 1]), "y"),
+])
+def test_bad_input_names_argument(key, value, match):
+    args = _inputs()
+    args[key] = value
+    with pytest.raises(ValueError, match=match):
+        LambdaExplorer(**args)
+
+
+def test_bad_index_and_labels():
+    with pytest.raises(ValueError, match="labels"):
+        LambdaExplorer(**_inputs(), labels=["x"])
+    with pytest.raises(ValueError, match="penalty"):
+        LambdaExplorer(**_inputs(), penalty="nope")
+    ex = LambdaExplorer(**_inputs())
+    with pytest.raises(ValueError, match="index"):
+        ex.update(3)
+    plt.close(ex.fig)
