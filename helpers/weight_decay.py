@@ -177,8 +177,11 @@ def adam_update(w, grad, m, v, t: int, lr: float = 1e-3, beta_1: float = 0.9,
     differs only through :math:`\epsilon`.) Every step divides by :math:`\sqrt v`, so each
     coordinate moves by about :math:`\eta` whatever the size of its gradient.
     """
-    w, g, m, v, t, lr, beta_1, beta_2, epsilon = _check_adam(w, grad, m, v, t, lr, beta_1,
-                                                              beta_2, epsilon)
+    return _adam_core(*_check_adam(w, grad, m, v, t, lr, beta_1, beta_2, epsilon))
+
+
+def _adam_core(w, g, m, v, t, lr, beta_1, beta_2, epsilon):
+    """Adam's arithmetic on already-checked inputs (the training loop calls this directly)."""
     m = beta_1 * m + (1 - beta_1) * g
     v = beta_2 * v + (1 - beta_2) * g**2
     alpha = lr * math.sqrt(1 - beta_2**t) / (1 - beta_1**t)
@@ -224,15 +227,18 @@ def train_linear_adam(X, y, w0, steps: int, lr: float, weight_decay: float = 0.0
     steps = int(check_scalar(steps, "steps"))
     weight_decay = check_scalar(weight_decay, "weight_decay")
     m, v = np.zeros_like(w), np.zeros_like(w)
+    # Check the Adam settings once (same defaults as adam_update), then run the bare arithmetic.
+    settings = {"beta_1": 0.9, "beta_2": 0.999, "epsilon": 1e-7, **adam_kwargs}
+    _, _, _, _, _, lr, beta_1, beta_2, epsilon = _check_adam(w, w, m, v, 1, lr, **settings)
+    gram, xty = X.T @ X * (2.0 / len(y)), X.T @ y * (2.0 / len(y))
     out = np.empty((steps + 1, len(w)))
     out[0] = w
     for t in range(1, steps + 1):
-        grad = 2.0 / len(y) * (X.T @ (X @ w - y))
+        grad = gram @ w - xty  # = (2/n) X^T (X w - y)
         if mode == "l2":
-            w, m, v = adam_l2_update(w, grad, m, v, t, lr, weight_decay, **adam_kwargs)
+            grad = grad + weight_decay * w
         elif mode == "decoupled":
-            w, m, v = adamw_update(w, grad, m, v, t, lr, weight_decay, **adam_kwargs)
-        else:
-            w, m, v = adam_update(w, grad, m, v, t, lr, **adam_kwargs)
+            w = w - lr * weight_decay * w
+        w, m, v = _adam_core(w, grad, m, v, t, lr, beta_1, beta_2, epsilon)
         out[t] = w
     return out
