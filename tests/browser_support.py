@@ -531,9 +531,28 @@ def slider_locator(page, index: int):
     return page.locator(f"{PANEL} .jp-OutputArea .widget-slider").nth(index)
 
 
-def move_slider(page, slider: Slider, timeout_s: float = PLOT_TIMEOUT_S) -> Move:
-    """Press one arrow key on the slider's handle (Left when at its maximum) and wait until a plot
-    in the notebook changed pixels (ipympl canvas) or source (inline image)."""
+def wait_plots_quiet(page, quiet_s: float = 1.0, timeout_s: float = SETTLE_TIMEOUT_S) -> bool:
+    """Wait until no plot was redrawn and no plot signature changed for ``quiet_s`` seconds (after
+    Run All, ipympl figures keep receiving their first images for a few seconds)."""
+    deadline = time.monotonic() + timeout_s
+    count = "() => window.__course.events.length"
+    sig, n = plot_signatures(page), page.evaluate(count)
+    while time.monotonic() < deadline:
+        page.wait_for_timeout(quiet_s * 1000)
+        sig2, n2 = plot_signatures(page), page.evaluate(count)
+        if sig2 == sig and n2 == n:
+            return True
+        sig, n = sig2, n2
+    return False
+
+
+def move_slider(page, slider: Slider, timeout_s: float = PLOT_TIMEOUT_S, quiet_s: float = 1.0) -> Move:
+    """Press one arrow key on the slider's handle (Left when at its maximum) and check that a plot
+    in the notebook changed: pixels of an ipympl canvas or the source of an output image.
+
+    The plots must be quiet before the key press (so a late first draw is not taken for the
+    update); after it, wait for the first redraw, then for quiet again, and compare the final plots
+    with those before the move."""
     from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
     at_max = slider.now is not None and slider.max is not None and float(slider.now) >= float(
@@ -541,6 +560,7 @@ def move_slider(page, slider: Slider, timeout_s: float = PLOT_TIMEOUT_S) -> Move
     )
     key = "ArrowLeft" if at_max else "ArrowRight"
     move = Move(slider=slider, key=key)
+    wait_plots_quiet(page, quiet_s)
     before = plot_signatures(page)
     page.evaluate("() => { window.__course.t0 = null; window.__course.events = []; }")
     slider_locator(page, slider.index).locator(".noUi-handle").press(key)
@@ -558,15 +578,20 @@ def move_slider(page, slider: Slider, timeout_s: float = PLOT_TIMEOUT_S) -> Move
         )
     except PlaywrightTimeout:  # reported; the caller asserts
         move.error = f"no plot changed within {timeout_s:.0f} s"
-    after = plot_signatures(page)
-    move.changed_cells = sorted(
-        int(c) for c in set(before) | set(after) if before.get(c) != after.get(c)
-    )
     rec = page.evaluate("() => window.__course")
     if rec["t0"] is not None:
         later = [e["t"] for e in rec["events"] if e["t"] >= rec["t0"]]
         if later:
             move.latency_ms = min(later) - rec["t0"]
+    if move.error is None:
+        wait_kernel_idle(page)
+        wait_plots_quiet(page, quiet_s)
+    after = plot_signatures(page)
+    move.changed_cells = sorted(
+        int(c) for c in set(before) | set(after) if before.get(c) != after.get(c)
+    )
+    if move.error is None and not move.changed_cells:
+        move.error = "a plot changed, then returned to what it was before the move"
     move.readout_after = sliders(page)[slider.index].readout
     return move
 
