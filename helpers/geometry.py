@@ -184,6 +184,8 @@ class GeometryView:
                                           description="t (size)", continuous_update=True)
         self.slider.observe(lambda change: self.update(change["new"]), names="value")
         canvas = self.fig.canvas
+        if isinstance(canvas, widgets.DOMWidget):  # ipympl: drop the "Figure 1" header
+            canvas.header_visible = False
         parts = [self.slider] + ([canvas] if isinstance(canvas, widgets.DOMWidget) else [])
         self.ui = widgets.VBox(parts)
         self.update(t)
