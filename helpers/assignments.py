@@ -25,10 +25,12 @@ new one is added.
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import re
 import shutil
 import sys
 from collections.abc import Callable
+from functools import cache
 from pathlib import Path
 
 import nbformat
@@ -127,8 +129,24 @@ def learner_notebook(solution_nb: nbformat.NotebookNode, name: str = "notebook")
     return nb
 
 
+@cache
+def _course_clean():
+    """``clean`` of the repository's ``tools/nbtools.py`` (the one definition of a clean
+    notebook), or ``None`` outside a checkout."""
+    path = ROOT / "tools" / "nbtools.py"
+    if not path.is_file():
+        return None
+    spec = importlib.util.spec_from_file_location("_course_nbtools", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module.clean
+
+
 def dumps(nb: nbformat.NotebookNode) -> str:
-    """Serialize like ``tools/nbtools.py`` (so a generated notebook counts as clean)."""
+    """Serialize after ``tools/nbtools.py``'s clean, so a generated notebook counts as clean."""
+    clean = _course_clean()
+    if clean is not None:
+        nb = clean(nb)
     text = nbformat.writes(nb, version=4)
     return text if text.endswith("\n") else text + "\n"
 
