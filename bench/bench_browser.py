@@ -54,6 +54,7 @@ def bench_notebook(browser, server, notebook: Path, moves: int) -> dict:
         return {"slider": chosen.label, "times": times, "failed": failed, "run_all_s": run_all_s}
     finally:
         page.context.close()
+        server.delete_kernels()
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -220,11 +220,9 @@ class JupyterServer:
         Returns notes on anything that needed force."""
         notes: list[str] = []
         if self.proc is not None and self.proc.poll() is None:
-            try:
-                for kernel in self.api("GET", "/api/kernels"):
-                    self.api("DELETE", f"/api/kernels/{kernel['id']}")
-            except (OSError, urllib.error.URLError, ValueError) as exc:
-                notes.append(f"could not delete kernels through the API: {exc}")
+            problem = self.delete_kernels()
+            if problem:
+                notes.append(problem)
             self.proc.terminate()
             try:
                 self.proc.wait(timeout=30)
@@ -245,6 +243,16 @@ class JupyterServer:
             self._log = None
         shutil.rmtree(self.tmp, ignore_errors=True)
         return notes
+
+    def delete_kernels(self) -> str | None:
+        """Shut down every kernel of this server through the REST API (closing a page does not).
+        Returns None, or what went wrong."""
+        try:
+            for kernel in self.api("GET", "/api/kernels"):
+                self.api("DELETE", f"/api/kernels/{kernel['id']}")
+        except (OSError, urllib.error.URLError, ValueError) as exc:
+            return f"could not delete kernels through the API: {exc}"
+        return None
 
     def __enter__(self) -> JupyterServer:
         return self.start()

@@ -156,6 +156,7 @@ def test_widgets_render_and_sliders_update_plots(lab, notebook):
         assert not found, f"{notebook.name} after moving sliders:\n  " + "\n  ".join(found)
     finally:
         page.context.close()
+        server.delete_kernels()
     assert bs.sha256(served) == served_hash, (
         f"JupyterLab saved its copy of {notebook.name}: autosave must be off and the page never save"
     )
@@ -186,3 +187,4 @@ def test_the_checks_catch_a_broken_notebook(lab):
         assert move.error and not move.changed_cells, move
     finally:
         page.context.close()
+        server.delete_kernels()
