@@ -1,0 +1,186 @@
+"""Overfitting made visible: polynomial fits of growing degree, learning curves, a widget.
+
+Introduced in notebook 01 (``01_overfitting.ipynb``). The polynomial fits here are plain least
+squares (no penalty) on the monomials ``x, x², ..., x^d`` plus an unpenalized intercept. For
+numerical safety the columns are standardized before solving (training mean and standard
+deviation); that changes the coefficients' units but not the fitted curve, because both span
+the same functions. Notebook 02 adds the penalty.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from helpers._validate import check_array, check_scalar
+from helpers.data import make_curve_1d, true_curve
+from helpers.linear import mse, polynomial_features, ridge_fit
+from helpers.plots import COLORS
+
+MAX_DEGREE = 12  # beyond this the 30-point fits are too ill-conditioned to print stable digits
+
+
+def _check_degree(degree, name="degree", max_degree=MAX_DEGREE):
+    degree = check_scalar(degree, name, min_value=1)
+    if degree != int(degree) or degree > max_degree:
+        raise ValueError(f"{name} must be a whole number in [1, {max_degree}], got {degree!r}")
+    return int(degree)
+
+
+def standardized_poly(x, degree: int, mean=None, std=None):
+    r"""Standardized monomials :math:`z_j = (x^j - \mu_j)/\sigma_j`, ``j = 1..degree``.
+
+    ``mean`` / ``std`` default to the columns' own statistics (pass the training ones when
+    transforming new points). Returns ``(Z, mean, std)``. Notebooks 01 and 02.
+    """
+    x = check_array(x, "x", ndim=1)
+    P = polynomial_features(x, _check_degree(degree, max_degree=30))
+    if mean is None:
+        mean, std = P.mean(axis=0), P.std(axis=0)
+    mean = check_array(mean, "mean", ndim=1)
+    std = check_array(std, "std", ndim=1)
+    if mean.shape != (P.shape[1],) or std.shape != (P.shape[1],):
+        raise ValueError(f"mean and std must have shape ({P.shape[1]},)")
+    if np.any(std <= 0):
+        raise ValueError("std must be > 0 (are all training x equal?)")
+    return (P - mean) / std, mean, std
+
+
+def fit_polynomial(x_train, y_train, degree: int):
+    """Least-squares polynomial of ``degree``; returns a function ``x -> y_hat``. Notebook 01."""
+    x_train = check_array(x_train, "x_train", ndim=1)
+    y_train = check_array(y_train, "y_train", ndim=1)
+    Z, mean, std = standardized_poly(x_train, _check_degree(degree))
+    coef, intercept = ridge_fit(Z, y_train, 0.0)
+
+    def predict(x):
+        return standardized_poly(x, degree, mean, std)[0] @ coef + intercept
+
+    return predict
+
+
+def degree_sweep(x_train, y_train, x_test, y_test, degrees):
+    """Training and test MSE of the least-squares polynomial for each degree. Notebook 01.
+
+    Returns two arrays ``(train_mse, test_mse)`` aligned with ``degrees``.
+    """
+    x_test = check_array(x_test, "x_test", ndim=1)
+    y_test = check_array(y_test, "y_test", ndim=1)
+    degrees = [_check_degree(d, "degrees") for d in np.atleast_1d(degrees)]
+    train, test = [], []
+    for d in degrees:
+        predict = fit_polynomial(x_train, y_train, d)
+        train.append(mse(y_train, predict(x_train)))
+        test.append(mse(y_test, predict(x_test)))
+    return np.array(train), np.array(test)
+
+
+def learning_curve(degree: int, sizes, x_test, y_test, *, noise: float = 0.3, seeds=range(10)):
+    """Train/test MSE of a degree-``degree`` fit as the training set grows. Notebook 01.
+
+    For each size ``n`` and seed ``s``, draws ``n`` fresh training points with
+    ``make_curve_1d(n, noise, seed=1000 + s)`` (same distribution as the shipped set) and
+    evaluates on the fixed test points. Returns ``(train, test)`` of shape
+    ``(len(sizes), len(seeds))``.
+    """
+    degree = _check_degree(degree)
+    sizes = [int(check_scalar(n, "sizes", min_value=degree + 2)) for n in np.atleast_1d(sizes)]
+    seeds = list(seeds)
+    if not seeds:
+        raise ValueError("seeds must not be empty")
+    train = np.empty((len(sizes), len(seeds)))
+    test = np.empty_like(train)
+    for i, n in enumerate(sizes):
+        for j, s in enumerate(seeds):
+            x, y = make_curve_1d(n, noise=noise, seed=1000 + int(s))
+            train[i, j], test[i, j] = (a[0] for a in degree_sweep(x, y, x_test, y_test, [degree]))
+    return train, test
+
+
+def overfit_state(degree: int, n_train: int, noise: float, *, max_degree: int = MAX_DEGREE,
+                  n_grid: int = 200) -> dict:
+    """Everything the overfitting widget draws, as arrays (a pure function). Notebook 01.
+
+    Training points: ``make_curve_1d(n_train, noise, seed=101)``; test points:
+    ``make_curve_1d(200, noise, seed=102)`` (with ``n_train=30, noise=0.3`` these are the shipped
+    set). Returns the points, the fitted curve on a grid of ``x`` and the train/test MSE for
+    every degree ``1..max_degree``.
+    """
+    degree = _check_degree(degree, max_degree=max_degree)
+    n_train = int(check_scalar(n_train, "n_train", min_value=max_degree + 2))
+    noise = check_scalar(noise, "noise")
+    x_tr, y_tr = make_curve_1d(n_train, noise=noise, seed=101)
+    x_te, y_te = make_curve_1d(200, noise=noise, seed=102)
+    degrees = np.arange(1, max_degree + 1)
+    train, test = degree_sweep(x_tr, y_tr, x_te, y_te, degrees)
+    x_grid = np.linspace(0, 1, n_grid)
+    return {"x_train": x_tr, "y_train": y_tr, "x_test": x_te, "y_test": y_te,
+            "x_grid": x_grid, "y_fit": fit_polynomial(x_tr, y_tr, degree)(x_grid),
+            "degrees": degrees, "train_mse": train, "test_mse": test, "degree": degree}
+
+
+class OverfitExplorer:
+    """Widget: sliders for degree, training-set size and noise; redraws fit and error curves.
+
+    ``.fig`` is the figure, ``.degree`` / ``.n_train`` / ``.noise`` the sliders, ``.ui`` the
+    box to display, ``.update()`` redraws from the sliders' values (called by the sliders).
+    Artists are created once and updated in place. Notebook 01.
+    """
+
+    def __init__(self, degree: int = 9, n_train: int = 30, noise: float = 0.3):
+        import ipywidgets as widgets
+        import matplotlib.pyplot as plt
+
+        self.degree = widgets.IntSlider(value=degree, min=1, max=MAX_DEGREE, description="degree")
+        self.n_train = widgets.IntSlider(value=n_train, min=MAX_DEGREE + 2, max=300, step=2,
+                                         description="n train")
+        self.noise = widgets.FloatSlider(value=noise, min=0.0, max=1.0, step=0.05,
+                                         description="noise σ")
+        with plt.ioff():
+            self.fig, (self.ax_fit, self.ax_err) = plt.subplots(1, 2, figsize=(9, 3.4))
+        ax = self.ax_fit
+        xs = np.linspace(0, 1, 200)
+        ax.plot(xs, true_curve(xs), color=COLORS["truth"], lw=1, ls="--", label="sin(2πx)")
+        self.pts_test, = ax.plot([], [], ".", ms=3, color=COLORS["test"], alpha=0.4, label="test")
+        self.pts_train, = ax.plot([], [], "o", ms=4, color=COLORS["train"], label="train")
+        self.line_fit, = ax.plot([], [], color=COLORS["none"], lw=2, label="fit")
+        ax.set(xlim=(0, 1), ylim=(-2.5, 2.5), xlabel="x", ylabel="y")
+        ax.legend(loc="upper right", fontsize=8)
+        ax = self.ax_err
+        self.line_train, = ax.plot([], [], "o-", color=COLORS["train"], label="training MSE")
+        self.line_test, = ax.plot([], [], "o-", color=COLORS["test"], label="test MSE")
+        self.marker = ax.axvline(degree, color=COLORS["none"], ls=":")
+        ax.set(yscale="log", xlabel="polynomial degree", ylabel="MSE (log)",
+               xlim=(0.5, MAX_DEGREE + 0.5), ylim=(0.01, 10))
+        ax.legend(loc="upper left", fontsize=8)
+        self.fig.tight_layout()
+        for w in (self.degree, self.n_train, self.noise):
+            w.observe(lambda _change: self.update(), names="value")
+        self.ui = widgets.VBox([widgets.HBox([self.degree, self.n_train, self.noise]),
+                                self.fig.canvas if _is_widget_canvas(self.fig) else widgets.Output()])
+        self.update()
+
+    def update(self) -> dict:
+        s = overfit_state(self.degree.value, self.n_train.value, self.noise.value)
+        self.pts_train.set_data(s["x_train"], s["y_train"])
+        self.pts_test.set_data(s["x_test"], s["y_test"])
+        self.line_fit.set_data(s["x_grid"], s["y_fit"])
+        self.line_train.set_data(s["degrees"], s["train_mse"])
+        self.line_test.set_data(s["degrees"], s["test_mse"])
+        self.marker.set_xdata([s["degree"]])
+        lo = max(min(s["train_mse"].min(), s["test_mse"].min()) / 2, 1e-4)
+        self.ax_err.set_ylim(lo, max(s["test_mse"].max(), s["train_mse"].max()) * 2)
+        best = int(s["degrees"][np.argmin(s["test_mse"])])
+        self.ax_fit.set_title(f"degree {s['degree']}: train {s['train_mse'][s['degree'] - 1]:.3f},"
+                              f" test {s['test_mse'][s['degree'] - 1]:.3f}", fontsize=9)
+        self.ax_err.set_title(f"lowest test error at degree {best}", fontsize=9)
+        self.fig.canvas.draw_idle()
+        return s
+
+
+def _is_widget_canvas(fig) -> bool:
+    """True when the figure lives in an ipympl canvas (which is itself a displayable widget)."""
+    try:
+        import ipywidgets as widgets
+    except ImportError:  # pragma: no cover
+        return False
+    return isinstance(fig.canvas, widgets.DOMWidget)
