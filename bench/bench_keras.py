@@ -22,7 +22,6 @@ import argparse
 import time
 
 import numpy as np
-import tensorflow as tf
 
 from helpers import load_moons_2d
 from helpers.keras_tools import (
@@ -81,6 +80,8 @@ def main(argv=None) -> int:
     parser.add_argument("--epochs", type=int, default=300)
     parser.add_argument("--seeds", type=int, default=3)
     args = parser.parse_args(argv)
+    import tensorflow as tf  # after helpers.keras_tools has set TF_CPP_MIN_LOG_LEVEL
+
     tf.get_logger().setLevel("ERROR")  # a fresh model per timed run retraces on purpose
     data = load_moons_2d()
     slow_t, fast_t = [], []
