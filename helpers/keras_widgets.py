@@ -32,6 +32,7 @@ class LambdaExplorer:
                  penalty: str = "l1", fig=None):
         import ipywidgets as widgets
         import matplotlib.pyplot as plt
+        from matplotlib.ticker import NullLocator
 
         self.lams = check_array(lams, "lams", ndim=1)
         if np.any(np.diff(self.lams) <= 0):
@@ -71,14 +72,17 @@ class LambdaExplorer:
         self.contour = None
         colors = np.where(y == 1, CLASS_COLORS[1], CLASS_COLORS[0])
         self.ax_map.scatter(X[:, 0], X[:, 1], c=colors, s=14, edgecolor="k", linewidth=0.4)
-        self.ax_map.set(xlabel="$x_1$", ylabel="$x_2$")
-        width = np.diff(self.edges)
-        self.bars = self.ax_hist.bar(self.edges[:-1], np.maximum(self.counts[0], 0), width=width,
-                                     align="edge", color=COLORS[penalty], edgecolor="none")
+        self.ax_map.set(xlabel="$x_1$", ylabel="$x_2$", xlim=extent[:2], ylim=extent[2:])
+        # One StepPatch (not one Rectangle per bin) and fixed limits/ticks keep redraws cheap.
+        self.bars = self.ax_hist.stairs(self.counts[0], self.edges, fill=True, baseline=0.8,
+                                        color=COLORS[penalty])
         self.ax_hist.set_yscale("log")
         self.ax_hist.set_ylim(0.8, 2 * max(self.counts.max(), 1))
+        self.ax_hist.yaxis.set_minor_locator(NullLocator())
         self.ax_hist.set(xlabel="hidden weight $w$ (both hidden kernels; end bins hold the tails)",
                          ylabel="count (log)")
+        self.ax_map.set_title(" ")
+        self.ax_hist.set_title(" ")
         fig.tight_layout()
 
         options = [(f"{lam:.0e}", i) for i, lam in enumerate(self.lams)]
@@ -101,12 +105,11 @@ class LambdaExplorer:
             self.contour.remove()
         self.contour = self.ax_map.contour(self.xx, self.yy, grid, levels=[0.5], colors="k",
                                            linewidths=1.5)
-        for bar, h in zip(self.bars, self.counts[index], strict=True):
-            bar.set_height(h)
+        self.bars.set_data(values=self.counts[index])
         zero_bin = int(np.searchsorted(self.edges, 0.0, side="right") - 1)
         lam = self.lams[index]
         label = self.labels[index]
-        self.ax_map.set_title(f"λ = {lam:.0e}: boundary (p = 0.5) {label}".rstrip())
+        self.ax_map.set_title(f"λ = {lam:.0e}: boundary p = 0.5 {label}".rstrip())
         self.ax_hist.set_title(f"λ = {lam:.0e}: {int(self.counts[index, zero_bin])} weights in "
                                f"the zero bin")
         self.fig.canvas.draw_idle()

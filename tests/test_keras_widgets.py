@@ -25,7 +25,7 @@ def test_slider_updates_image_bars_and_titles():
     ex.slider.value = 2
     assert ex.index == 2
     np.testing.assert_allclose(ex.image.get_array(), args["proba_grids"][2])
-    np.testing.assert_allclose([b.get_height() for b in ex.bars], args["counts"][2])
+    np.testing.assert_allclose(ex.bars.get_data().values, args["counts"][2])
     assert "1e-02" in ex.ax_map.get_title() and ex.ax_map.get_title().endswith("c")
     assert f"{int(args['counts'][2, 2])} weights in the zero bin" in ex.ax_hist.get_title()
     assert ex.contour is not None
