@@ -456,11 +456,17 @@ def run_all_cells(page, timeout_s: float = RUN_ALL_TIMEOUT_S) -> dict:
     page.locator(".lm-MenuBar-itemLabel", has_text=re.compile(r"^Run$")).click()
     page.locator(".lm-Menu-itemLabel", has_text=re.compile(r"^Run All Cells$")).click()
 
+    seen_busy = False
+
     def done(s):
+        # Finished: nothing queued ("[*]") and the kernel idle, after every cell ran, or after the
+        # run was seen going and stopped early (an exception clears the queue; problems() reports).
+        nonlocal seen_busy
         if not s or s["busy"]:
+            seen_busy = seen_busy or bool(s)
             return False
         ran = all(re.fullmatch(r"\[\d+\]:", p) for p in s["prompts"])
-        return (ran or bool(s["errors"])) and s["idle"]
+        return (ran or seen_busy) and s["idle"]
 
     ok, state = _poll(page, done, timeout_s, interval_s=0.5)
     if not ok:

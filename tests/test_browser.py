@@ -154,6 +154,9 @@ def test_widgets_render_and_sliders_update_plots(lab, notebook):
         found = bs.problems(after)
         assert not failures, f"{notebook.name}:\n  " + "\n  ".join(failures) + context
         assert not found, f"{notebook.name} after moving sliders:\n  " + "\n  ".join(found)
+    except Exception:
+        page.screenshot(path=str(shots / f"{stem}__failure.png"))
+        raise
     finally:
         page.context.close()
         server.delete_kernels()
