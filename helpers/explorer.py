@@ -270,7 +270,7 @@ class LambdaExplorer:
         big = max(np.abs(t["coef"]).max() for t in p.table.values())
         ax.set(yscale="symlog", ylim=(-2 * big, 2 * big), xlabel="power j of x",
                ylabel="coefficient $w_j$ (symlog)")
-        ticks = [t for t in (-1e6, -1e3, -1, 0, 1, 1e3, 1e6) if abs(t) <= 2 * big]
+        ticks = [t for t in (-1e6, -1e3, 0, 1e3, 1e6) if abs(t) <= 2 * big]
         ax.yaxis.set_major_locator(FixedLocator(ticks))
         ax.yaxis.set_minor_locator(NullLocator())
         ax.set_xticks(j[::2])
