@@ -113,3 +113,10 @@ def test_navigation_and_course_tables_are_current():
     import navigation
 
     assert navigation.stale() == [], "run: python tools/navigation.py"
+
+
+def test_readme_figure_is_committed_small_and_shown():
+    figure = ROOT / "docs" / "keras_experiment.png"
+    assert figure.is_file(), "run: python tools/make_readme_figure.py"
+    assert figure.stat().st_size < 150_000
+    assert "docs/keras_experiment.png" in (ROOT / "README.md").read_text()
