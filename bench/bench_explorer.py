@@ -29,11 +29,12 @@ from helpers.explorer import LambdaExplorer, PenalizedPath  # noqa: E402
 
 def run(explorer, path, n, full):
     kinds = ["l2"] * 15 + ["l1"] * 15 + ["none"]
-    times = []
+    times, switches = [], []
     for i in range(n):
         kind = kinds[i % len(kinds)]
         t0 = time.perf_counter()
-        if explorer.kind.value != kind:
+        switches.append(explorer.kind.value != kind)
+        if switches[-1]:
             explorer.kind.value = kind
         elif kind != "none":
             stops = path.lams[kind]
@@ -41,7 +42,7 @@ def run(explorer, path, n, full):
         if full:
             explorer.fig.canvas.draw()
         times.append(time.perf_counter() - t0)
-    return times
+    return np.array(times), np.array(switches)
 
 
 def main(n: int = 200) -> None:
@@ -54,9 +55,11 @@ def main(n: int = 200) -> None:
           f"{time.perf_counter() - start:.2f} s")
     explorer.fig.canvas.draw()
     for label, full in (("slider update (blit)", False), ("full redraw", True)):
-        ms = np.array(run(explorer, path, n, full)) * 1e3
-        print(f"{label}, {n} updates: median {np.median(ms):.1f} ms, 95th percentile "
-              f"{np.percentile(ms, 95):.1f} ms, max {ms.max():.1f} ms")
+        times, switches = run(explorer, path, n, full)
+        for what, ms in (("all", times * 1e3), ("slider moves only", times[~switches] * 1e3),
+                         ("kind switches only", times[switches] * 1e3)):
+            print(f"{label}, {what} ({ms.size}): median {np.median(ms):.1f} ms, "
+                  f"95th percentile {np.percentile(ms, 95):.1f} ms, max {ms.max():.1f} ms")
     print(f"load average (1, 5, 15 min): {os.getloadavg()}, CPUs: {os.cpu_count()}")
 
 
