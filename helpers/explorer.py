@@ -182,6 +182,9 @@ def kfold_cv_mse(Z, y, lams, kind: str, k: int = 5, seed: int = 0) -> np.ndarray
     predicted by the model fitted on the other ``k-1``. ``Z`` should be standardized with
     statistics that do not depend on the held-out fold's *targets* (standardizing the
     features of all training x is fine: it uses no y). Returns an array aligned with ``lams``.
+    With ``kind="l1"`` on small folds of strongly correlated columns the smallest λ values may
+    not converge within ``LASSO_MAX_ITER`` (scikit-learn then warns; the warning is not hidden):
+    use a grid whose lower end is not too small, as notebook 02 does for the explorer.
     """
     _check_kind(kind)
     Z = check_array(Z, "Z", ndim=2)
