@@ -19,6 +19,7 @@ from __future__ import annotations
 import numpy as np
 
 from helpers._validate import check_array, check_scalar
+from helpers.blit import Blitter
 from helpers.linear import lasso_fit, mse, ridge_fit
 from helpers.overfitting import standardized_poly
 from helpers.plots import COLORS
@@ -297,34 +298,17 @@ class LambdaExplorer:
         self.ax_fit.set_title("the fit over the data", fontsize=9)
         self.ax_coef.set_title("coefficients of the standardized powers", fontsize=9)
         self.fig.tight_layout()
-        self._animated = [self.line_fit, self.fit_text, *self.bars, self.coef_text,
-                          self.vline, self.dots]
-        self._background = None
-        self.fig.canvas.mpl_connect("draw_event", self._on_draw)
-
-    def _on_draw(self, _event=None):
-        """After a full draw (static parts only): keep it as the background, add the rest."""
-        canvas = self.fig.canvas
-        self._background = canvas.copy_from_bbox(self.fig.bbox)
-        self._draw_animated()
-
-    def _draw_animated(self):
-        for artist in self._animated:
-            artist.axes.draw_artist(artist)
+        self.blitter = Blitter(self.fig, [self.line_fit, self.fit_text, *self.bars,
+                                          self.coef_text, self.vline, self.dots])
 
     def redraw(self) -> None:
         """Blit: paste the saved background, draw only the changing artists, send the image.
 
         A full ``fig.canvas.draw()`` (ticks, labels, points) costs several times more; it only
-        runs when the background is missing or stale (first show, resize, kind switch).
+        runs when the background is missing or stale (first show, resize, kind switch). See
+        :class:`helpers.blit.Blitter`.
         """
-        canvas = self.fig.canvas
-        if self._background is None:
-            canvas.draw()  # fires draw_event -> _on_draw
-        else:
-            canvas.restore_region(self._background)
-            self._draw_animated()
-        canvas.blit(self.fig.bbox)
+        self.blitter.redraw()
 
     def set_kind(self, kind: str) -> None:
         """Switch the penalty kind (as clicking the toggle does)."""
@@ -355,7 +339,7 @@ class LambdaExplorer:
         ys = np.r_[t["train_mse"], t["val_mse"], self.path.table["none"]["val_mse"]]
         self.ax_err.set_ylim(ys.min() / 1.5, min(ys.max(), 10) * 1.5)
         self.ax_err.set_title(f"{grid_kind.upper()} error against λ", fontsize=9)
-        self._background = None  # static parts changed: the next redraw is a full one
+        self.blitter.invalidate()  # static parts changed: the next redraw is a full one
         self.update()
 
     def _on_change(self):

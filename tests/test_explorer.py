@@ -136,3 +136,16 @@ def test_widget_slider_and_kind_change_the_views(path):
     e.fig.canvas.draw()
     with pytest.raises(ValueError, match="path"):
         LambdaExplorer("not a path")
+
+
+def test_widget_slider_moves_blit_and_kind_switch_redraws_in_full(path):
+    e = LambdaExplorer(path, kind="l2")
+    full = e.blitter.n_full_draws
+    assert full == 1 and e.blitter.has_background  # the first update drew everything once
+    pixels0 = np.asarray(e.fig.canvas.buffer_rgba()).copy()
+    for i in (0, 10, 40):
+        e.slider.value = float(path.lams["l2"][i])
+    assert e.blitter.n_full_draws == full  # slider moves reuse the background
+    assert np.any(np.asarray(e.fig.canvas.buffer_rgba()) != pixels0)
+    e.set_kind("l1")  # error curves and limits change: one full draw
+    assert e.blitter.n_full_draws == full + 1

@@ -1,0 +1,135 @@
+"""Blitting for the course's widgets: redraw only what a slider changes.
+
+A full ``fig.canvas.draw()`` redraws everything (ticks, tick labels, legends, static points);
+on a 2-core machine that is 100-400 ms per frame, mostly text. Blitting draws the static parts
+once, keeps that image as a *background*, and on each slider move pastes the background back and
+draws only the artists that change (marked ``animated=True``, which makes a full draw skip them).
+
+:class:`Blitter` is shared by the widgets of notebooks 01, 02, 04 and 05. How it works with the
+backends the course uses:
+
+* **Agg** (tests, benchmarks): ``canvas.draw()`` renders to memory and fires ``draw_event``;
+  ``restore_region`` / ``draw_artist`` work on the same buffer; ``canvas.blit`` does nothing.
+* **ipympl** (``%matplotlib widget``): the canvas is matplotlib's WebAgg core. ``canvas.blit``
+  marks the buffer as new and sends the browser a *diff* image (only the changed pixels, PNG);
+  ``canvas.draw_idle()`` instead asks the browser to request a full draw, which comes back as
+  ``canvas.draw()`` (a full render, then ``draw_event``). The browser also asks for a full draw
+  when the figure is first shown, on a resize (after a ``resize_event``) and on a change of the
+  device pixel ratio; each of those fires ``draw_event`` and the background is taken again.
+  The fast path below never calls ``draw_idle``.
+
+The background is invalid (and the next :meth:`Blitter.redraw` does a full draw) before the
+first draw, after a ``resize_event``, when the figure's pixel size no longer matches, after a
+draw made for ``savefig`` (it includes the animated artists), and after :meth:`invalidate`
+(call it when a static part changed, e.g. axis limits).
+"""
+
+from __future__ import annotations
+
+__all__ = ["Blitter"]
+
+
+class Blitter:
+    """Keep a figure's static background and redraw only ``artists`` on :meth:`redraw`.
+
+    ``Blitter(fig, artists)`` marks every artist ``animated=True`` (so full draws leave them
+    out), listens to the canvas's ``draw_event`` (to save the background and draw the animated
+    artists on top) and ``resize_event`` (to drop the background). Artists are drawn in list
+    order, so put an image before the points that lie on it. Artists may be added or removed
+    later (:meth:`add`, :meth:`remove`), e.g. a contour set recreated on each update.
+
+    ``n_full_draws`` counts the full draws seen (any ``draw_event``), for tests and benchmarks.
+    Used by the widgets of notebooks 01, 02, 04 and 05.
+    """
+
+    def __init__(self, fig, artists=()):
+        self.fig = fig
+        self.artists = []
+        self.add(*artists)
+        self._background = None
+        self._background_size = None
+        self.n_full_draws = 0
+        self._canvas = None
+        self._cids = []
+        self._connect()
+
+    def _connect(self):
+        """(Re)connect to the figure's current canvas (pyplot may swap it for another backend)."""
+        canvas = self.fig.canvas
+        if canvas is self._canvas:
+            return
+        for cid in self._cids:
+            self._canvas.mpl_disconnect(cid)
+        self._canvas = canvas
+        self._cids = [canvas.mpl_connect("draw_event", self._on_draw),
+                      canvas.mpl_connect("resize_event", self._on_resize)]
+        self._background = None
+
+    def add(self, *artists) -> None:
+        """Mark ``artists`` animated and draw them (after the others) on each redraw."""
+        for artist in artists:
+            if artist not in self.artists:
+                artist.set_animated(True)
+                self.artists.append(artist)
+
+    def remove(self, artist) -> None:
+        """Stop drawing ``artist`` (it is not removed from its axes)."""
+        self.artists = [a for a in self.artists if a is not artist]
+
+    def invalidate(self) -> None:
+        """Drop the background: the next :meth:`redraw` does a full draw (static parts changed)."""
+        self._background = None
+
+    @property
+    def has_background(self) -> bool:
+        """True when the saved background matches the figure's current pixel size."""
+        return (self._background is not None
+                and self._background_size == self._size())
+
+    def _size(self):
+        return tuple(round(v) for v in self.fig.bbox.size)
+
+    def _on_draw(self, event=None):
+        """After a full draw (static parts only): save it as the background, add the rest."""
+        canvas = self.fig.canvas
+        if event is not None and (event.canvas is not canvas or canvas.is_saving()):
+            self._background = None  # a savefig draw: other resolution, animated artists in it
+            return
+        self.n_full_draws += 1
+        self._background = canvas.copy_from_bbox(self.fig.bbox)
+        self._background_size = self._size()
+        self._draw_artists()
+
+    def _on_resize(self, _event=None):
+        self._background = None
+
+    def _draw_artists(self):
+        for artist in self.artists:
+            if artist.axes is not None:
+                artist.axes.draw_artist(artist)
+            else:
+                self.fig.draw_artist(artist)
+
+    def redraw(self) -> bool:
+        """Show the animated artists' current state; returns True when a full draw was needed.
+
+        Fast path: paste the background, draw the animated artists, ``canvas.blit`` (under
+        ipympl: send the changed pixels). Full path, when there is no valid background:
+        ``canvas.draw()``, whose ``draw_event`` saves the background and draws the animated
+        artists (ipympl sends the frame as part of ``draw``).
+        """
+        self._connect()
+        canvas = self.fig.canvas
+        if not self.has_background:
+            canvas.draw()
+            return True
+        canvas.restore_region(self._background)
+        self._draw_artists()
+        canvas.blit(self.fig.bbox)
+        return False
+
+    def disconnect(self) -> None:
+        """Stop listening to the canvas (the artists stay animated)."""
+        for cid in self._cids:
+            self._canvas.mpl_disconnect(cid)
+        self._cids, self._canvas, self._background = [], None, None

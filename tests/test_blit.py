@@ -1,0 +1,104 @@
+"""Tests for helpers.blit (Agg backend): background reuse, pixels of the animated artists, resets."""
+
+import io
+
+import matplotlib.pyplot as plt
+import numpy as np
+import pytest
+from matplotlib.backend_bases import ResizeEvent
+
+from helpers.blit import Blitter
+
+
+@pytest.fixture
+def scene():
+    fig, ax = plt.subplots(figsize=(3, 2), dpi=50)
+    ax.plot([0, 1], [0, 1], color="k")  # static
+    ax.set(xlim=(0, 1), ylim=(0, 1))
+    (line,) = ax.plot([0.0, 1.0], [0.2, 0.2], color="r", lw=4)
+    text = ax.text(0.05, 0.9, "a", transform=ax.transAxes)
+    draws = []
+    fig.canvas.mpl_connect("draw_event", lambda _e: draws.append(1))
+    blitter = Blitter(fig, [line, text])
+    yield fig, ax, line, text, blitter, draws
+    plt.close(fig)
+
+
+def _pixels(fig):
+    return np.asarray(fig.canvas.buffer_rgba()).copy()
+
+
+def _red_rows(fig):
+    """Rows of the canvas holding pure-ish red pixels (the animated line)."""
+    px = _pixels(fig).astype(int)
+    red = (px[..., 0] > 200) & (px[..., 1] < 80) & (px[..., 2] < 80)
+    return np.flatnonzero(red.any(axis=1))
+
+
+def test_artists_are_animated_and_left_out_of_full_draws(scene):
+    fig, ax, line, text, blitter, draws = scene
+    assert line.get_animated() and text.get_animated()
+    assert blitter.redraw() is True  # no background yet: one full draw
+    assert len(draws) == 1 and blitter.n_full_draws == 1 and blitter.has_background
+    rows0 = _red_rows(fig)
+    assert rows0.size  # drawn on top of the background by the draw_event handler
+    background = np.asarray(blitter._background)
+    assert not (background[..., 0] > 200).all()
+    red = (background[..., 0] > 200) & (background[..., 1] < 80) & (background[..., 2] < 80)
+    assert not red.any()  # the background holds only the static parts
+
+
+def test_redraw_reuses_the_background_and_moves_the_pixels(scene):
+    fig, ax, line, text, blitter, draws = scene
+    blitter.redraw()
+    rows0 = _red_rows(fig)
+    static0 = _pixels(fig)
+    line.set_ydata([0.8, 0.8])
+    text.set_text("b")
+    assert blitter.redraw() is False
+    assert len(draws) == 1  # no second full draw
+    rows1 = _red_rows(fig)
+    assert rows1.size and rows1.mean() < rows0.mean() - 5  # moved up (row 0 is the top)
+    assert not set(rows0) & set(rows1)  # the old line was erased by the background
+    changed = np.any(_pixels(fig) != static0, axis=-1)
+    assert changed.any() and changed.mean() < 0.2  # only the animated region changed
+
+
+def test_resize_and_invalidate_force_a_full_draw(scene):
+    fig, ax, line, text, blitter, draws = scene
+    blitter.redraw()
+    blitter.invalidate()
+    assert blitter.redraw() is True and len(draws) == 2
+    fig.set_size_inches(4, 2)  # pixel size changes: the background is stale
+    assert not blitter.has_background
+    assert blitter.redraw() is True and len(draws) == 3
+    ResizeEvent("resize_event", fig.canvas)._process()
+    assert not blitter.has_background
+    blitter.redraw()
+    assert len(draws) == 4
+    assert blitter.redraw() is False and len(draws) == 4
+
+
+def test_savefig_does_not_leave_a_background_with_the_animated_artists(scene):
+    fig, ax, line, text, blitter, draws = scene
+    blitter.redraw()
+    fig.savefig(io.BytesIO(), format="png", dpi=fig.dpi)
+    assert not blitter.has_background  # that draw included the animated artists
+    assert blitter.redraw() is True
+    line.set_ydata([0.8, 0.8])
+    blitter.redraw()
+    assert _red_rows(fig).mean() < fig.canvas.get_width_height()[1] / 2  # only the new line
+
+
+def test_add_remove_and_disconnect(scene):
+    fig, ax, line, text, blitter, draws = scene
+    (other,) = ax.plot([0, 1], [0.5, 0.5], color="b")
+    blitter.add(other, other)
+    assert other.get_animated() and blitter.artists.count(other) == 1
+    blitter.remove(other)
+    assert other not in blitter.artists
+    blitter.disconnect()
+    fig.canvas.draw()
+    assert blitter.n_full_draws == 0
+    assert blitter.redraw() is True  # reconnects to the canvas, then draws in full
+    assert blitter.n_full_draws == 1
