@@ -2,7 +2,9 @@
 
 No TensorFlow here: the explorer works on arrays computed beforehand (decision-boundary grids and
 weight histograms, one per λ, e.g. from :class:`helpers.keras_tools.ModelPool`), so moving the
-slider only swaps image data, one contour and bar heights (a few milliseconds).
+slider only swaps image data, one contour and bar heights (a few milliseconds). The figure is
+blitted (:class:`helpers.blit.Blitter`): axes, ticks and labels are drawn once; a slider move
+redraws only the image, the points on it, the p = 0.5 line, the histogram and the two titles.
 """
 
 from __future__ import annotations
@@ -10,6 +12,7 @@ from __future__ import annotations
 import numpy as np
 
 from helpers._validate import check_array
+from helpers.blit import Blitter
 from helpers.plots import CLASS_COLORS, COLORS
 
 
@@ -32,6 +35,7 @@ class LambdaExplorer:
                  penalty: str = "l1", fig=None):
         import ipywidgets as widgets
         import matplotlib.pyplot as plt
+        from matplotlib.collections import LineCollection
         from matplotlib.ticker import NullLocator
 
         self.lams = check_array(lams, "lams", ndim=1)
@@ -69,9 +73,13 @@ class LambdaExplorer:
         extent = (self.xx.min(), self.xx.max(), self.yy.min(), self.yy.max())
         self.image = self.ax_map.imshow(self.proba_grids[0], origin="lower", extent=extent,
                                         aspect="auto", cmap="RdBu_r", vmin=0, vmax=1, alpha=0.55)
-        self.contour = None
         colors = np.where(y == 1, CLASS_COLORS[1], CLASS_COLORS[0])
-        self.ax_map.scatter(X[:, 0], X[:, 1], c=colors, s=14, edgecolor="k", linewidth=0.4)
+        self.points = self.ax_map.scatter(X[:, 0], X[:, 1], c=colors, s=14, edgecolor="k",
+                                          linewidth=0.4)
+        # The p = 0.5 boundary: one LineCollection whose segments are replaced on each update
+        # (contourpy, what ax.contour uses), so no artist is created or removed per frame.
+        self.contour = LineCollection([], colors="k", linewidths=1.5, zorder=2)
+        self.ax_map.add_collection(self.contour, autolim=False)
         self.ax_map.set(xlabel="$x_1$", ylabel="$x_2$", xlim=extent[:2], ylim=extent[2:])
         # One StepPatch (not one Rectangle per bin) and fixed limits/ticks keep redraws cheap.
         self.bars = self.ax_hist.stairs(self.counts[0], self.edges, fill=True, baseline=0.8,
@@ -84,6 +92,9 @@ class LambdaExplorer:
         self.ax_map.set_title(" ")
         self.ax_hist.set_title(" ")
         fig.tight_layout()
+        # Drawn in this order over the static background (the image lies under the points).
+        self.blitter = Blitter(fig, [self.image, self.points, self.contour, self.bars,
+                                     self.ax_map.title, self.ax_hist.title])
 
         options = [(f"{lam:.0e}", i) for i, lam in enumerate(self.lams)]
         self.slider = widgets.SelectionSlider(options=options, value=0, description="λ",
@@ -94,17 +105,14 @@ class LambdaExplorer:
         self.update(0)
 
     def update(self, index: int) -> None:
-        """Show the model trained with ``lams[index]``: swap the image, redraw the p = 0.5
-        contour, set the bar heights and the titles."""
+        """Show the model trained with ``lams[index]``: swap the image, replace the p = 0.5
+        contour lines, set the bar heights and the titles, then blit."""
         if not isinstance(index, (int, np.integer)) or not 0 <= index < self.lams.size:
             raise ValueError(f"index must be an integer in [0, {self.lams.size}), got {index!r}")
         self.index = int(index)
         grid = self.proba_grids[index]
         self.image.set_data(grid)
-        if self.contour is not None:
-            self.contour.remove()
-        self.contour = self.ax_map.contour(self.xx, self.yy, grid, levels=[0.5], colors="k",
-                                           linewidths=1.5)
+        self.contour.set_segments(boundary_lines(self.xx, self.yy, grid))
         self.bars.set_data(values=self.counts[index])
         zero_bin = int(np.searchsorted(self.edges, 0.0, side="right") - 1)
         lam = self.lams[index]
@@ -112,4 +120,13 @@ class LambdaExplorer:
         self.ax_map.set_title(f"λ = {lam:.0e}: boundary p = 0.5 {label}".rstrip())
         self.ax_hist.set_title(f"λ = {lam:.0e}: {int(self.counts[index, zero_bin])} weights in "
                                f"the zero bin")
-        self.fig.canvas.draw_idle()
+        self.blitter.redraw()
+
+
+def boundary_lines(xx, yy, grid, level: float = 0.5) -> list:
+    """The ``level`` contour of ``grid`` on ``(xx, yy)`` as a list of ``(n, 2)`` polylines
+    (contourpy, the library behind ``ax.contour``)."""
+    import contourpy
+
+    gen = contourpy.contour_generator(xx, yy, grid, line_type=contourpy.LineType.Separate)
+    return list(gen.lines(level))

@@ -4,7 +4,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pytest
 
-from helpers.keras_widgets import LambdaExplorer
+from helpers.keras_widgets import LambdaExplorer, boundary_lines
 
 
 def _inputs(n_lams=3, n=6, n_bins=5):
@@ -31,6 +31,38 @@ def test_slider_updates_image_bars_and_titles():
     assert ex.contour is not None
     assert ex.slider.options[0][0] == "1e-04"
     plt.close(ex.fig)
+
+
+def test_slider_moves_the_boundary_and_blits():
+    args = _inputs()
+    # linear in x, so the interpolated p = 0.5 line is exactly x = c
+    args["proba_grids"] = np.stack([0.5 + 0.2 * (args["xx"] - c) for c in (-0.5, 0, 0.5)])
+    ex = LambdaExplorer(**args)
+    full = ex.blitter.n_full_draws
+    assert full == 1 and ex.blitter.has_background
+    xs0 = np.concatenate(ex.contour.get_segments())[:, 0]
+    np.testing.assert_allclose(xs0, -0.5, atol=1e-9)  # p = 0.5 where x = -0.5
+    pixels0 = np.asarray(ex.fig.canvas.buffer_rgba()).copy()
+    ex.slider.value = 2
+    xs2 = np.concatenate(ex.contour.get_segments())[:, 0]
+    np.testing.assert_allclose(xs2, 0.5, atol=1e-9)
+    assert ex.blitter.n_full_draws == full  # background reused
+    assert np.any(np.asarray(ex.fig.canvas.buffer_rgba()) != pixels0)
+    for artist in (ex.image, ex.points, ex.contour, ex.bars, ex.ax_map.title, ex.ax_hist.title):
+        assert artist.get_animated() and artist in ex.blitter.artists
+    plt.close(ex.fig)
+
+
+def test_boundary_lines_match_ax_contour():
+    args = _inputs(n=15)
+    grid = 1 / (1 + np.exp(-3 * (args["xx"] + args["yy"] ** 2 - 0.3)))
+    fig, ax = plt.subplots()
+    cs = ax.contour(args["xx"], args["yy"], grid, levels=[0.5])
+    want = np.concatenate(cs.allsegs[0])
+    got = np.concatenate(boundary_lines(args["xx"], args["yy"], grid))
+    assert got.shape == want.shape
+    np.testing.assert_allclose(np.sort(got, axis=0), np.sort(want, axis=0), atol=1e-9)
+    plt.close(fig)
 
 
 def test_contour_is_replaced_not_accumulated():
