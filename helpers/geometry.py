@@ -16,6 +16,7 @@ from __future__ import annotations
 import numpy as np
 
 from helpers._validate import check_array, check_scalar
+from helpers.blit import Blitter
 
 __all__ = [
     "GeometryView",
@@ -141,8 +142,10 @@ class GeometryView:
 
     ``GeometryView(w_hat, hessian, t=...)`` builds the figure (``.fig``, ``.ax``) and an
     ``ipywidgets.FloatSlider`` (``.slider``) for the constraint size :math:`t`; moving the slider
-    calls :meth:`update`, which moves the diamond, the circle and the two optima in place (no
-    redraw of the contours) and returns ``(w_l1, w_l2)``. Display with ``display(view.ui)``.
+    calls :meth:`update`, which moves the diamond, the circle and the two optima in place and
+    returns ``(w_l1, w_l2)``. The figure is blitted (:class:`helpers.blit.Blitter`): contours,
+    axes and legend are drawn once; an update redraws only the moving lines and the title.
+    Display with ``display(view.ui)``.
     Works under any matplotlib backend; with ``%matplotlib widget`` (ipympl) the canvas is part
     of ``.ui``. Introduced in notebook 04.
     """
@@ -180,6 +183,9 @@ class GeometryView:
         (self.l2_point,) = ax.plot([], [], "o", color=COLORS["l2"], ms=9, label="L2 optimum")
         ax.set(xlim=(-lim, lim), ylim=(-lim, lim), xlabel="$w_1$", ylabel="$w_2$", aspect="equal")
         ax.legend(loc="lower left")
+        self.blitter = Blitter(self.fig, [self.diamond, self.circle, self.l1_level,
+                                          self.l2_level, self.l1_point, self.l2_point,
+                                          self.ax.title])
         self.slider = widgets.FloatSlider(value=t, min=t_min, max=t_max, step=0.05,
                                           description="t (size)", continuous_update=True)
         self.slider.observe(lambda change: self.update(change["new"]), names="value")
@@ -207,5 +213,5 @@ class GeometryView:
         l2_text = "on an axis" if np.any(w_l2 == 0) else "off the axes"
         self.ax.set_title(f"t = {t:.2f}: L1 optimum ({w_l1[0]:.2f}, {w_l1[1]:.2f}) {l1_text},\n"
                           f"L2 optimum ({w_l2[0]:.2f}, {w_l2[1]:.2f}) {l2_text}", fontsize=10)
-        self.fig.canvas.draw_idle()
+        self.blitter.redraw()
         return w_l1, w_l2

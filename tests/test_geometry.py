@@ -90,6 +90,18 @@ def test_widget_updates_artists_in_place():
     assert view.slider in view.ui.children
 
 
+def test_widget_blits_slider_moves():
+    view = GeometryView(t=1.0)
+    full = view.blitter.n_full_draws
+    assert full == 1 and view.blitter.has_background
+    pixels0 = np.asarray(view.fig.canvas.buffer_rgba()).copy()
+    for t in (0.5, 1.5, 2.5):
+        view.slider.value = t
+    assert view.blitter.n_full_draws == full  # the contours and axes are not redrawn
+    assert np.any(np.asarray(view.fig.canvas.buffer_rgba()) != pixels0)
+    assert view.ax.title.get_animated() and view.circle.get_animated()
+
+
 @pytest.mark.parametrize("kwargs, name", [
     ({"w_hat": (1.0, 2.0, 3.0)}, "w_hat"),
     ({"hessian": ((1.0, 2.0), (2.0, 1.0))}, "hessian"),
