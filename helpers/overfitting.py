@@ -9,9 +9,12 @@ the same functions. Notebook 02 adds the penalty.
 
 from __future__ import annotations
 
+import functools
+
 import numpy as np
 
 from helpers._validate import check_array, check_scalar
+from helpers.blit import Blitter
 from helpers.data import make_curve_1d, true_curve
 from helpers.linear import mse, polynomial_features, ridge_fit
 from helpers.plots import COLORS
@@ -103,19 +106,41 @@ def overfit_state(degree: int, n_train: int, noise: float, *, max_degree: int = 
     Training points: ``make_curve_1d(n_train, noise, seed=101)``; test points:
     ``make_curve_1d(200, noise, seed=102)`` (with ``n_train=30, noise=0.3`` these are the shipped
     set). Returns the points, the fitted curve on a grid of ``x`` and the train/test MSE for
-    every degree ``1..max_degree``.
+    every degree ``1..max_degree``. The points and the sweep over degrees depend only on
+    ``(n_train, noise)`` and are cached (read-only arrays), so a move of the degree slider
+    fits one polynomial.
     """
     degree = _check_degree(degree, max_degree=max_degree)
     n_train = int(check_scalar(n_train, "n_train", min_value=max_degree + 2))
     noise = check_scalar(noise, "noise")
+    s = dict(_overfit_data(n_train, noise, int(max_degree), int(n_grid)))
+    s["y_fit"] = fit_polynomial(s["x_train"], s["y_train"], degree)(s["x_grid"])
+    s["degree"] = degree
+    return s
+
+
+@functools.lru_cache(maxsize=64)
+def _overfit_data(n_train: int, noise: float, max_degree: int, n_grid: int) -> dict:
     x_tr, y_tr = make_curve_1d(n_train, noise=noise, seed=101)
     x_te, y_te = make_curve_1d(200, noise=noise, seed=102)
     degrees = np.arange(1, max_degree + 1)
     train, test = degree_sweep(x_tr, y_tr, x_te, y_te, degrees)
-    x_grid = np.linspace(0, 1, n_grid)
-    return {"x_train": x_tr, "y_train": y_tr, "x_test": x_te, "y_test": y_te,
-            "x_grid": x_grid, "y_fit": fit_polynomial(x_tr, y_tr, degree)(x_grid),
-            "degrees": degrees, "train_mse": train, "test_mse": test, "degree": degree}
+    out = {"x_train": x_tr, "y_train": y_tr, "x_test": x_te, "y_test": y_te,
+           "x_grid": np.linspace(0, 1, n_grid), "degrees": degrees, "train_mse": train,
+           "test_mse": test}
+    for a in out.values():
+        a.setflags(write=False)
+    return out
+
+
+def decade_limits(values, floor: float = 1e-4) -> tuple[float, float]:
+    """Log-axis limits on whole decades around ``values``: ``(10**a, 10**b)`` with a margin of 2x
+    each side and the low end not below ``floor``. Coarse on purpose: limits that change less
+    often let the widget keep its blitted background. Notebook 01."""
+    values = check_array(values, "values")
+    lo = max(float(values.min()) / 2, check_scalar(floor, "floor", strict=True))
+    hi = max(float(values.max()) * 2, lo * 10)
+    return 10.0 ** np.floor(np.log10(lo)), 10.0 ** np.ceil(np.log10(hi))
 
 
 class OverfitExplorer:
@@ -124,6 +149,11 @@ class OverfitExplorer:
     ``.fig`` is the figure, ``.degree`` / ``.n_train`` / ``.noise`` the sliders, ``.ui`` the
     box to display, ``.update()`` redraws from the sliders' values (called by the sliders).
     Artists are created once and updated in place. Notebook 01.
+
+    The figure is blitted (:class:`helpers.blit.Blitter`): the true curve, axes, ticks and
+    legends are drawn once; an update redraws the points, the curves, the marker and the
+    titles. The error axis uses whole-decade limits (:func:`decade_limits`); only when a
+    change of noise or training size moves those limits is the whole figure redrawn.
     """
 
     def __init__(self, degree: int = 9, n_train: int = 30, noise: float = 0.3):
@@ -153,6 +183,9 @@ class OverfitExplorer:
                xlim=(0.5, MAX_DEGREE + 0.5), ylim=(0.01, 10))
         ax.legend(loc="upper left", fontsize=8)
         self.fig.tight_layout()
+        self.blitter = Blitter(self.fig, [self.pts_test, self.pts_train, self.line_fit,
+                                          self.line_train, self.line_test, self.marker,
+                                          self.ax_fit.title, self.ax_err.title])
         for w in (self.degree, self.n_train, self.noise):
             w.observe(lambda _change: self.update(), names="value")
         self.ui = widgets.VBox([widgets.HBox([self.degree, self.n_train, self.noise]),
@@ -167,13 +200,15 @@ class OverfitExplorer:
         self.line_train.set_data(s["degrees"], s["train_mse"])
         self.line_test.set_data(s["degrees"], s["test_mse"])
         self.marker.set_xdata([s["degree"]])
-        lo = max(min(s["train_mse"].min(), s["test_mse"].min()) / 2, 1e-4)
-        self.ax_err.set_ylim(lo, max(s["test_mse"].max(), s["train_mse"].max()) * 2)
+        ylim = decade_limits(np.r_[s["train_mse"], s["test_mse"]])
+        if ylim != self.ax_err.get_ylim():  # new ticks: the background must be redrawn
+            self.ax_err.set_ylim(ylim)
+            self.blitter.invalidate()
         best = int(s["degrees"][np.argmin(s["test_mse"])])
         self.ax_fit.set_title(f"degree {s['degree']}: train {s['train_mse'][s['degree'] - 1]:.3f},"
                               f" test {s['test_mse'][s['degree'] - 1]:.3f}", fontsize=9)
         self.ax_err.set_title(f"lowest test error at degree {best}", fontsize=9)
-        self.fig.canvas.draw_idle()
+        self.blitter.redraw()
         return s
 
 

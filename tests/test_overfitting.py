@@ -7,6 +7,7 @@ from helpers import load_curve_1d, polynomial_features, ridge_fit
 from helpers.data import make_curve_1d
 from helpers.overfitting import (
     OverfitExplorer,
+    decade_limits,
     degree_sweep,
     fit_polynomial,
     learning_curve,
@@ -89,3 +90,32 @@ def test_widget_sliders_change_the_views():
     w.n_train.value = 200
     assert len(w.pts_train.get_xdata()) == 200
     w.fig.canvas.draw()
+
+
+def test_widget_blits_unless_the_error_axis_limits_change():
+    w = OverfitExplorer(degree=3, n_train=30, noise=0.3)
+    full = w.blitter.n_full_draws
+    assert full == 1 and w.blitter.has_background
+    pixels0 = np.asarray(w.fig.canvas.buffer_rgba()).copy()
+    for d in (1, 6, 12, 9):
+        w.degree.value = d  # data and limits unchanged: blit only
+    assert w.blitter.n_full_draws == full
+    assert np.any(np.asarray(w.fig.canvas.buffer_rgba()) != pixels0)
+    assert "degree 9" in w.ax_fit.get_title() and w.ax_fit.title.get_animated()
+    ylim = w.ax_err.get_ylim()
+    w.noise.value = 0.35  # new points, same decades: still a blit
+    assert w.ax_err.get_ylim() == ylim and w.blitter.n_full_draws == full
+    w.noise.value = 0.0  # MSE falls by decades: new limits, one full redraw
+    assert w.ax_err.get_ylim()[0] < ylim[0] and w.blitter.n_full_draws == full + 1
+    s = w.update()
+    assert w.ax_err.get_ylim() == decade_limits(np.r_[s["train_mse"], s["test_mse"]])
+
+
+def test_decade_limits_and_cached_state():
+    assert decade_limits([0.03, 0.7]) == (0.01, 10.0)
+    assert decade_limits([0.0, 0.2]) == (1e-4, 1.0)
+    a, b = overfit_state(3, 30, 0.3), overfit_state(5, 30, 0.3)
+    assert a["x_train"] is b["x_train"] and not a["x_train"].flags.writeable
+    assert not np.allclose(a["y_fit"], b["y_fit"])
+    with pytest.raises(ValueError, match="floor"):
+        decade_limits([1.0], floor=0.0)
