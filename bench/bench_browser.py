@@ -42,7 +42,7 @@ def bench_notebook(browser, server, notebook: Path, moves: int) -> dict:
         if not found:
             return {"error": "no slider", "run_all_s": run_all_s}
         chosen = next((s for s in found if s.is_lambda), found[0])
-        times, failed = [], 0
+        times, sent, received, failed = [], [], [], 0
         for i in range(moves + 1):  # the first move warms up and is not counted
             slider = bs.sliders(page)[chosen.index]
             move = bs.move_slider(page, slider)
@@ -51,7 +51,10 @@ def bench_notebook(browser, server, notebook: Path, moves: int) -> dict:
                 failed += 1
             elif i > 0:
                 times.append(move.latency_ms)
-        return {"slider": chosen.label, "times": times, "failed": failed, "run_all_s": run_all_s}
+                sent.append(move.sent_ms if move.sent_ms is not None else float("nan"))
+                received.append(move.received_ms if move.received_ms is not None else float("nan"))
+        return {"slider": chosen.label, "times": times, "sent": sent, "received": received,
+                "failed": failed, "run_all_s": run_all_s}
     finally:
         page.context.close()
         server.delete_kernels()
@@ -74,8 +77,10 @@ def main(argv: list[str] | None = None) -> int:
 
     print(f"{os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.1f}; "
           f"{args.moves} timed moves per notebook after 1 warm-up; target median < {TARGET_MS} ms")
-    header = f"{'notebook':34} {'slider':14} {'median':>8} {'p95':>8} {'min':>7} {'max':>7} " \
-             f"{'n':>3} {'fail':>4} {'run all':>8}"
+    print("median/p95/min/max: key press -> first on-screen redraw of a plot; 'sent' and 'reply':"
+          " medians of key press -> first message to the kernel / last message back before it")
+    header = f"{'notebook':30} {'slider':10} {'median':>8} {'p95':>8} {'min':>7} {'max':>7} " \
+             f"{'sent':>6} {'reply':>7} {'n':>3} {'fail':>4} {'run all':>8}"
     print(header)
     with bs.JupyterServer() as server, sync_playwright() as pw:
         browser = bs.launch_browser(pw)
@@ -84,11 +89,12 @@ def main(argv: list[str] | None = None) -> int:
                 r = bench_notebook(browser, server, nb, args.moves)
                 name = nb.name
                 if "error" in r or not r["times"]:
-                    print(f"{name:34} {r.get('error', 'every move failed')}")
+                    print(f"{name:30} {r.get('error', 'every move failed')}")
                     continue
                 ts = r["times"]
-                print(f"{name:34} {r['slider'][:14]:14} {statistics.median(ts):6.0f}ms "
+                print(f"{name[:30]:30} {r['slider'][:10]:10} {statistics.median(ts):6.0f}ms "
                       f"{bs.percentile(ts, 95):6.0f}ms {min(ts):5.0f}ms {max(ts):5.0f}ms "
+                      f"{statistics.median(r['sent']):4.0f}ms {statistics.median(r['received']):5.0f}ms "
                       f"{len(ts):3d} {r['failed']:4d} {r['run_all_s']:7.1f}s", flush=True)
         finally:
             browser.close()

@@ -287,9 +287,30 @@ class JupyterServer:
 # Runs in every page before JupyterLab: timestamps for keydown and for on-screen plot updates.
 INIT_SCRIPT = r"""
 (() => {
-  const rec = { t0: null, events: [] };
+  const rec = { t0: null, events: [], ws: [] };
+  const fnv = (s) => {  // the same fingerprint as PLOTS_JS uses
+    let h = 0x811c9dc5;
+    for (let i = 0; i < s.length; i++) { h ^= s.charCodeAt(i); h = Math.imul(h, 0x01000193); }
+    return (h >>> 0).toString(16) + ":" + s.length;
+  };
   window.__course = rec;
   document.addEventListener("keydown", () => { rec.t0 = performance.now(); }, true);
+  // kernel traffic after a key press, to split a move's delay into browser / kernel / drawing
+  const size = (d) => d.length || d.byteLength || d.size || 0;
+  const send = WebSocket.prototype.send;
+  WebSocket.prototype.send = function (data) {
+    if (rec.t0 !== null) rec.ws.push({ t: performance.now(), dir: "out", n: size(data) });
+    return send.call(this, data);
+  };
+  // listen in the constructor, so we hear a message before JupyterLab's onmessage handles it
+  window.WebSocket = class extends WebSocket {
+    constructor(...args) {
+      super(...args);
+      this.addEventListener("message", (e) => {
+        if (rec.t0 !== null) rec.ws.push({ t: performance.now(), dir: "in", n: size(e.data) });
+      });
+    }
+  };
   const draw = CanvasRenderingContext2D.prototype.drawImage;
   CanvasRenderingContext2D.prototype.drawImage = function (...args) {
     const c = this.canvas;
@@ -305,9 +326,8 @@ INIT_SCRIPT = r"""
       for (const n of nodes) {
         if (n.nodeType !== 1) continue;
         const imgs = n.tagName === "IMG" ? [n] : [...n.querySelectorAll("img")];
-        if (imgs.some((i) => i.closest(".jp-OutputArea"))) {
-          rec.events.push({ t, kind: "img" });
-          return;
+        for (const img of imgs) {  // the hash tells a new image from a re-rendered old one
+          if (img.closest(".jp-OutputArea")) rec.events.push({ t, kind: "img", sig: fnv(img.src) });
         }
       }
     }
@@ -365,6 +385,10 @@ STATE_JS = r"""
     idle: status.some((s) => /\|\s*Idle\b/.test(s)),
     status: status.join(" / "),
     widgets: panel.querySelectorAll(".jp-OutputArea .jupyter-widgets").length,
+    // ipympl figures that never received an image keep a 0x0 canvas
+    emptyFigures: [...panel.querySelectorAll(".jp-OutputArea .jupyter-matplotlib-canvas-div")]
+      .filter((d) => { const c = d.querySelector("canvas"); return !c || !c.width || !c.height; })
+      .map((d) => [...panel.querySelectorAll(".jp-Cell")].indexOf(d.closest(".jp-Cell"))),
   };
 }
 """
@@ -389,9 +413,10 @@ SLIDERS_JS = r"""
 """
 
 
-FIRST_REDRAW_JS = """() => {
+# A redraw after the key press: any ipympl canvas draw, or an output image not there before.
+FIRST_REDRAW_JS = """(old) => {
   const r = window.__course;
-  return r.t0 !== null && r.events.some((e) => e.t >= r.t0);
+  return r.t0 !== null && r.events.some((e) => e.t >= r.t0 && !(e.sig && old.includes(e.sig)));
 }"""
 
 
@@ -478,9 +503,9 @@ def run_all_cells(page, timeout_s: float = RUN_ALL_TIMEOUT_S) -> dict:
 
 
 def wait_widgets_settled(page, timeout_s: float = SETTLE_TIMEOUT_S) -> dict:
-    """Wait until no widget still says "Loading widget..." (then give views a moment more)."""
-    _, state = _poll(page, lambda s: s["loading"] == 0, timeout_s)
-    page.wait_for_timeout(500)
+    """Wait until no widget still says "Loading widget..." and the plots stopped changing."""
+    _poll(page, lambda s: s["loading"] == 0, timeout_s)
+    wait_plots_quiet(page, 1.0, timeout_s)  # ipympl figures get their first images
     return page_state(page)
 
 
@@ -490,6 +515,8 @@ def problems(state: dict) -> list[str]:
     if state["loading"]:
         found.append(f'{state["loading"]} widget(s) still show "Loading widget..."')
     found += [f"widget error: {t}" for t in state["widgetErrors"]]
+    found += [f"ipympl figure in cell {c} shows nothing (0x0 canvas: it never received an "
+              "image; see the console errors)" for c in state["emptyFigures"]]
     found += [f"stderr output: {t}" for t in state["stderr"]]
     found += [f"error output: {t}" for t in state["errors"]]
     unrun = [p for p in state["prompts"] if not re.fullmatch(r"\[\d+\]:", p)]
@@ -538,6 +565,8 @@ class Move:
     readout_after: str = ""
     changed_cells: list[int] = field(default_factory=list)
     latency_ms: float | None = None  # keydown -> first on-screen plot redraw
+    sent_ms: float | None = None  # keydown -> first message to the kernel
+    received_ms: float | None = None  # keydown -> last message from the kernel before the redraw
     error: str | None = None
 
 
@@ -576,11 +605,14 @@ def move_slider(page, slider: Slider, timeout_s: float = PLOT_TIMEOUT_S, quiet_s
     move = Move(slider=slider, key=key)
     wait_plots_quiet(page, quiet_s)
     before = plot_signatures(page)
-    page.evaluate("() => { window.__course.t0 = null; window.__course.events = []; }")
+    old_images = [p[4:] for sigs in before.values() for p in sigs.split(",") if p.startswith("img:")]
+    page.evaluate("() => { const r = window.__course; r.t0 = null; r.events = []; r.ws = []; }")
     slider_locator(page, slider.index).locator(".noUi-handle").press(key)
     pixel_timeout_s = timeout_s
     try:  # cheap wait first (checked every animation frame): the first on-screen redraw
-        page.wait_for_function(FIRST_REDRAW_JS, polling="raf", timeout=timeout_s * 1000)
+        page.wait_for_function(
+            FIRST_REDRAW_JS, arg=old_images, polling="raf", timeout=timeout_s * 1000
+        )
     except PlaywrightTimeout:  # nothing redrawn: give the pixel check below a short last chance
         pixel_timeout_s = 2
     try:  # then the real criterion: some plot's pixels (canvas) or source (img) differ
@@ -594,9 +626,17 @@ def move_slider(page, slider: Slider, timeout_s: float = PLOT_TIMEOUT_S, quiet_s
         move.error = f"no plot changed within {timeout_s:.0f} s"
     rec = page.evaluate("() => window.__course")
     if rec["t0"] is not None:
-        later = [e["t"] for e in rec["events"] if e["t"] >= rec["t0"]]
+        later = [
+            e["t"]
+            for e in rec["events"]
+            if e["t"] >= rec["t0"] and e.get("sig") not in old_images
+        ]
         if later:
             move.latency_ms = min(later) - rec["t0"]
+            out = [w["t"] for w in rec["ws"] if w["dir"] == "out" and w["t"] >= rec["t0"]]
+            into = [w["t"] for w in rec["ws"] if w["dir"] == "in" and w["t"] <= min(later)]
+            move.sent_ms = min(out) - rec["t0"] if out else None
+            move.received_ms = max(into) - rec["t0"] if into else None
     if move.error is None:
         wait_kernel_idle(page)
         wait_plots_quiet(page, quiet_s)

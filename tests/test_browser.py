@@ -127,7 +127,7 @@ def test_widgets_render_and_sliders_update_plots(lab, notebook):
         state = bs.wait_widgets_settled(page)
         page.screenshot(path=str(shots / f"{stem}__after_run.png"))
         context = (f"\nstatus bar: {state['status']!r}; prompts: {state['prompts']}"
-                   f"\npage errors: {page.course_errors[-10:]}")
+                   "\nbrowser console errors:\n  " + "\n  ".join(page.course_errors[-10:]))
         found = bs.problems(state)
         assert not found, f"{notebook.name} after Run All:\n  " + "\n  ".join(found) + context
         assert state["widgets"] > 0, f"{notebook.name}: no widget rendered" + context
