@@ -18,6 +18,11 @@ backends the course uses:
   device pixel ratio; each of those fires ``draw_event`` and the background is taken again.
   The fast path below never calls ``draw_idle``.
 
+Text is slow to draw (matplotlib renders it glyph by glyph: a two-line title costs more than
+all the lines and points of a widget). Texts passed as ``labels`` (titles and readouts that no
+other animated artist overlaps) are drawn first on the background and their pixels are kept
+per string, so showing a value seen before (dragging a slider back) pastes the saved pixels.
+
 The background is invalid (and the next :meth:`Blitter.redraw` does a full draw) before the
 first draw, after a ``resize_event``, when the figure's pixel size no longer matches, after a
 draw made for ``savefig`` (it includes the animated artists), and after :meth:`invalidate`
@@ -25,6 +30,8 @@ draw made for ``savefig`` (it includes the animated artists), and after :meth:`i
 """
 
 from __future__ import annotations
+
+from matplotlib.transforms import Bbox
 
 __all__ = ["Blitter"]
 
@@ -38,14 +45,27 @@ class Blitter:
     order, so put an image before the points that lie on it. Artists may be added or removed
     later (:meth:`add`, :meth:`remove`), e.g. a contour set recreated on each update.
 
-    ``n_full_draws`` counts the full draws seen (any ``draw_event``), for tests and benchmarks.
-    Used by the widgets of notebooks 01, 02, 04 and 05.
+    ``labels``: animated texts (e.g. ``ax.title`` whose text changes) that lie where no other
+    animated artist and no other label draws. They are drawn before the other artists, and
+    the pixels of each (string, position, colour, size) are cached until the next full draw.
+
+    ``n_full_draws`` counts the full draws seen (any ``draw_event``), for tests and benchmarks;
+    ``n_label_hits`` the labels pasted from the cache. Used by the widgets of notebooks 01, 02,
+    04 and 05.
     """
 
-    def __init__(self, fig, artists=()):
+    MAX_CACHED_LABELS = 256
+
+    def __init__(self, fig, artists=(), labels=()):
         self.fig = fig
         self.artists = []
+        self.labels = []
         self.add(*artists)
+        for label in labels:
+            label.set_animated(True)
+            self.labels.append(label)
+        self._label_cache = {}
+        self.n_label_hits = 0
         self._background = None
         self._background_size = None
         self.n_full_draws = 0
@@ -75,10 +95,12 @@ class Blitter:
     def remove(self, artist) -> None:
         """Stop drawing ``artist`` (it is not removed from its axes)."""
         self.artists = [a for a in self.artists if a is not artist]
+        self.labels = [a for a in self.labels if a is not artist]
 
     def invalidate(self) -> None:
         """Drop the background: the next :meth:`redraw` does a full draw (static parts changed)."""
         self._background = None
+        self._label_cache.clear()
 
     @property
     def has_background(self) -> bool:
@@ -93,22 +115,49 @@ class Blitter:
         """After a full draw (static parts only): save it as the background, add the rest."""
         canvas = self.fig.canvas
         if event is not None and (event.canvas is not canvas or canvas.is_saving()):
-            self._background = None  # a savefig draw: other resolution, animated artists in it
+            self.invalidate()  # a savefig draw: other resolution, animated artists in it
             return
         self.n_full_draws += 1
         self._background = canvas.copy_from_bbox(self.fig.bbox)
         self._background_size = self._size()
+        self._label_cache.clear()
         self._draw_artists()
 
     def _on_resize(self, _event=None):
-        self._background = None
+        self.invalidate()
+
+    def _draw_label(self, text, canvas, renderer):
+        if not text.get_visible() or not text.get_text():
+            return
+        bbox = text.get_window_extent(renderer)
+        key = (id(text), text.get_text(), tuple(round(v, 2) for v in bbox.bounds),
+               text.get_color(), text.get_alpha(), text.get_fontsize(), text.get_rotation())
+        region = self._label_cache.get(key)
+        if region is not None:
+            canvas.restore_region(region)
+            self.n_label_hits += 1
+            return
+        self._draw_one(text)
+        region = Bbox.intersection(bbox.padded(2), self.fig.bbox)
+        if region is not None and region.width >= 1 and region.height >= 1:
+            if len(self._label_cache) >= self.MAX_CACHED_LABELS:
+                self._label_cache.clear()
+            self._label_cache[key] = canvas.copy_from_bbox(region)
+
+    def _draw_one(self, artist):
+        if artist.axes is not None:
+            artist.axes.draw_artist(artist)
+        else:
+            self.fig.draw_artist(artist)
 
     def _draw_artists(self):
+        canvas = self.fig.canvas
+        if self.labels:
+            renderer = canvas.get_renderer()
+            for text in self.labels:
+                self._draw_label(text, canvas, renderer)
         for artist in self.artists:
-            if artist.axes is not None:
-                artist.axes.draw_artist(artist)
-            else:
-                self.fig.draw_artist(artist)
+            self._draw_one(artist)
 
     def redraw(self) -> bool:
         """Show the animated artists' current state; returns True when a full draw was needed.

@@ -184,8 +184,8 @@ class GeometryView:
         ax.set(xlim=(-lim, lim), ylim=(-lim, lim), xlabel="$w_1$", ylabel="$w_2$", aspect="equal")
         ax.legend(loc="lower left")
         self.blitter = Blitter(self.fig, [self.diamond, self.circle, self.l1_level,
-                                          self.l2_level, self.l1_point, self.l2_point,
-                                          self.ax.title])
+                                          self.l2_level, self.l1_point, self.l2_point],
+                               labels=[self.ax.title])
         self.slider = widgets.FloatSlider(value=t, min=t_min, max=t_max, step=0.05,
                                           description="t (size)", continuous_update=True)
         self.slider.observe(lambda change: self.update(change["new"]), names="value")

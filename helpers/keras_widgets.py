@@ -93,8 +93,8 @@ class LambdaExplorer:
         self.ax_hist.set_title(" ")
         fig.tight_layout()
         # Drawn in this order over the static background (the image lies under the points).
-        self.blitter = Blitter(fig, [self.image, self.points, self.contour, self.bars,
-                                     self.ax_map.title, self.ax_hist.title])
+        self.blitter = Blitter(fig, [self.image, self.points, self.contour, self.bars],
+                               labels=[self.ax_map.title, self.ax_hist.title])
 
         options = [(f"{lam:.0e}", i) for i, lam in enumerate(self.lams)]
         self.slider = widgets.SelectionSlider(options=options, value=0, description="λ",

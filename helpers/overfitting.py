@@ -184,8 +184,8 @@ class OverfitExplorer:
         ax.legend(loc="upper left", fontsize=8)
         self.fig.tight_layout()
         self.blitter = Blitter(self.fig, [self.pts_test, self.pts_train, self.line_fit,
-                                          self.line_train, self.line_test, self.marker,
-                                          self.ax_fit.title, self.ax_err.title])
+                                          self.line_train, self.line_test, self.marker],
+                               labels=[self.ax_fit.title, self.ax_err.title])
         for w in (self.degree, self.n_train, self.noise):
             w.observe(lambda _change: self.update(), names="value")
         self.ui = widgets.VBox([widgets.HBox([self.degree, self.n_train, self.noise]),

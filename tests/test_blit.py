@@ -102,3 +102,29 @@ def test_add_remove_and_disconnect(scene):
     assert blitter.n_full_draws == 0
     assert blitter.redraw() is True  # reconnects to the canvas, then draws in full
     assert blitter.n_full_draws == 1
+
+
+def test_labels_are_cached_per_string_and_match_a_fresh_draw():
+    fig, ax = plt.subplots(figsize=(3, 2), dpi=50)
+    ax.set_title("start")
+    (line,) = ax.plot([0, 1], [0.5, 0.5], color="r")
+    blitter = Blitter(fig, [line], labels=[ax.title])
+    assert ax.title.get_animated() and ax.title in blitter.labels
+    blitter.redraw()
+    frames = {}
+    for s in ("λ = 1e-03: 12 weights", "λ = 1e-02: 40 weights"):
+        ax.set_title(s)
+        blitter.redraw()
+        frames[s] = _pixels(fig)
+    assert blitter.n_label_hits == 0 and not np.array_equal(*frames.values())
+    ax.set_title("λ = 1e-03: 12 weights")  # seen before: pasted from the cache
+    blitter.redraw()
+    assert blitter.n_label_hits == 1
+    np.testing.assert_array_equal(_pixels(fig), frames["λ = 1e-03: 12 weights"])
+    blitter.invalidate()  # a new background empties the cache
+    blitter.redraw()
+    assert blitter.n_label_hits == 1
+    np.testing.assert_array_equal(_pixels(fig), frames["λ = 1e-03: 12 weights"])
+    blitter.remove(ax.title)
+    assert ax.title not in blitter.labels
+    plt.close(fig)
