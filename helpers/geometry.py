@@ -13,6 +13,8 @@ same solution. Introduced in notebook 04 (``04_l1_vs_l2.ipynb``).
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from helpers._validate import check_array, check_scalar
@@ -92,16 +94,21 @@ def constrained_l2(w_hat, hessian, t: float) -> np.ndarray:
     if t == 0.0:
         return np.zeros(2)
 
-    def w_of(mu):
-        return np.linalg.solve(hessian + mu * np.eye(2), hessian @ w_hat)
+    # In H's eigenbasis (H = V diag(h) V^T, c = V^T w_hat): w(mu) = V (h c / (h + mu)), so
+    # the bisection runs on plain floats (a slider update calls this; no 2 x 2 solves needed).
+    h, V = np.linalg.eigh(hessian)
+    (h1, h2), (c1, c2) = h.tolist(), (V.T @ w_hat).tolist()
+
+    def norm_of(mu):
+        return math.hypot(h1 * c1 / (h1 + mu), h2 * c2 / (h2 + mu))
 
     lo, hi = 0.0, 1.0
-    while np.linalg.norm(w_of(hi)) > t:
+    while norm_of(hi) > t:
         hi *= 2.0
     for _ in range(200):
         mid = 0.5 * (lo + hi)
-        lo, hi = (mid, hi) if np.linalg.norm(w_of(mid)) > t else (lo, mid)
-    w = w_of(hi)
+        lo, hi = (mid, hi) if norm_of(mid) > t else (lo, mid)
+    w = V @ (h * np.array([c1, c2]) / (h + hi))
     return w * (t / np.linalg.norm(w))  # land exactly on the circle
 
 
