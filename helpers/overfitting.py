@@ -152,8 +152,9 @@ class OverfitExplorer:
 
     The figure is blitted (:class:`helpers.blit.Blitter`): the true curve, axes, ticks and
     legends are drawn once; an update redraws the points, the curves, the marker and the
-    titles. The error axis uses whole-decade limits (:func:`decade_limits`); only when a
-    change of noise or training size moves those limits is the whole figure redrawn.
+    titles. The error axis uses whole-decade limits (:func:`decade_limits`), kept while the
+    curves fit and the axis is at most a decade too wide on each side; only when a change of
+    noise or training size moves them is the whole figure redrawn.
     """
 
     def __init__(self, degree: int = 9, n_train: int = 30, noise: float = 0.3):
@@ -200,9 +201,12 @@ class OverfitExplorer:
         self.line_train.set_data(s["degrees"], s["train_mse"])
         self.line_test.set_data(s["degrees"], s["test_mse"])
         self.marker.set_xdata([s["degree"]])
-        ylim = decade_limits(np.r_[s["train_mse"], s["test_mse"]])
-        if ylim != self.ax_err.get_ylim():  # new ticks: the background must be redrawn
-            self.ax_err.set_ylim(ylim)
+        want = decade_limits(np.r_[s["train_mse"], s["test_mse"]])
+        lo, hi = self.ax_err.get_ylim()
+        # Keep the limits while they hold the curves and are at most one decade too wide on
+        # each side; otherwise change them, which changes the ticks: a full redraw.
+        if not (want[0] / 10 <= lo <= want[0] and want[1] <= hi <= want[1] * 10):
+            self.ax_err.set_ylim(want)
             self.blitter.invalidate()
         best = int(s["degrees"][np.argmin(s["test_mse"])])
         self.ax_fit.set_title(f"degree {s['degree']}: train {s['train_mse'][s['degree'] - 1]:.3f},"

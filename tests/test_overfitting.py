@@ -109,6 +109,8 @@ def test_widget_blits_unless_the_error_axis_limits_change():
     assert w.ax_err.get_ylim()[0] < ylim[0] and w.blitter.n_full_draws == full + 1
     s = w.update()
     assert w.ax_err.get_ylim() == decade_limits(np.r_[s["train_mse"], s["test_mse"]])
+    w.noise.value = 0.3
+    assert w.ax_err.get_ylim() == ylim and w.blitter.n_full_draws == full + 2
 
 
 def test_decade_limits_and_cached_state():
