@@ -19,9 +19,15 @@ Decisions (issue #8):
   windowing are off (windowing would keep off-screen cells out of the DOM).
 * **Stop.** :meth:`JupyterServer.stop` deletes the server's kernels through the REST API, then
   terminates the server by its PID (kill after a grace period) and reaps its process group.
-* **Timing.** An init script in the page records when a key goes down and when a plot is redrawn
-  on screen (``drawImage`` on an ipympl canvas in the document, or an ``<img>`` added / changed in
-  an output area); :func:`move_slider` reports the delay between the two.
+* **Failures.** "Error displaying widget", "Loading widget..." (once settled), stderr and error
+  outputs (JupyterLab renders tracebacks as stderr), cells that did not run, and ipympl figures
+  whose canvas stays 0x0 (the view never got an image; the browser console says why).
+* **Slider moves.** Wait until the plots are quiet, press one arrow key on the ``.noUi-handle``,
+  wait for a redraw, wait for quiet again, and compare every plot's fingerprint (canvas pixels via
+  ``toDataURL``, ``img.src``) with before the move.
+* **Timing.** An init script in the page records when a key goes down, when a plot is redrawn on
+  screen (``drawImage`` on an ipympl canvas in the document, or a new ``<img>`` in an output area)
+  and the kernel WebSocket traffic in between; :func:`move_slider` reports the delays.
 
 The browser is Debian's Chromium (``/usr/bin/chromium``, or ``$COURSE_CHROMIUM``), installed by
 ``tools/install_browser.sh``; ``playwright install`` cannot download browsers on these machines.
@@ -62,7 +68,6 @@ PLOT_TIMEOUT_S = float(os.environ.get("BROWSER_PLOT_TIMEOUT", 30))
 WIDGET_CODE = re.compile(r"%matplotlib\s+(widget|ipympl)\b|\bipympl\b|\bipywidgets\b|\binteract")
 LAMBDA_LABEL = re.compile(r"λ|lambda|\blam\b", re.IGNORECASE)
 PANEL = ".jp-NotebookPanel:not(.lm-mod-hidden)"
-PROBLEM_TEXTS = ("Error displaying widget", "Loading widget...")
 
 
 # --------------------------------------------------------------------------- notebooks, hashes
