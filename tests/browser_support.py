@@ -510,7 +510,9 @@ def run_all_cells(page, timeout_s: float = RUN_ALL_TIMEOUT_S) -> dict:
 def wait_widgets_settled(page, timeout_s: float = SETTLE_TIMEOUT_S) -> dict:
     """Wait until no widget still says "Loading widget..." and the plots stopped changing."""
     _poll(page, lambda s: s["loading"] == 0, timeout_s)
-    wait_plots_quiet(page, 1.0, timeout_s)  # ipympl figures get their first images
+    # ipympl figures get their first images (a busy kernel may take a while)
+    _poll(page, lambda s: not s["emptyFigures"], min(timeout_s, 30))
+    wait_plots_quiet(page, 1.0, timeout_s)
     return page_state(page)
 
 
