@@ -10,7 +10,9 @@ backends the course uses:
 
 * **Agg** (tests, benchmarks): ``canvas.draw()`` renders to memory and fires ``draw_event``;
   ``restore_region`` / ``draw_artist`` work on the same buffer; ``canvas.blit`` does nothing.
-* **ipympl** (``%matplotlib widget``): the canvas is matplotlib's WebAgg core. ``canvas.blit``
+* **ipympl** (``%matplotlib widget``): the canvas is matplotlib's WebAgg core. Until a browser
+  view has initialized the canvas (``canvas.syncing_data_url`` is then True) nothing is
+  rendered: :meth:`Blitter.redraw` only calls ``draw_idle`` (see there why). ``canvas.blit``
   marks the buffer as new and sends the browser a *diff* image (only the changed pixels, PNG);
   ``canvas.draw_idle()`` instead asks the browser to request a full draw, which comes back as
   ``canvas.draw()`` (a full render, then ``draw_event``). The browser also asks for a full draw
@@ -170,6 +172,14 @@ class Blitter:
         self._connect()
         canvas = self.fig.canvas
         if not self.has_background:
+            if getattr(canvas, "syncing_data_url", False):
+                # ipympl before a browser view has initialized (or with none, e.g. nbconvert):
+                # rendering now would store the frame as an invalid data URL (ipympl 0.10's
+                # send_binary omits the "data:image/png;base64," prefix), which the view then
+                # fails to load. Ask for a draw instead; the view's first full draw fires
+                # draw_event, which saves the background.
+                canvas.draw_idle()
+                return True
             canvas.draw()
             return True
         canvas.restore_region(self._background)

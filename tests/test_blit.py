@@ -128,3 +128,29 @@ def test_labels_are_cached_per_string_and_match_a_fresh_draw():
     blitter.remove(ax.title)
     assert ax.title not in blitter.labels
     plt.close(fig)
+
+
+@pytest.mark.filterwarnings("ignore::DeprecationWarning")  # ipympl's Toolbar, not ours
+def test_ipympl_canvas_no_frame_before_a_view_then_blit_without_draw_idle():
+    from ipympl.backend_nbagg import Canvas, FigureManager
+    from matplotlib.figure import Figure
+
+    fig = Figure(figsize=(3, 2), dpi=50)
+    canvas = Canvas(fig)
+    FigureManager(canvas, 1)  # its web socket is the canvas itself (a dummy comm here)
+    ax = fig.add_subplot()
+    (line,) = ax.plot([0, 1], [0.2, 0.2])
+    blitter = Blitter(fig, [line])
+    idle = []
+    canvas.draw_idle = lambda: idle.append(1)
+    assert canvas.syncing_data_url  # no browser view yet
+    blitter.redraw()
+    assert idle == [1] and blitter.n_full_draws == 0 and canvas._data_url is None
+    canvas.syncing_data_url = False  # what the view's "initialized" message does
+    canvas.draw()  # the view's first draw request
+    assert blitter.n_full_draws == 1 and blitter.has_background
+    line.set_ydata([0.8, 0.8])
+    assert blitter.redraw() is False
+    assert idle == [1] and blitter.n_full_draws == 1  # no draw_idle on the fast path
+    assert canvas._png_is_old is False  # blit sent the frame (a diff image)
+    assert canvas._current_image_mode == "diff"
