@@ -169,8 +169,9 @@ def test_widgets_render_and_sliders_update_plots(lab, notebook):
 
 @pytest.mark.browser
 def test_the_checks_catch_a_broken_notebook(lab):
-    """The negative control: stderr, an error, a widget that cannot render and a λ slider that
-    changes no plot must all be reported (tests/browser_fixture/broken/broken_fixture.ipynb)."""
+    """The negative control: stderr, an error, a widget that cannot render, an ipympl figure that
+    never shows and a λ slider that changes no plot must all be reported
+    (tests/browser_fixture/broken/broken_fixture.ipynb)."""
     server, browser = lab
     notebook = bs.FIXTURES / "broken" / "broken_fixture.ipynb"
     page = bs.new_page(browser)
@@ -184,6 +185,7 @@ def test_the_checks_catch_a_broken_notebook(lab):
         # JupyterLab renders a traceback as a stderr output
         assert "RuntimeError: expected by the negative browser test" in found, found
         assert "Loading widget..." in found or "Error displaying widget" in found, found
+        assert "shows nothing (0x0 canvas" in found, found
         (dead,) = [s for s in bs.sliders(page) if s.is_lambda]
         move = bs.move_slider(page, dead, timeout_s=5)
         assert move.readout_after != dead.readout, "the key press did not move the slider"
