@@ -132,9 +132,13 @@ def test_labels_are_cached_per_string_and_match_a_fresh_draw():
 
 @pytest.mark.filterwarnings("ignore::DeprecationWarning")  # ipympl's Toolbar, not ours
 def test_ipympl_canvas_no_frame_before_a_view_then_blit_without_draw_idle():
-    from ipympl.backend_nbagg import Canvas, FigureManager
     from matplotlib.figure import Figure
 
+    backend = plt.get_backend()
+    try:
+        from ipympl.backend_nbagg import Canvas, FigureManager  # importing it selects ipympl
+    finally:
+        plt.switch_backend(backend)
     fig = Figure(figsize=(3, 2), dpi=50)
     canvas = Canvas(fig)
     FigureManager(canvas, 1)  # its web socket is the canvas itself (a dummy comm here)
