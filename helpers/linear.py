@@ -83,8 +83,26 @@ def lasso_fit(X, y, lam: float, fit_intercept: bool = True, *, tol: float = 1e-8
     nonzero coefficients belong to nearly collinear features (each sweep then moves them only a
     little); a looser ``tol`` (1e-6) keeps such fits fast. Introduced in notebook 04.
     """
-    X, y = _check_xy(X, y)
     lam = check_scalar(lam, "lam")
+    return coordinate_descent(X, y, lam, 0.0, fit_intercept, tol=tol, max_iter=max_iter,
+                              coef_init=coef_init, caller="lasso_fit")
+
+
+def coordinate_descent(X, y, l1: float, l2: float, fit_intercept: bool = True, *, tol: float = 1e-8,
+                       max_iter: int = 10_000, coef_init=None, caller: str = "coordinate_descent"):
+    r"""Minimize :math:`\frac{1}{2n}\|y - Xw - b\|^2 + l_1\|w\|_1 + \frac{l_2}{2}\|w\|^2`.
+
+    The shared solver behind :func:`lasso_fit` (``l2 = 0``) and
+    :func:`helpers.sparsity.elastic_net_fit`. Coordinate update
+    :math:`w_j = S_{l_1}(z_j) / (G_{jj} + l_2)` with :math:`G = X_c^\top X_c / n`; stops when the
+    largest violation of the optimality conditions, :math:`|g_j - l_2 w_j - l_1\mathrm{sign}(w_j)|`
+    for :math:`w_j \ne 0` and :math:`\max(|g_j| - l_1, 0)` for :math:`w_j = 0` (with
+    :math:`g = X_c^\top r / n`), is at most ``tol`` times :math:`\max(1, \|y_c\|_\infty)`.
+    Returns ``(coef, intercept)``.
+    """
+    X, y = _check_xy(X, y)
+    l1 = check_scalar(l1, "l1")
+    l2 = check_scalar(l2, "l2")
     tol = check_scalar(tol, "tol", strict=True)
     max_iter = int(check_scalar(max_iter, "max_iter", min_value=1))
     n, p = X.shape
@@ -99,29 +117,29 @@ def lasso_fit(X, y, lam: float, fit_intercept: bool = True, *, tol: float = 1e-8
         if coef.shape != (p,):
             raise ValueError(f"coef_init must have shape ({p},), got {coef.shape}")
     threshold = tol * max(1.0, float(np.abs(yc).max()))
-    # grad = corr - gram @ coef is kept up to date after every coordinate change.
+    # grad = corr - gram @ coef (the data part of -dC/dw) is kept up to date after every change.
     grad = corr - gram @ coef
     for _sweep in range(max_iter):
         for j in range(p):
-            if diag[j] == 0.0:
+            if diag[j] + l2 == 0.0:
                 coef[j] = 0.0
                 continue
             old = coef[j]
-            new = float(soft_threshold(grad[j] + diag[j] * old, lam)) / diag[j]
+            new = float(soft_threshold(grad[j] + diag[j] * old, l1)) / (diag[j] + l2)
             if new != old:
                 grad -= gram[:, j] * (new - old)
                 coef[j] = new
         nonzero = coef != 0
-        viol = np.where(nonzero, np.abs(grad - lam * np.sign(coef)),
-                        np.maximum(np.abs(grad) - lam, 0.0))
-        viol[diag == 0.0] = 0.0
+        viol = np.where(nonzero, np.abs(grad - l2 * coef - l1 * np.sign(coef)),
+                        np.maximum(np.abs(grad) - l1, 0.0))
+        viol[diag + l2 == 0.0] = 0.0
         if viol.max(initial=0.0) <= threshold:
             break
     else:
         warnings.warn(
-            f"lasso_fit stopped after max_iter={max_iter} sweeps before the optimality "
+            f"{caller} stopped after max_iter={max_iter} sweeps before the optimality "
             f"conditions met tol={tol:g}; raise max_iter or standardize X",
-            ConvergenceWarning, stacklevel=2)
+            ConvergenceWarning, stacklevel=3)
     coef[coef == 0.0] = 0.0  # normalize -0.0
     intercept = float(y_mean - x_mean @ coef) if fit_intercept else 0.0
     return coef, intercept

@@ -14,12 +14,10 @@ own convention. Everything here is introduced in notebook 04 (``04_l1_vs_l2.ipyn
 
 from __future__ import annotations
 
-import warnings
-
 import numpy as np
 
 from helpers._validate import check_array, check_scalar
-from helpers.linear import ConvergenceWarning, lasso_fit, ridge_fit
+from helpers.linear import coordinate_descent, lasso_fit, ridge_fit
 from helpers.penalties import soft_threshold
 
 __all__ = [
@@ -324,50 +322,16 @@ def elastic_net_fit(X, y, lam: float, l1_ratio: float = 0.5, *, tol: float = 1e-
     Each coordinate update is :math:`w_j = S_{\lambda\rho}(z_j) / (G_{jj} + \lambda(1-\rho))`,
     so exact zeros survive from the L1 part while the L2 part spreads weight over correlated
     features. ``l1_ratio=1`` is the lasso, ``0`` is ridge with penalty :math:`n\lambda` in
-    ``Ridge``'s convention. Intercept unpenalized. Stops when no coefficient moves more than
-    ``tol`` times :math:`\max(1, \|w\|_\infty)` in a sweep. Returns ``(coef, intercept)``.
+    ``Ridge``'s convention. Intercept unpenalized. Solved by
+    :func:`helpers.linear.coordinate_descent` (the lasso's solver), which stops on the optimality
+    conditions at ``tol``. Returns ``(coef, intercept)``.
     """
-    X = check_array(X, "X", ndim=2)
-    y = check_array(y, "y", ndim=1)
-    if X.shape[0] != y.shape[0]:
-        raise ValueError(f"X and y must have the same number of rows: {X.shape[0]} != {y.shape[0]}")
     lam = check_scalar(lam, "lam")
     rho = check_scalar(l1_ratio, "l1_ratio")
     if rho > 1:
         raise ValueError(f"l1_ratio must be in [0, 1], got {l1_ratio!r}")
-    tol = check_scalar(tol, "tol", strict=True)
-    max_iter = int(check_scalar(max_iter, "max_iter", min_value=1))
-    n, p = X.shape
-    x_mean, y_mean = X.mean(axis=0), y.mean()
-    Xc, yc = X - x_mean, y - y_mean
-    gram, corr = Xc.T @ Xc / n, Xc.T @ yc / n
-    diag = np.diag(gram)
-    if coef_init is None:
-        coef = np.zeros(p)
-    else:
-        coef = check_array(coef_init, "coef_init", ndim=1).copy()
-        if coef.shape != (p,):
-            raise ValueError(f"coef_init must have shape ({p},), got {coef.shape}")
-    grad = corr - gram @ coef
-    for _sweep in range(max_iter):
-        biggest_move = 0.0
-        for j in range(p):
-            denom = diag[j] + lam * (1 - rho)
-            if denom == 0.0:
-                continue
-            old = coef[j]
-            new = float(soft_threshold(grad[j] + diag[j] * old, lam * rho)) / denom
-            if new != old:
-                grad -= gram[:, j] * (new - old)
-                coef[j] = new
-                biggest_move = max(biggest_move, abs(new - old))
-        if biggest_move <= tol * max(1.0, float(np.abs(coef).max())):
-            break
-    else:
-        warnings.warn(f"elastic_net_fit stopped after max_iter={max_iter} sweeps before "
-                      f"meeting tol={tol:g}", ConvergenceWarning, stacklevel=2)
-    coef[coef == 0.0] = 0.0
-    return coef, float(y_mean - x_mean @ coef)
+    return coordinate_descent(X, y, lam * rho, lam * (1 - rho), tol=tol, max_iter=max_iter,
+                              coef_init=coef_init, caller="elastic_net_fit")
 
 
 def standardize(X_train, *others) -> list[np.ndarray]:
