@@ -38,6 +38,22 @@ from matplotlib.transforms import Bbox
 __all__ = ["Blitter"]
 
 
+PNG_DATA_URL = "data:image/png;base64,"
+
+
+def _prefix_data_url(change) -> None:
+    """Repair ipympl 0.10's ``_data_url`` when it lacks its ``data:`` prefix.
+
+    ipympl's ``send_binary`` stores a frame rendered before a browser view initialized the
+    canvas as bare base64 (no ``data:image/png;base64,`` prefix). A view created from that state
+    (a first display, or widgets restored from the kernel) cannot load the image and the figure
+    stays empty. Any frame rendered that early, by whatever path, is made loadable here.
+    """
+    value = change["new"]
+    if isinstance(value, str) and value and not value.startswith("data:"):
+        change["owner"]._data_url = PNG_DATA_URL + value
+
+
 class Blitter:
     """Keep a figure's static background and redraw only ``artists`` on :meth:`redraw`.
 
@@ -86,6 +102,8 @@ class Blitter:
         self._cids = [canvas.mpl_connect("draw_event", self._on_draw),
                       canvas.mpl_connect("resize_event", self._on_resize)]
         self._background = None
+        if hasattr(canvas, "observe") and canvas.has_trait("_data_url"):
+            canvas.observe(_prefix_data_url, names="_data_url")
 
     def add(self, *artists) -> None:
         """Mark ``artists`` animated and draw them (after the others) on each redraw."""

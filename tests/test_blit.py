@@ -158,3 +158,22 @@ def test_ipympl_canvas_no_frame_before_a_view_then_blit_without_draw_idle():
     assert idle == [1] and blitter.n_full_draws == 1  # no draw_idle on the fast path
     assert canvas._png_is_old is False  # blit sent the frame (a diff image)
     assert canvas._current_image_mode == "diff"
+
+
+@pytest.mark.filterwarnings("ignore::DeprecationWarning")  # ipympl's Toolbar, not ours
+def test_ipympl_frame_sent_before_a_view_gets_a_loadable_data_url():
+    from matplotlib.figure import Figure
+
+    backend = plt.get_backend()
+    try:
+        from ipympl.backend_nbagg import Canvas, FigureManager
+    finally:
+        plt.switch_backend(backend)
+    fig = Figure(figsize=(3, 2), dpi=50)
+    canvas = Canvas(fig)
+    FigureManager(canvas, 1)
+    (line,) = fig.add_subplot().plot([0, 1], [0.2, 0.8])
+    Blitter(fig, [line])
+    assert canvas.syncing_data_url
+    canvas.draw()  # any early render: ipympl 0.10 stores bare base64 here
+    assert canvas._data_url.startswith("data:image/png;base64,iVBOR")
