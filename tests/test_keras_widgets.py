@@ -101,3 +101,12 @@ def test_bad_index_and_labels():
     with pytest.raises(ValueError, match="index"):
         ex.update(3)
     plt.close(ex.fig)
+
+
+def test_default_explorer_sends_png_frames_that_change_with_the_slider():
+    ex = LambdaExplorer(**_inputs())
+    first = bytes(ex.frame.value)
+    assert first.startswith(b"\x89PNG")
+    ex.slider.value = 1
+    assert bytes(ex.frame.value).startswith(b"\x89PNG") and bytes(ex.frame.value) != first
+    assert ex.ui.children[1] is ex.frame
