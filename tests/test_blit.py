@@ -130,8 +130,8 @@ def test_labels_are_cached_per_string_and_match_a_fresh_draw():
     plt.close(fig)
 
 
-@pytest.mark.filterwarnings("ignore::DeprecationWarning")  # ipympl's Toolbar, not ours
-def test_ipympl_canvas_no_frame_before_a_view_then_blit_without_draw_idle():
+def _ipympl_figure():
+    """A figure on an ipympl canvas with no browser view (pyplot's backend left as it was)."""
     from matplotlib.figure import Figure
 
     backend = plt.get_backend()
@@ -142,6 +142,12 @@ def test_ipympl_canvas_no_frame_before_a_view_then_blit_without_draw_idle():
     fig = Figure(figsize=(3, 2), dpi=50)
     canvas = Canvas(fig)
     FigureManager(canvas, 1)  # its web socket is the canvas itself (a dummy comm here)
+    return fig, canvas
+
+
+@pytest.mark.filterwarnings("ignore::DeprecationWarning")  # ipympl's Toolbar, not ours
+def test_ipympl_canvas_no_frame_before_a_view_then_blit_without_draw_idle():
+    fig, canvas = _ipympl_figure()
     ax = fig.add_subplot()
     (line,) = ax.plot([0, 1], [0.2, 0.2])
     blitter = Blitter(fig, [line])
@@ -162,16 +168,7 @@ def test_ipympl_canvas_no_frame_before_a_view_then_blit_without_draw_idle():
 
 @pytest.mark.filterwarnings("ignore::DeprecationWarning")  # ipympl's Toolbar, not ours
 def test_ipympl_frame_sent_before_a_view_gets_a_loadable_data_url():
-    from matplotlib.figure import Figure
-
-    backend = plt.get_backend()
-    try:
-        from ipympl.backend_nbagg import Canvas, FigureManager
-    finally:
-        plt.switch_backend(backend)
-    fig = Figure(figsize=(3, 2), dpi=50)
-    canvas = Canvas(fig)
-    FigureManager(canvas, 1)
+    fig, canvas = _ipympl_figure()
     (line,) = fig.add_subplot().plot([0, 1], [0.2, 0.8])
     Blitter(fig, [line])
     assert canvas.syncing_data_url
