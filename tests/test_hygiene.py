@@ -120,3 +120,22 @@ def test_readme_figure_is_committed_small_and_shown():
     assert figure.is_file(), "run: python tools/make_readme_figure.py"
     assert figure.stat().st_size < 150_000
     assert "docs/keras_experiment.png" in (ROOT / "README.md").read_text()
+
+
+def test_nbval_waits_longer_than_its_5_s_default_for_outputs():
+    import importlib.util
+    import inspect
+
+    from nbval.plugin import IPyNbCell
+
+    assert "self.output_timeout = 5" in inspect.getsource(IPyNbCell.__init__)  # still the knob
+    spec = importlib.util.spec_from_file_location("root_conftest", ROOT / "conftest.py")
+    root_conftest = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(root_conftest)
+
+    class Item:
+        output_timeout = 5
+
+    items = [Item()]
+    root_conftest.pytest_collection_modifyitems(items)
+    assert items[0].output_timeout >= 60
