@@ -2,7 +2,7 @@
 
 No TensorFlow here: the explorer works on arrays computed beforehand (decision-boundary grids and
 weight histograms, one per λ, e.g. from :class:`helpers.keras_tools.ModelPool`), so moving the
-slider only swaps image data, one contour and bar heights (a few milliseconds). The figure is
+slider only swaps image data, one contour and bar heights. The figure is
 blitted (:class:`helpers.blit.Blitter`): axes, ticks and labels are drawn once; a slider move
 redraws only the image, the points on it, the p = 0.5 line, the histogram and the two titles.
 """
