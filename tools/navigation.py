@@ -65,7 +65,7 @@ def navigation_text(index: int) -> str:
     parts = []
     if index > 0:
         parts.append(f"← Previous: {_link(LESSONS[index - 1])}")
-    if index != 0:
+    if index > 1:  # lesson 01's "previous" already is the start notebook
         parts.append(f"[Start here]({LESSONS[0].file})")
     if index + 1 < len(LESSONS):
         parts.append(f"Next: {_link(LESSONS[index + 1])} →")
