@@ -567,12 +567,9 @@ def _check_04_2(fn):
 # --------------------------------------------------------------------------------------------
 
 def _keras():
-    import os
+    from helpers.keras_env import import_keras
 
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
-    import keras
-
-    return keras
+    return import_keras()
 
 
 def _reg_values(reg, keras):

@@ -1,11 +1,11 @@
 """Keras counterparts of :mod:`helpers.weight_decay`: tiny linear models trained for a few
 full-batch steps, so notebook 03 can check every L2 convention against Keras 3 itself.
 
-Importing this module imports Keras (and TensorFlow); set ``TF_CPP_MIN_LOG_LEVEL=3`` first to
-keep log noise out of outputs. Conventions: Keras's ``"mse"`` loss is the mean over the batch,
-so with ``batch_size = n`` it is the course's :math:`L_0`; ``l2(c)`` adds :math:`c\\sum w^2`;
-an optimizer's ``weight_decay=wd`` applies :math:`w \\leftarrow w - \\eta\\,\\mathrm{wd}\\,w`
-to every trainable variable (biases included) before the gradient step.
+Keras (and TensorFlow) is imported on first use, quietly, through :mod:`helpers.keras_env`.
+Conventions: Keras's ``"mse"`` loss is the mean over the batch, so with ``batch_size = n`` it is
+the course's :math:`L_0`; ``l2(c)`` adds :math:`c\\sum w^2`; an optimizer's ``weight_decay=wd``
+applies :math:`w \\leftarrow w - \\eta\\,\\mathrm{wd}\\,w` to every trainable variable (biases
+included) before the gradient step.
 """
 
 from __future__ import annotations
@@ -13,6 +13,7 @@ from __future__ import annotations
 import numpy as np
 
 from helpers._validate import check_array, check_scalar
+from helpers.keras_env import import_keras
 
 
 def linear_model(kernel, bias: float | None = 0.0, kernel_regularizer=None,
@@ -22,7 +23,7 @@ def linear_model(kernel, bias: float | None = 0.0, kernel_regularizer=None,
     ``kernel`` is a 1-D array of ``d`` weights; ``bias=None`` builds the layer without a bias.
     The regularizers are passed to ``Dense`` unchanged.
     """
-    import keras
+    keras = import_keras()
 
     kernel = check_array(kernel, "kernel", ndim=1)
     use_bias = bias is not None
@@ -57,7 +58,7 @@ def train_full_batch(model, X, y, optimizer, steps: int = 1) -> list[np.ndarray]
 def data_loss_and_penalty(model, X, y) -> tuple[float, float]:
     """The two parts of what Keras reports as ``loss``: the compiled ``"mse"`` on the model's
     predictions (``keras.losses.MeanSquaredError``) and the penalty ``sum(model.losses)``."""
-    import keras
+    keras = import_keras()
 
     X = check_array(X, "X", ndim=2).astype("float32")
     y = check_array(y, "y", ndim=1).astype("float32").reshape(-1, 1)

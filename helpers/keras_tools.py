@@ -1,7 +1,7 @@
 """Keras tools for notebook 05: the article's network, fast training, proximal L1, measurements.
 
-Importing this module imports TensorFlow/Keras (with ``TF_CPP_MIN_LOG_LEVEL=3`` set first, so
-no C++ log noise), which is why ``helpers/__init__.py`` does not import it: notebooks do
+Importing this module imports TensorFlow/Keras (quietly, through :mod:`helpers.keras_env`), which
+is why ``helpers/__init__.py`` does not import it: notebooks do
 ``from helpers.keras_tools import ...`` explicitly.
 
 Conventions (the same as Keras):
@@ -25,11 +25,10 @@ is traced once instead of once per run.
 
 from __future__ import annotations
 
-import os
+from helpers.keras_env import import_keras
 
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+keras = import_keras()  # before anything else loads TensorFlow: no log noise
 
-import keras  # noqa: E402
 import numpy as np  # noqa: E402
 import tensorflow as tf  # noqa: E402
 from keras import ops  # noqa: E402

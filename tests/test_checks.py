@@ -203,12 +203,9 @@ def test_typical_mistakes_get_their_diagnosis(task_id, wrong, diagnosis):
 
 @pytest.fixture(scope="module")
 def keras():
-    import os
+    from helpers.keras_env import import_keras
 
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
-    import keras
-
-    return keras
+    return import_keras()
 
 
 def _model(keras, units=(128, 128, 1), reg=("l1", "l1", None), shape=(2,), strength=None):

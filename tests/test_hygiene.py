@@ -139,3 +139,15 @@ def test_nbval_waits_longer_than_its_5_s_default_for_outputs():
     items = [Item()]
     root_conftest.pytest_collection_modifyitems(items)
     assert items[0].output_timeout >= 60
+
+
+@pytest.mark.parametrize("path", LESSONS[1:], ids=_ids(LESSONS[1:]))
+def test_exercises_link_the_learners_own_copy(path):
+    """Learners work in my_work/ (course.py lab makes the copies), never on the read-only originals."""
+    cells = json.loads(path.read_text())["cells"]
+    markdown = "\n".join("".join(c["source"]) for c in cells if c["cell_type"] == "markdown")
+    exercises = markdown[markdown.index("## Exercises"):]
+    name = f"{path.stem}_assignment.ipynb"
+    assert (ROOT / "assignments" / name).is_file(), f"no assignment {name} for {path.name}"
+    assert f"](../my_work/{name})" in exercises, f"{path.name}: link the learner's copy ../my_work/{name}"
+    assert "](../assignments/" + name not in exercises, f"{path.name}: do not send learners to the original"

@@ -1,7 +1,6 @@
 """Tests for helpers.weight_decay (NumPy) and helpers.keras_decay (against Keras 3 itself)."""
 
 import math
-import os
 
 import numpy as np
 import pytest
@@ -158,8 +157,9 @@ def test_bad_input_names_the_argument(call, name):
 
 @pytest.fixture(scope="module")
 def keras():
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
-    return pytest.importorskip("keras")
+    from helpers.keras_env import import_keras
+
+    return import_keras()
 
 
 def test_keras_sgd_l2_and_weight_decay_match_weight_decay_step(keras, problem):
