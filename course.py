@@ -1,15 +1,23 @@
 #!/usr/bin/env python3
-"""Set up, open and test the regularization course. Standard library only; run with Python 3.11.
+"""Set up, open and test the regularization course. Standard library only.
 
-    python3 course.py lab        set up, then open the course in JupyterLab (127.0.0.1, token on)
+    python3 course.py lab        set up, copy the assignments into my_work/, then open the course
+                                 in JupyterLab at notebooks/00_start_here.ipynb (127.0.0.1, token on)
     python3 course.py test       set up, then run every test (what CI runs)
     python3 course.py my-work    copy the assignment notebooks into my_work/ (never overwrites)
     python3 course.py data       regenerate the shipped datasets in data/
     python3 course.py setup      only set up (what the others do first)
 
-"Set up" creates a virtual environment in .venv/ if it is missing and installs the pinned
-requirements.txt plus the course's `helpers` package (editable). It is skipped when nothing
-changed since the last install, so the commands are quick the second time.
+"Set up" makes sure .venv/ is a working virtual environment with the pinned requirements.txt and
+the course's `helpers` package (editable) installed. It creates .venv/ when it is missing and
+rebuilds it when it cannot work (no pip, a Python the course does not support, an interpreter
+that is gone); it reinstalls when requirements.txt, pyproject.toml or the environment's Python
+changed since the last install, or when a key package has gone missing. Otherwise it takes a
+second, so the commands are quick the second time.
+
+The course needs Python 3.11, 3.12 or 3.13 (SUPPORTED below). This script itself runs on any
+Python 3.8 or later: on another version it builds .venv/ with a supported python3.X from the PATH,
+or says which versions to install.
 """
 
 from __future__ import annotations
@@ -17,116 +25,427 @@ from __future__ import annotations
 import hashlib
 import os
 import shutil
+import signal
 import subprocess
 import sys
+import threading
 from pathlib import Path
+from typing import NamedTuple
 
 ROOT = Path(__file__).resolve().parent
 VENV = ROOT / ".venv"
-STAMP = VENV / ".course-installed"
-WANTED = (3, 11)
+STAMP_NAME = ".course-installed"
 IS_WINDOWS = os.name == "nt"
+
+# The Pythons the course supports: those for which every pin in requirements.txt has a wheel
+# (tests/test_python_versions.py resolves them). pyproject.toml's requires-python says the same,
+# and a test checks that the two agree; this copy exists because nothing is installed yet when
+# this script starts.
+SUPPORTED = ((3, 11), (3, 12), (3, 13))
+PREFERRED = (3, 11)  # the version CI tests: picked first when several are on the PATH
+REQUIRES_PYTHON = ">={}.{},<{}.{}".format(*SUPPORTED[0], SUPPORTED[-1][0], SUPPORTED[-1][1] + 1)
+
+# Importable in a working course environment; probed with importlib.util.find_spec (nothing is
+# imported, so TensorFlow's slow start is not paid).
+KEY_MODULES = ("jupyterlab", "ipywidgets", "ipympl", "numpy", "matplotlib", "sklearn", "keras",
+               "tensorflow", "nbval", "helpers")
+# Older pips (the 23.2 that Python 3.11 and 3.12 bring) resolve requirements.txt about 3x slower.
+PIP_REQUIREMENT = "pip>=25"
+
+START_NOTEBOOK = "notebooks/00_start_here.ipynb"
+# Written by `python -m helpers.lab_server enable` (a test checks the path): it makes the course's
+# notebooks read-only in every JupyterLab of the environment, so autosave never rewrites them.
+LAB_CONFIG = "etc/jupyter/jupyter_server_config.d/regularization-course.json"
+GRACE_S = 20  # how long JupyterLab may take to shut down its kernels before it is killed
 
 
 def say(msg: str) -> None:
-    print(f"[course] {msg}", flush=True)
-
-
-def venv_python() -> Path:
-    return VENV / ("Scripts/python.exe" if IS_WINDOWS else "bin/python")
-
-
-def run(cmd, **kw) -> None:
-    subprocess.run([str(c) for c in cmd], check=True, **kw)
-
-
-def base_python() -> str:
-    """A Python 3.11 to build the environment with: this one, or python3.11 on the PATH."""
-    if sys.version_info[:2] == WANTED:
-        return sys.executable
-    other = shutil.which("python3.11") or shutil.which("py")
-    if other:
-        return other
-    sys.exit(f"The course needs Python 3.11 (this is {sys.version.split()[0]}); install python3.11.")
-
-
-def create_venv() -> None:
-    say(f"creating the course environment in {VENV}")
-    python = base_python()
+    """Print one line of the launcher's own output (never fails, e.g. once the terminal is gone)."""
     try:
-        run([python, "-m", "venv", VENV])
-        return
-    except subprocess.CalledProcessError:
-        shutil.rmtree(VENV, ignore_errors=True)
-    # Debian without python3-venv has no ensurepip: make the venv bare, then let pip fill it.
-    say("venv without ensurepip; bootstrapping pip into it")
+        print(f"[course] {msg}", flush=True)
+    except OSError:
+        pass
+
+
+def version_text(version) -> str:
+    """``(3, 11)`` -> ``"3.11"``."""
+    return ".".join(str(part) for part in version)
+
+
+def supported_text() -> str:
+    """``"3.11, 3.12 or 3.13"``."""
+    names = [version_text(v) for v in SUPPORTED]
+    return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " or " + names[-1]
+
+
+def parse_version(text: str) -> tuple[int, ...] | None:
+    """``"3.11.7"`` -> ``(3, 11, 7)``; None for anything else."""
     try:
-        run([python, "-m", "venv", "--without-pip", VENV])
-        run([python, "-m", "pip", "--python", venv_python(), "install", "--quiet", "pip"])
-    except subprocess.CalledProcessError:
-        shutil.rmtree(VENV, ignore_errors=True)
-        sys.exit("Could not create a virtual environment. On Debian/Ubuntu: "
-                 "apt-get install python3.11-venv, then run this command again.")
+        return tuple(int(part) for part in text.strip().split("."))
+    except ValueError:
+        return None
+
+
+def is_supported(version) -> bool:
+    """Whether a Python ``(major, minor, ...)`` is one the course supports."""
+    return tuple(version[:2]) in SUPPORTED
+
+
+# --- choosing a Python ---------------------------------------------------------------------------
+
+_WHO_ARE_YOU = "import sys; print('%d.%d.%d' % sys.version_info[:3]); print(sys.executable)"
+
+
+def interpreter(cmd: list[str]) -> tuple[tuple[int, ...], str] | None:
+    """Run ``cmd`` (a Python) and return its ``(version, sys.executable)``, or None if it does not run.
+
+    Asking the interpreter itself sees through pyenv's shims, which exist on the PATH for every
+    installed version but fail for those that are not selected.
+    """
+    try:
+        done = subprocess.run([*cmd, "-c", _WHO_ARE_YOU], capture_output=True, text=True, timeout=60)
+    except (OSError, subprocess.SubprocessError):
+        return None
+    lines = done.stdout.split("\n")
+    version = parse_version(lines[0]) if done.returncode == 0 and len(lines) > 1 else None
+    return None if version is None else (version, lines[1].strip())
+
+
+def candidate_commands() -> list[list[str]]:
+    """Commands that may start a supported Python, PREFERRED first: ``python3.X`` (``py -3.X`` on Windows)."""
+    ordered = sorted(SUPPORTED, key=lambda v: v != PREFERRED)
+    if IS_WINDOWS:
+        return [["py", f"-{version_text(v)}"] for v in ordered]
+    found = (shutil.which(f"python{version_text(v)}") for v in ordered)
+    return [[path] for path in found if path]
+
+
+def find_python() -> str | None:
+    """A supported Python to build .venv with: this one if supported, else the first on the PATH."""
+    if is_supported(sys.version_info):
+        # the interpreter a venv was made from, when this script runs inside one (maybe .venv itself)
+        return getattr(sys, "_base_executable", None) or sys.executable
+    for cmd in candidate_commands():
+        found = interpreter(cmd)
+        if found and is_supported(found[0]):
+            return found[1]
+    return None
+
+
+def python_or_exit() -> str:
+    """find_python(), or exit with a message that names the supported versions."""
+    python = find_python()
+    if python is None:
+        names = " or ".join(f"python{version_text(v)}" for v in SUPPORTED)
+        sys.exit(f"The course needs Python {supported_text()}; this is Python {version_text(sys.version_info[:3])} "
+                 f"and there is no {names} on the PATH. Install one of them and run this command again.")
+    return python
+
+
+# --- the environment's health ------------------------------------------------------------------
+
+CREATE, REBUILD, INSTALL, REPAIR, OK = "create", "rebuild", "install", "repair", "ok"
+
+
+class Verdict(NamedTuple):
+    """What setup() must do with a venv (one of CREATE .. OK) and why, in words for the learner."""
+
+    action: str
+    reason: str
+
+
+class VenvState(NamedTuple):
+    """What a venv's own Python says about itself."""
+
+    version: tuple[int, ...]
+    missing: list[str]  # modules that importlib.util.find_spec does not find
+
+
+_PROBE = ("import importlib.util, sys; print('%d.%d.%d' % sys.version_info[:3]); "
+          "print(' '.join(m for m in sys.argv[1:] if importlib.util.find_spec(m) is None))")
+
+
+def venv_python(venv: Path) -> Path:
+    """The interpreter of the virtual environment ``venv``."""
+    return venv / ("Scripts/python.exe" if IS_WINDOWS else "bin/python")
+
+
+def inspect_venv(venv: Path, modules=KEY_MODULES) -> VenvState | None:
+    """Ask ``venv``'s Python for its version and which of pip and ``modules`` it cannot find.
+
+    Runs isolated (``-I``): neither the current folder nor PYTHONPATH can make a module look
+    installed. None if the interpreter does not run.
+    """
+    try:
+        done = subprocess.run([str(venv_python(venv)), "-I", "-c", _PROBE, "pip", *modules],
+                              capture_output=True, text=True, timeout=120)
+    except (OSError, subprocess.SubprocessError):
+        return None
+    lines = done.stdout.split("\n")
+    version = parse_version(lines[0]) if done.returncode == 0 and len(lines) > 1 else None
+    return None if version is None else VenvState(version, lines[1].split())
 
 
 def fingerprint() -> str:
+    """SHA-256 of requirements.txt and pyproject.toml: what an install put into the venv."""
     digest = hashlib.sha256()
     for name in ("requirements.txt", "pyproject.toml"):
         digest.update((ROOT / name).read_bytes())
     return digest.hexdigest()
 
 
-def setup() -> Path:
-    """Create .venv if missing and install the pinned requirements and `helpers` into it."""
-    if not venv_python().exists():
-        create_venv()
-    if STAMP.exists() and STAMP.read_text() == fingerprint():
-        say("environment up to date (.venv)")
-        return venv_python()
-    say("installing the pinned requirements (the first time takes a few minutes)")
-    py = venv_python()
-    run([py, "-m", "pip", "install", "--quiet", "--disable-pip-version-check",
-         "-r", ROOT / "requirements.txt", "-e", ROOT])
-    STAMP.write_text(fingerprint())
+def stamp_text(version) -> str:
+    """The install stamp for a venv whose Python is ``version``: the fingerprint and that version."""
+    return f"requirements {fingerprint()}\npython {version_text(version)}\n"
+
+
+def stamp_path(venv: Path) -> Path:
+    """Where setup() records a finished install in ``venv``."""
+    return venv / STAMP_NAME
+
+
+def stamp_is_current(venv: Path, version) -> bool:
+    """Whether ``venv``'s stamp matches today's requirements and the venv's Python ``version``."""
+    try:
+        return stamp_path(venv).read_text() == stamp_text(version)
+    except OSError:
+        return False
+
+
+def diagnose(venv: Path, modules=KEY_MODULES) -> Verdict:
+    """Decide whether ``venv`` is usable as it is, needs an install, or must be built (again).
+
+    REBUILD: not a venv, its interpreter is gone or does not run, its Python is one the course does
+    not support, or it has no pip (what an interrupted ``python -m venv`` leaves). INSTALL: no
+    stamp, or a stamp from other requirements or another Python. REPAIR: a current stamp but some
+    of ``modules`` cannot be found.
+    """
+    name = venv.name
+    if not venv.exists():
+        return Verdict(CREATE, f"there is no {name} yet")
+    if not (venv / "pyvenv.cfg").is_file():
+        return Verdict(REBUILD, f"{name} is not a virtual environment (it has no pyvenv.cfg)")
+    python = venv_python(venv)
+    if not python.exists():
+        if python.is_symlink():
+            return Verdict(REBUILD, f"the Python {name} was built with is gone ({python} is a broken link)")
+        return Verdict(REBUILD, f"{name} has no {python.relative_to(venv)}")
+    state = inspect_venv(venv, modules)
+    if state is None:
+        return Verdict(REBUILD, f"the Python in {name} does not start")
+    if not is_supported(state.version):
+        return Verdict(REBUILD, f"{name} was built with Python {version_text(state.version)}, "
+                                f"and the course needs {supported_text()}")
+    if "pip" in state.missing:
+        return Verdict(REBUILD, f"{name} has no pip (what an interrupted set-up leaves)")
+    if not stamp_is_current(venv, state.version):
+        if stamp_path(venv).exists():
+            return Verdict(INSTALL, "requirements.txt, pyproject.toml or the Python of "
+                                    f"{name} changed since the last install")
+        return Verdict(INSTALL, f"the course's packages are not installed in {name} yet")
+    if state.missing:
+        return Verdict(REPAIR, f"{name} lacks {', '.join(state.missing)} although it was set up")
+    return Verdict(OK, f"{name} is up to date")
+
+
+# --- building and installing -------------------------------------------------------------------
+
+def run(cmd, **kw) -> None:
+    """Run ``cmd`` (paths allowed), raising CalledProcessError if it fails."""
+    subprocess.run([str(c) for c in cmd], check=True, **kw)
+
+
+def create_venv(venv: Path, python: str) -> None:
+    """Make ``venv`` with ``python``, with pip in it (bootstrapped where ensurepip is missing)."""
+    try:
+        run([python, "-m", "venv", venv])
+        return
+    except subprocess.CalledProcessError:
+        shutil.rmtree(venv, ignore_errors=True)
+    # Debian without python3-venv has no ensurepip: make the venv bare, then let pip fill it.
+    say("venv without ensurepip; bootstrapping pip into it")
+    try:
+        run([python, "-m", "venv", "--without-pip", venv])
+        run([python, "-m", "pip", "--python", venv_python(venv), "install", "--quiet", PIP_REQUIREMENT])
+    except subprocess.CalledProcessError:
+        shutil.rmtree(venv, ignore_errors=True)
+        found = interpreter([python])
+        package = f"python{version_text(found[0][:2])}-venv" if found else "python3-venv"
+        sys.exit(f"Could not create a virtual environment. On Debian/Ubuntu: apt-get install {package}, "
+                 "then run this command again.")
+
+
+def rebuild(venv: Path) -> None:
+    """Delete ``venv`` (if any) and create it again with a supported Python."""
+    python = python_or_exit()
+    shutil.rmtree(venv, ignore_errors=True)
+    say(f"creating the course environment in {venv} with {python}")
+    create_venv(venv, python)
+
+
+def install(venv: Path) -> None:
+    """Install a recent pip, then the pinned requirements and `helpers` (editable) into ``venv``,
+    then protect the course's notebooks in its JupyterLab (enable_lab_protection())."""
+    python = venv_python(venv)
+    quiet = ["--quiet", "--disable-pip-version-check"]
+    run([python, "-m", "pip", "install", *quiet, PIP_REQUIREMENT])
+    # PYTHONWARNINGS: setuptools' editable build warns about a folder named like the package in
+    # the working directory, which is exactly how this course is laid out (helpers/ at the top).
+    run([python, "-m", "pip", "install", *quiet, "-r", ROOT / "requirements.txt", "-e", ROOT],
+        env={**os.environ, "PYTHONWARNINGS": "ignore"})
+    enable_lab_protection(venv)
+
+
+def enable_lab_protection(venv: Path) -> None:
+    """Enable the server extension helpers.lab_server for ``venv``'s JupyterLab (writes LAB_CONFIG)."""
+    run([venv_python(venv), "-m", "helpers.lab_server", "enable"], stdout=subprocess.DEVNULL)
+
+
+def install_and_check(venv: Path) -> list[str]:
+    """install() into ``venv``; return the key modules still missing afterwards."""
+    install(venv)
+    state = inspect_venv(venv)
+    return list(KEY_MODULES) if state is None else [m for m in state.missing if m != "pip"]
+
+
+FIRST_INSTALL = "installing the pinned requirements (about 2.2 GB; the first time takes a few minutes)"
+
+
+def setup(venv: Path = VENV) -> Path:
+    """Make ``venv`` a working course environment (see diagnose()); return its Python."""
+    verdict = diagnose(venv)
+    if verdict.action == OK:
+        if not (venv / LAB_CONFIG).is_file():
+            enable_lab_protection(venv)
+        say(f"environment up to date ({venv.name})")
+        return venv_python(venv)
+    if verdict.action == REBUILD:
+        say(f"{verdict.reason}: deleting and rebuilding it ({venv.name} is the course's own "
+            "environment; nothing else lives there)")
+    if verdict.action in (CREATE, REBUILD):
+        rebuild(venv)
+        say(FIRST_INSTALL)
+    else:
+        verb = "reinstalling" if verdict.action == REPAIR else "installing"
+        say(f"{verdict.reason}: {verb} the pinned requirements")
+    missing = install_and_check(venv)
+    if missing and verdict.action in (INSTALL, REPAIR):
+        say(f"{', '.join(missing)} still missing after the install: rebuilding {venv.name} from scratch")
+        rebuild(venv)
+        say(FIRST_INSTALL)
+        missing = install_and_check(venv)
+    if missing:
+        sys.exit(f"The install finished, yet {', '.join(missing)} cannot be imported from {venv}; "
+                 "see pip's messages above.")
+    state = inspect_venv(venv)
+    stamp_path(venv).write_text(stamp_text(state.version))
     say("environment ready")
-    return py
+    return venv_python(venv)
 
 
-def jupyter_env() -> dict:
-    env = dict(os.environ)
-    env.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")  # no TensorFlow start-up noise in the notebooks
-    return env
+# --- JupyterLab ------------------------------------------------------------------------------------
+
+def copy_assignments(python: Path) -> None:
+    """Copy missing assignment notebooks into my_work/ (never overwriting); say so in one line."""
+    done = subprocess.run([str(python), "-m", "helpers.assignments", "copy"], cwd=ROOT,
+                          capture_output=True, text=True)
+    lines = done.stdout.strip().splitlines()
+    if done.returncode != 0 or not lines:
+        problem = (done.stderr.strip() or done.stdout.strip() or f"exit status {done.returncode}").splitlines()[-1]
+        say(f"could not copy the assignments into my_work/ ({problem}); starting JupyterLab anyway")
+        return
+    say(f"your copies of the assignments: {lines[-1]}")  # "N copied, M kept; open them from .../my_work/"
+
+
+def lab_command(python: Path, args: list[str]) -> list[str]:
+    """The JupyterLab command: 127.0.0.1 only, token on, opening START_NOTEBOOK; ``args`` go to jupyter."""
+    cmd = [str(python), "-m", "jupyterlab", "--ServerApp.ip=127.0.0.1", f"--ServerApp.root_dir={ROOT}",
+           # LabApp's own default_url ("/lab") wins over ServerApp.default_url: set LabApp's
+           f"--LabApp.default_url=/lab/tree/{START_NOTEBOOK}", *args]
+    if hasattr(os, "geteuid") and os.geteuid() == 0:
+        cmd.append("--allow-root")
+    return cmd
+
+
+def stop_signals() -> list[signal.Signals]:
+    """The signals that mean "stop": Ctrl+C, ``kill`` and a closed terminal (those this OS has)."""
+    return [getattr(signal, name) for name in ("SIGINT", "SIGTERM", "SIGHUP") if hasattr(signal, name)]
+
+
+def run_server(cmd: list[str], **popen_kwargs) -> int:
+    """Run the JupyterLab server ``cmd`` until it exits; on a stop signal, let it shut down cleanly.
+
+    The server runs in its own session (POSIX), so a Ctrl+C in the terminal reaches only this
+    launcher. On SIGINT, SIGTERM or SIGHUP the launcher sends the server SIGTERM, on which
+    jupyter_server shuts down its kernels and extensions and exits (a SIGINT would instead ask
+    "Shut down this Jupyter server (y/[n])?" on a terminal, and elsewhere end it without shutting
+    its kernels down). A server still running GRACE_S seconds later, or at a second stop signal, is
+    killed. Returns the server's exit status (128 + N when it died of signal N).
+    """
+    proc: subprocess.Popen | None = None
+    stops: list[int] = []  # the stop signals received
+    killer = threading.Timer(GRACE_S, lambda: proc.kill())
+    killer.daemon = True
+
+    def stop(signum, _frame):
+        stops.append(signum)
+        if proc is None:
+            return  # a signal during the start: handled right after it
+        if len(stops) == 1:  # on Windows terminate() is TerminateProcess: no clean shutdown there
+            say(f"stopping JupyterLab (it shuts down its kernels first; at most {GRACE_S} s)")
+            proc.terminate()
+            killer.start()
+        else:
+            say("stopping JupyterLab now")
+            proc.kill()
+
+    previous = {sig: signal.signal(sig, stop) for sig in stop_signals()}
+    try:
+        proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, start_new_session=not IS_WINDOWS, **popen_kwargs)
+        if stops:
+            stop(stops.pop(), None)
+        code = proc.wait()
+    finally:
+        killer.cancel()
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+    if stops:
+        say("JupyterLab stopped")
+    return code if code >= 0 else 128 - code
 
 
 def cmd_lab(args: list[str]) -> int:
-    py = setup()
-    cmd = [py, "-m", "jupyterlab", "--ServerApp.ip=127.0.0.1", f"--ServerApp.root_dir={ROOT}",
-           "notebooks/00_start_here.ipynb", *args]
-    if hasattr(os, "geteuid") and os.geteuid() == 0:
-        cmd.append("--allow-root")
-    say("opening JupyterLab on 127.0.0.1 (token authentication on); stop it with Ctrl+C")
-    return subprocess.call([str(c) for c in cmd], cwd=ROOT, env=jupyter_env())
+    """``course.py lab``: set up, copy the assignments, run JupyterLab until stopped."""
+    python = setup()
+    copy_assignments(python)
+    say("starting JupyterLab on 127.0.0.1 with token authentication: open the "
+        f"http://127.0.0.1:.../lab/tree/{START_NOTEBOOK}?token=... link it prints; stop it with Ctrl+C")
+    return run_server(lab_command(python, args), cwd=ROOT)
 
 
 def cmd_test(args: list[str]) -> int:
-    py = setup()
+    """``course.py test``: set up, install the browser the browser test needs, run pytest."""
+    python = setup()
     installer = ROOT / "tools" / "install_browser.sh"
     if sys.platform.startswith("linux") and installer.exists():
         run(["bash", installer])
-    return subprocess.call([str(py), "-m", "pytest", *args], cwd=ROOT, env=jupyter_env())
+    return subprocess.call([str(python), "-m", "pytest", *args], cwd=ROOT)
 
 
 def cmd_my_work(args: list[str]) -> int:
-    py = setup()
-    return subprocess.call([str(py), "-m", "helpers.assignments", "copy", *args], cwd=ROOT)
+    """``course.py my-work``: copy the assignment notebooks into my_work/."""
+    python = setup()
+    return subprocess.call([str(python), "-m", "helpers.assignments", "copy", *args], cwd=ROOT)
 
 
 def cmd_data(args: list[str]) -> int:
-    py = setup()
-    return subprocess.call([str(py), "-m", "helpers.make_data", "--write", *args], cwd=ROOT)
+    """``course.py data``: regenerate the shipped datasets."""
+    python = setup()
+    return subprocess.call([str(python), "-m", "helpers.make_data", "--write", *args], cwd=ROOT)
 
 
 def cmd_setup(args: list[str]) -> int:
+    """``course.py setup``: only set up."""
     setup()
     return 0
 
@@ -135,10 +454,18 @@ COMMANDS = {"setup": cmd_setup, "lab": cmd_lab, "test": cmd_test, "my-work": cmd
 
 
 def main(argv: list[str]) -> int:
+    """Run the command named by ``argv[0]``; print the usage for anything else."""
     if not argv or argv[0] not in COMMANDS:
         print(__doc__)
         return 2
-    return COMMANDS[argv[0]](argv[1:])
+    try:
+        return COMMANDS[argv[0]](argv[1:])
+    except KeyboardInterrupt:
+        say("interrupted")
+        return 130
+    except subprocess.CalledProcessError as exc:
+        say(f"failed (exit status {exc.returncode}): {' '.join(str(c) for c in exc.cmd)}")
+        return 1
 
 
 if __name__ == "__main__":

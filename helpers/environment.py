@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-import sys
+import platform
 from importlib import metadata
 from pathlib import Path
 
 REQUIREMENTS = Path(__file__).resolve().parent.parent / "requirements.txt"
+DISTRIBUTION = "regularization-course"
 
 
 def pinned_requirements(path: Path | str = REQUIREMENTS) -> dict[str, str]:
@@ -28,16 +29,38 @@ def pinned_requirements(path: Path | str = REQUIREMENTS) -> dict[str, str]:
     return pins
 
 
+def python_problem(version: str | None = None) -> str | None:
+    """Why Python ``version`` (default: this one) cannot run the course, or None if it can.
+
+    The supported versions are the course package's ``Requires-Python`` (pyproject.toml's
+    ``requires-python``: those for which every pin in requirements.txt has wheels).
+    """
+    from packaging.specifiers import SpecifierSet
+
+    version = version or platform.python_version()
+    try:
+        requires = metadata.metadata(DISTRIBUTION)["Requires-Python"]
+    except metadata.PackageNotFoundError:
+        return f"{DISTRIBUTION} is not installed (run: python3 course.py setup)"
+    supported = SpecifierSet(requires)
+    if supported.contains(version, prereleases=True):
+        return None
+    wanted = ",".join(sorted((str(spec) for spec in supported), reverse=True))  # ">=3.11,<3.14": lower bound first
+    return f"Python {version} is not one the course supports (it needs Python {wanted})"
+
+
 def check_environment(path: Path | str = REQUIREMENTS) -> list[str]:
-    """Compare installed versions with the pins, verify the shipped data; return problem lines.
+    """Compare installed versions with the pins, check that JupyterLab keeps the course's
+    notebooks read-only (:mod:`helpers.lab_server`), verify the shipped data; return problem lines.
 
     An empty list means all is well. Introduced in notebook 00.
     """
     from helpers.data import DataFileError, verify_data
 
     problems = []
-    if sys.version_info[:2] != (3, 11):
-        problems.append(f"Python {sys.version.split()[0]} (the course is tested on 3.11)")
+    python = python_problem()
+    if python:
+        problems.append(python)
     for name, wanted in pinned_requirements(path).items():
         try:
             have = metadata.version(name)
@@ -46,8 +69,17 @@ def check_environment(path: Path | str = REQUIREMENTS) -> list[str]:
             continue
         if have != wanted:
             problems.append(f"{name} {have} is installed, the course pins {wanted}")
+    if not _lab_protection_enabled():
+        problems.append("JupyterLab would save over the course's notebooks: run python3 course.py setup "
+                        "(or: python -m helpers.lab_server enable)")
     try:
         verify_data()
     except DataFileError as exc:
         problems.append(str(exc))
     return problems
+
+
+def _lab_protection_enabled() -> bool:
+    from helpers.lab_server import is_enabled
+
+    return is_enabled()

@@ -4,6 +4,7 @@ import json
 import re
 import subprocess
 import sys
+import tomllib
 from pathlib import Path
 
 import pytest
@@ -68,8 +69,9 @@ def test_environment_yml_installs_the_pinned_requirements():
     yaml = pytest.importorskip("yaml")
     env = yaml.safe_load((ROOT / "environment.yml").read_text())
     conda_deps = [d for d in env["dependencies"] if isinstance(d, str)]
-    assert sorted(d.split("=")[0] for d in conda_deps) == ["pip", "python"]
-    assert "python=3.11" in conda_deps
+    assert sorted(re.split("[=<>]", d)[0] for d in conda_deps) == ["pip", "python"]
+    python = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["requires-python"]
+    assert f"python{python}" in conda_deps, f"environment.yml must ask for python{python}, as pyproject.toml does"
     assert "conda-forge" in env["channels"]
     pip_section = next(d["pip"] for d in env["dependencies"] if isinstance(d, dict))
     assert pip_section == ["-r requirements.txt"]
