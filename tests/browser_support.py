@@ -6,11 +6,16 @@ Decisions (issue #8):
 * **Which notebooks.** :func:`notebook_has_widgets` is the one rule: a notebook "has widgets" when
   its code mentions ``%matplotlib widget`` (or ``ipympl``), ``ipywidgets`` or ``interact``.
 * **Never modify the course notebooks.** The server's root is a temporary *copy* of the course:
-  ``notebooks/`` and ``tests/browser_fixture/`` are copied, every other top-level folder
-  (``data/``, ``assignments/``, ...) is symlinked so relative paths still resolve. So neither the
-  page nor the kernel's working folder can write a course notebook. On top of that, autosave is off
-  (user settings in the temporary config folder), the page never saves, and the test compares the
-  SHA-256 of the real notebook *and* of its served copy before and after.
+  ``notebooks/`` and ``tests/browser_fixture/`` are copied, ``my_work/`` is a new empty folder,
+  every other top-level folder (``data/``, ``assignments/``, ...) is symlinked so relative paths
+  still resolve. So neither the page nor the kernel's working folder can write a course notebook.
+* **Autosave is on, as for a learner** (every :data:`AUTOSAVE_INTERVAL_S` s instead of 120 s, user
+  settings in the temporary config folder), and the server's contents manager is the course's
+  :class:`helpers.lab_server.CourseContentsManager` with ``course_root`` = the served copy (and
+  ``tests/browser_fixture/`` read-only too). So the test proves what protects a learner's lessons:
+  JupyterLab never even asks to save them (``writable: false``), while a notebook in ``my_work/``
+  is autosaved. :func:`new_page` records every write request to ``/api/contents``; the tests compare
+  the SHA-256 of the real notebook *and* of its served copy before and after.
 * **Server.** ``python -m jupyterlab`` from the course environment (``sys.executable``; the native
   ``python3`` kernel then runs the same interpreter) on ``127.0.0.1``, a free port, a random token,
   ``--allow-root``, with ``JUPYTER_CONFIG_DIR``, ``JUPYTER_DATA_DIR``, ``JUPYTER_RUNTIME_DIR``,
@@ -48,6 +53,7 @@ import sys
 import tempfile
 import time
 import urllib.error
+import urllib.parse
 import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -64,6 +70,10 @@ KERNEL_TIMEOUT_S = float(os.environ.get("BROWSER_KERNEL_TIMEOUT", 180))
 RUN_ALL_TIMEOUT_S = float(os.environ.get("BROWSER_RUN_TIMEOUT", 900))
 SETTLE_TIMEOUT_S = float(os.environ.get("BROWSER_SETTLE_TIMEOUT", 60))
 PLOT_TIMEOUT_S = float(os.environ.get("BROWSER_PLOT_TIMEOUT", 30))
+# JupyterLab's autosave interval in the test (a learner's default is 120 s)
+AUTOSAVE_INTERVAL_S = 2
+# Read-only for the served course: the lessons, the assignments and the test's own fixtures
+READ_ONLY_DIRS = ("notebooks", "assignments", "tests/browser_fixture")
 
 WIDGET_CODE = re.compile(r"%matplotlib\s+(widget|ipympl)\b|\bipympl\b|\bipywidgets\b|\binteract")
 LAMBDA_LABEL = re.compile(r"λ|lambda|\blam\b", re.IGNORECASE)
@@ -127,8 +137,8 @@ def _write_json(path: Path, data: dict) -> None:
 
 
 USER_SETTINGS = {
-    # never write a notebook from the page
-    "@jupyterlab/docmanager-extension/plugin": {"autosave": False},
+    # autosave on, as for a learner, but every few seconds instead of every 120 s
+    "@jupyterlab/docmanager-extension/plugin": {"autosave": True, "autosaveInterval": AUTOSAVE_INTERVAL_S},
     # the news / update notification covers screenshots
     "@jupyterlab/apputils-extension/notification": {"fetchNews": "false", "checkForUpdates": False},
     # keep every cell in the DOM so locators see all outputs
@@ -138,12 +148,14 @@ USER_SETTINGS = {
 
 def stage_course(root: Path) -> None:
     """Make ``root`` a servable copy of the course: notebooks/ and tests/browser_fixture/ copied,
-    the other top-level folders and files symlinked (so ``../data`` etc. resolve as in the repo)."""
+    an empty my_work/, the other top-level folders and files symlinked (so ``../data`` etc. resolve
+    as in the repo)."""
     ignore = shutil.ignore_patterns(".ipynb_checkpoints", "__pycache__")
     root.mkdir(parents=True)
     if NOTEBOOKS.is_dir():
         shutil.copytree(NOTEBOOKS, root / "notebooks", ignore=ignore)
     shutil.copytree(FIXTURES, root / "tests" / "browser_fixture", ignore=ignore)
+    (root / "my_work").mkdir()
     skip = {"notebooks", "tests", "artifacts", "build", "my_work"}
     for entry in REPO.iterdir():
         if entry.name.startswith(".") or entry.name in skip:
@@ -152,9 +164,15 @@ def stage_course(root: Path) -> None:
 
 
 class JupyterServer:
-    """A private JupyterLab server; use as a context manager or call start() / stop()."""
+    """A private JupyterLab server; use as a context manager or call start() / stop().
 
-    def __init__(self) -> None:
+    ``installed_config_only``: do not name the contents manager on the command line, so the one in
+    use is whatever the environment's installed Jupyter config makes it (tests/test_lab_server.py
+    checks that this is the course's). ``course_root`` (the served copy) and ``read_only_dirs`` are
+    passed either way."""
+
+    def __init__(self, installed_config_only: bool = False) -> None:
+        self.installed_config_only = installed_config_only
         self.tmp = Path(tempfile.mkdtemp(prefix="course-browser-"))
         self.root = self.tmp / "root"
         self.port = _free_port()
@@ -202,7 +220,11 @@ class JupyterServer:
             f"--IdentityProvider.token={self.token}",
             "--ServerApp.terminals_enabled=False",
             "--LabApp.news_url=",
+            f"--CourseContentsManager.course_root={self.root}",
+            *(f"--CourseContentsManager.read_only_dirs={d}" for d in READ_ONLY_DIRS),
         ]  # fmt: skip
+        if not self.installed_config_only:
+            cmd.append("--ServerApp.contents_manager_class=helpers.lab_server.CourseContentsManager")
         self._log = open(self.log_path, "w")  # noqa: SIM115 (closed in stop)
         self.proc = subprocess.Popen(
             cmd, cwd=self.root, env=env, stdout=self._log, stderr=subprocess.STDOUT,
@@ -266,13 +288,17 @@ class JupyterServer:
         self.stop()
 
     # -- helpers
-    def api(self, method: str, path: str):
-        req = urllib.request.Request(
-            self.url + path, method=method, headers={"Authorization": f"token {self.token}"}
-        )
+    def api(self, method: str, path: str, body: dict | None = None):
+        """Call the REST API; raises urllib.error.HTTPError for an error status."""
+        headers = {"Authorization": f"token {self.token}"}
+        data = None
+        if body is not None:
+            data = json.dumps(body).encode()
+            headers["Content-Type"] = "application/json"
+        req = urllib.request.Request(self.url + path, data=data, method=method, headers=headers)
         with urllib.request.urlopen(req, timeout=10) as resp:
-            body = resp.read()
-        return json.loads(body) if body else None
+            reply = resp.read()
+        return json.loads(reply) if reply else None
 
     def lab_url(self, rel_path: str) -> str:
         return f"{self.url}/lab/tree/{rel_path}?reset&token={self.token}"
@@ -442,6 +468,8 @@ def new_page(browser):
     page = context.new_page()
     page.set_default_timeout(60_000)
     page.course_errors = []  # uncaught exceptions and console errors, for failure messages
+    page.course_writes = []  # (method, API path) of every request that may write a file
+    page.on("request", lambda req: _record_write(page, req))
     page.on("pageerror", lambda exc: page.course_errors.append(f"pageerror: {exc}"))
     page.on(
         "console",
@@ -450,6 +478,40 @@ def new_page(browser):
         else None,
     )
     return page
+
+
+def _record_write(page, request) -> None:
+    path = urllib.parse.urlsplit(request.url).path
+    if request.method in ("PUT", "PATCH", "DELETE", "POST") and path.startswith("/api/contents"):
+        page.course_writes.append((request.method, urllib.parse.unquote(path[len("/api/contents"):])))
+
+
+def writes_to(page, rel_path: str) -> list[tuple[str, str]]:
+    """The write requests the page sent for ``rel_path`` (relative to the server root), its
+    checkpoints included."""
+    target = "/" + rel_path.strip("/")
+    return [w for w in page.course_writes if w[1] == target or w[1].startswith(target + "/")]
+
+
+DIRTY_JS = """() => {
+  const tab = document.querySelector("#jp-main-dock-panel .lm-TabBar-tab.lm-mod-current");
+  return tab ? tab.classList.contains("jp-mod-dirty") : null;
+}"""
+
+
+def document_dirty(page) -> bool | None:
+    """Whether the current document has unsaved changes (its tab is marked dirty); None: no tab."""
+    return page.evaluate(DIRTY_JS)
+
+
+def wait_past_autosave(page, since: float) -> float:
+    """Keep the page open until two autosave intervals (plus a margin, for timers delayed on a busy
+    page) have passed since ``since`` (a ``time.monotonic()``), so that a document dirty since then
+    was due for autosave at least twice. Returns the seconds waited here (0 when already past)."""
+    remaining = since + 2 * AUTOSAVE_INTERVAL_S + 1 - time.monotonic()
+    if remaining > 0:
+        page.wait_for_timeout(remaining * 1000)
+    return max(remaining, 0.0)
 
 
 def page_state(page) -> dict:

@@ -4,9 +4,15 @@ For every notebook with widgets (the rule: browser_support.notebook_has_widgets)
 own fixtures in tests/browser_fixture/: open it in a private JupyterLab, Run All, wait for the
 widgets, fail on "Error displaying widget", "Loading widget...", stderr or error outputs, move every
 λ slider (and the first slider of every widget) and check that a plot changed. Screenshots go to
-artifacts/screenshots/ (git-ignored). The course notebooks are never written: the server serves a
-temporary copy with autosave off, and the hashes of the real notebook and of the served copy are
-compared before and after. See tests/browser_support.py for the design.
+artifacts/screenshots/ (git-ignored). See tests/browser_support.py for the design.
+
+The course notebooks are never written (issue: autosave rewrote all six lessons). The server serves
+a temporary copy with autosave ON (every 2 s) and the course's contents manager
+(helpers.lab_server), as a learner gets it. After Run All in every lesson (the widget lessons in
+the test above, the others in test_lesson_run_all_leaves_it_unchanged), with the notebook dirty and
+open past two autosave intervals: the page sent no write request for it, and the real notebook and
+its served copy are byte-identical to before. test_autosave_saves_my_work is the control: an edited,
+run notebook in my_work/ is autosaved, so autosave really was on.
 
     .venv/bin/python -m pytest tests/test_browser.py -q -s      # -s shows the slider timings
 """
@@ -14,11 +20,15 @@ compared before and after. See tests/browser_support.py for the design.
 from __future__ import annotations
 
 import json
+import re
+import time
 
 import browser_support as bs
 import pytest
 
 LESSONS = bs.widget_notebooks()
+# Lessons without widgets: Run All and the autosave checks only (the others get them above)
+OTHER_LESSONS = [p for p in sorted(bs.NOTEBOOKS.glob("*.ipynb")) if p not in LESSONS]
 FIXTURES = bs.fixture_notebooks()
 TARGETS = FIXTURES + LESSONS
 # Lessons the issue names as having widgets: when they exist, discovery must find them.
@@ -124,6 +134,7 @@ def test_widgets_render_and_sliders_update_plots(lab, notebook):
         rel = served.relative_to(server.root).as_posix()
         bs.open_notebook(page, server, rel)
         bs.run_all_cells(page)
+        ran_at = time.monotonic()
         state = bs.wait_widgets_settled(page)
         page.screenshot(path=str(shots / f"{stem}__after_run.png"))
         context = (f"\nstatus bar: {state['status']!r}; prompts: {state['prompts']}"
@@ -154,6 +165,7 @@ def test_widgets_render_and_sliders_update_plots(lab, notebook):
         found = bs.problems(after)
         assert not failures, f"{notebook.name}:\n  " + "\n  ".join(failures) + context
         assert not found, f"{notebook.name} after moving sliders:\n  " + "\n  ".join(found)
+        _assert_never_saved(page, rel, ran_at)
     except Exception:
         page.screenshot(path=str(shots / f"{stem}__failure.png"))
         raise
@@ -161,10 +173,118 @@ def test_widgets_render_and_sliders_update_plots(lab, notebook):
         page.context.close()
         server.delete_kernels()
     assert bs.sha256(served) == served_hash, (
-        f"JupyterLab saved its copy of {notebook.name}: autosave must be off and the page never save"
+        f"JupyterLab saved its copy of {notebook.name}: course notebooks must be read-only "
+        "(helpers.lab_server.CourseContentsManager)"
     )
     # the server only ever sees a copy, so this can only fail if someone edited the file meanwhile
     assert bs.sha256(notebook) == real_hash, f"{notebook} changed on disk during the test"
+
+
+def _assert_never_saved(page, rel: str, ran_at: float) -> None:
+    """The notebook at ``rel`` is dirty (it ran), stays open past two autosave intervals since
+    ``ran_at``, and the page sends no write request for it (autosave skips it: not writable)."""
+    assert bs.document_dirty(page), f"{rel} is not dirty after Run All, so autosave proves nothing"
+    waited = bs.wait_past_autosave(page, ran_at)
+    assert bs.document_dirty(page), f"{rel} is no longer dirty: something saved or reverted it"
+    assert not bs.writes_to(page, rel), f"the page asked to write {rel}: {bs.writes_to(page, rel)}"
+    print(f"\n[browser test] {rel}: dirty, open {time.monotonic() - ran_at:.1f} s after Run All with "
+          f"autosave every {bs.AUTOSAVE_INTERVAL_S} s (waited {waited:.1f} s for it), never saved")
+
+
+@pytest.mark.browser
+@pytest.mark.parametrize("notebook", OTHER_LESSONS, ids=_ids(OTHER_LESSONS))
+def test_lesson_run_all_leaves_it_unchanged(lab, notebook):
+    """A lesson without widgets: Run All, keep it open past autosave, nothing is written."""
+    server, browser = lab
+    real_hash = bs.sha256(notebook)
+    served = server.served_path(notebook)
+    served_hash = bs.sha256(served)
+    assert served_hash == real_hash, f"the served copy of {notebook.name} differs from the repo"
+    rel = served.relative_to(server.root).as_posix()
+    page = bs.new_page(browser)
+    try:
+        started = time.monotonic()
+        bs.open_notebook(page, server, rel)
+        state = bs.run_all_cells(page)
+        ran_at = time.monotonic()
+        page.screenshot(path=str(bs.SCREENSHOTS / f"{notebook.stem}__after_run.png"))
+        found = bs.problems(state)
+        assert not found, f"{notebook.name} after Run All:\n  " + "\n  ".join(found)
+        _assert_never_saved(page, rel, ran_at)
+        print(f"\n[browser test] {notebook.name}: open + Run All took {ran_at - started:.1f} s")
+    except Exception:
+        page.screenshot(path=str(bs.SCREENSHOTS / f"{notebook.stem}__failure.png"))
+        raise
+    finally:
+        page.context.close()
+        server.delete_kernels()
+    assert bs.sha256(served) == served_hash, f"JupyterLab saved its copy of {notebook.name}"
+    assert bs.sha256(notebook) == real_hash, f"{notebook} changed on disk during the test"
+
+
+CONTROL_SOURCE = "marker = 'autosave-control'"
+CONTROL_EDIT = "print(marker.upper())"
+
+
+@pytest.mark.browser
+def test_autosave_saves_my_work(lab):
+    """The control: a learner's notebook in my_work/, edited and run, IS autosaved (no Ctrl+S), so
+    the lessons above stayed unchanged because they are read-only, not because autosave was off."""
+    server, browser = lab
+    rel = "my_work/autosave_control.ipynb"
+    path = server.root / rel
+    kernelspec = {"display_name": "Python 3 (ipykernel)", "language": "python", "name": "python3"}
+    cell = {"cell_type": "code", "source": CONTROL_SOURCE, "metadata": {}, "outputs": [],
+            "execution_count": None}
+    path.write_text(json.dumps({"cells": [cell], "metadata": {"kernelspec": kernelspec},
+                                "nbformat": 4, "nbformat_minor": 5}))  # fmt: skip
+    before = bs.sha256(path)
+    page = bs.new_page(browser)
+    try:
+        bs.open_notebook(page, server, rel)
+        editor = page.locator(f"{bs.PANEL} .jp-CodeCell .cm-content").nth(0)
+        editor.click()
+        page.keyboard.press("End")  # the cell has one line: append a second one
+        page.keyboard.press("Enter")
+        page.keyboard.type(CONTROL_EDIT)
+        bs.run_all_cells(page)
+        ran_at = time.monotonic()
+        page.locator(f"{bs.PANEL} .jp-OutputArea-output", has_text="AUTOSAVE-CONTROL").wait_for(
+            timeout=30_000
+        )
+        deadline = ran_at + 4 * bs.AUTOSAVE_INTERVAL_S + 10
+        while _control_cell(path) is None and time.monotonic() < deadline:
+            page.wait_for_timeout(250)
+        saved_after = time.monotonic() - ran_at
+        assert bs.sha256(path) != before, (
+            f"{rel} was not autosaved within {deadline - ran_at:.0f} s; page writes: {page.course_writes}"
+        )
+        assert ("PUT", "/" + rel) in bs.writes_to(page, rel), bs.writes_to(page, rel)
+        print(f"\n[browser test] {rel}: edit and output autosaved {saved_after:.1f} s after Run All")
+    except Exception:
+        page.screenshot(path=str(bs.SCREENSHOTS / "autosave_control__failure.png"))
+        raise
+    finally:
+        page.context.close()
+        server.delete_kernels()
+    cell = _control_cell(path)
+    assert cell is not None, f"{rel} was saved, but without the edit and its output:\n{path.read_text()}"
+    assert re.fullmatch(r"\d+", str(cell["execution_count"])), cell["execution_count"]
+
+
+def _control_cell(path):
+    """The control notebook's code cell as saved on disk, once it holds the edit and its output."""
+    try:
+        cells = json.loads(path.read_text())["cells"]
+    except (OSError, ValueError, KeyError):  # not there, or caught mid-write
+        return None
+    for cell in cells:
+        source = "".join(cell["source"]) if isinstance(cell["source"], list) else cell["source"]
+        if cell["cell_type"] == "code" and CONTROL_EDIT in source and "AUTOSAVE-CONTROL" in json.dumps(
+            cell.get("outputs", [])
+        ):
+            return cell
+    return None
 
 
 @pytest.mark.browser

@@ -1,0 +1,296 @@
+"""helpers.lab_server: the course's notebooks are read-only in JupyterLab, maintainer files hidden.
+
+No browser here (tests/test_browser.py proves in Chromium that autosave skips the lessons and saves
+my_work/). In-process tests of CourseContentsManager on a temporary course; the Jupyter config
+that `python -m helpers.lab_server enable` writes (course.py's set-up runs it); and a real JupyterLab
+started from this environment, over its REST API, on a temporary copy of the course.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import subprocess
+import sys
+import urllib.error
+from pathlib import Path
+from types import SimpleNamespace
+
+import browser_support as bs
+import nbformat
+import pytest
+from tornado.web import HTTPError
+from traitlets.config import Config
+
+from helpers import lab_server
+from helpers.lab_server import CourseContentsManager
+
+REPO = Path(__file__).resolve().parent.parent
+REENABLE = f"{sys.executable} -m helpers.lab_server enable  (or: python3 course.py setup)"
+
+COURSE_NOTEBOOKS = (
+    "notebooks/00_start_here.ipynb",
+    "notebooks/01_lesson.ipynb",
+    "assignments/01_lesson_assignment.ipynb",
+    "assignments/solutions/01_lesson_solution.ipynb",
+)
+CLUTTER = ("tests", "bench", "tools", "build", "artifacts", "conftest.py", "regularization_course.egg-info")
+LEARNER_VISIBLE = ("notebooks", "assignments", "my_work", "helpers", "data", "README.md", "course.py")
+
+
+def run(coro):
+    return asyncio.run(coro)
+
+
+def _write_nb(path: Path, source: str = "x = 1") -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(source)])
+    nbformat.write(nb, path)
+
+
+def _snapshot(root: Path) -> dict[str, bytes]:
+    """Every course notebook under root's notebooks/ and assignments/, by relative path."""
+    return {
+        p.relative_to(root).as_posix(): p.read_bytes()
+        for folder in ("notebooks", "assignments")
+        for p in sorted((root / folder).rglob("*.ipynb"))
+        if ".ipynb_checkpoints" not in p.parts
+    }
+
+
+@pytest.fixture(autouse=True)
+def private_jupyter_data(tmp_path, monkeypatch):
+    """Reading or saving a notebook signs / checks it in the notary's database under the Jupyter
+    data folder: keep that out of the user's home."""
+    monkeypatch.setenv("JUPYTER_DATA_DIR", str(tmp_path / "jupyter-data"))
+
+
+@pytest.fixture
+def course(tmp_path) -> Path:
+    """A small course: lessons, assignments, solutions, a learner's my_work/ and maintainer files."""
+    root = tmp_path / "course"
+    for rel in COURSE_NOTEBOOKS:
+        _write_nb(root / rel)
+    _write_nb(root / "my_work" / "mine.ipynb", "y = 2")
+    (root / "my_work" / "tests").mkdir()  # a learner's own folder called "tests" stays visible
+    (root / "notebooks" / "notes.txt").write_text("not a notebook\n")
+    for name in CLUTTER:
+        if "." in name and not name.endswith(".egg-info"):
+            (root / name).write_text("# maintainer file\n")
+        else:
+            (root / name).mkdir()
+    for name in ("helpers", "data"):
+        (root / name).mkdir()
+    for name in ("README.md", "course.py"):
+        (root / name).write_text("x\n")
+    return root
+
+
+def manager(root_dir: Path, course_root: Path | str | None = None, **kw) -> CourseContentsManager:
+    """A manager for a temporary course; deletes unlink (no trash folder in the user's home)."""
+    return CourseContentsManager(root_dir=str(root_dir), course_root=str(course_root or root_dir),
+                                 delete_to_trash=False, **kw)  # fmt: skip
+
+
+def refused(coro) -> HTTPError:
+    with pytest.raises(HTTPError) as info:
+        run(coro)
+    assert info.value.status_code == 403, info.value
+    return info.value
+
+
+# ----------------------------------------------------------------------------- import, defaults
+def test_importing_helpers_does_not_import_jupyter_server():
+    code = "import sys, helpers; print('jupyter_server' in sys.modules, 'helpers.lab_server' in sys.modules)"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=REPO)
+    assert out.stdout.split() == ["False", "False"], out.stdout + out.stderr
+
+
+def test_default_course_root_is_this_repository():
+    """Read-only checks on the real repository (nothing here can write)."""
+    cm = CourseContentsManager(root_dir=str(REPO))
+    assert Path(cm.course_root).resolve() == REPO
+    assert cm.read_only_course and list(cm.read_only_dirs) == ["notebooks", "assignments"]
+    model = run(cm.get("notebooks/00_start_here.ipynb", content=False))
+    assert model["writable"] is False
+    assert cm.is_writable("README.md") is True
+
+
+# ----------------------------------------------------------------------------- course notebooks
+@pytest.mark.parametrize("rel", COURSE_NOTEBOOKS)
+def test_course_notebooks_report_writable_false(course, rel):
+    cm = manager(course)
+    assert run(cm.get(rel, content=False))["writable"] is False
+    assert run(cm.get(rel))["writable"] is False  # the model JupyterLab opens (canSave = writable)
+    folder = rel.rsplit("/", 1)[0]
+    listed = {m["path"]: m["writable"] for m in run(cm.get(folder))["content"]}
+    assert listed[rel] is False
+
+
+def test_other_files_stay_writable(course):
+    cm = manager(course)
+    for rel in ("my_work/mine.ipynb", "README.md", "notebooks/notes.txt", "notebooks", "my_work"):
+        assert run(cm.get(rel, content=False))["writable"] is True, rel
+
+
+@pytest.mark.parametrize("rel", COURSE_NOTEBOOKS)
+def test_saving_a_course_notebook_is_refused_with_a_way_out(course, rel):
+    cm = manager(course)
+    before = (course / rel).read_bytes()
+    model = run(cm.get(rel))
+    model["content"]["metadata"]["edited"] = True
+    err = refused(cm.save(model, rel))
+    for hint in ("read-only", "Save Notebook As", "my_work/", "python3 course.py my-work", "git pull"):
+        assert hint in err.log_message, err.log_message
+    assert (course / rel).read_bytes() == before
+
+
+def test_no_other_request_writes_a_course_notebook(course):
+    cm = manager(course)
+    before = _snapshot(course)
+    lesson = "notebooks/01_lesson.ipynb"
+    checkpoint = run(cm.create_checkpoint(lesson))  # harmless: .ipynb_checkpoints/ is git-ignored
+    refused(cm.restore_checkpoint(checkpoint["id"], lesson))
+    refused(cm.rename(lesson, "notebooks/renamed.ipynb"))
+    refused(cm.rename(lesson, "my_work/moved.ipynb"))
+    refused(cm.rename("my_work/mine.ipynb", "notebooks/mine.ipynb"))  # would become read-only
+    refused(cm.delete(lesson))
+    refused(cm.delete("assignments/solutions/01_lesson_solution.ipynb"))
+    for folder in ("notebooks", "assignments", "assignments/solutions"):
+        refused(cm.delete(folder))
+        refused(cm.rename(folder, folder + "_old"))
+    refused(cm.new_untitled("notebooks", type="notebook"))  # launcher's "new notebook" in notebooks/
+    refused(cm.copy(lesson))  # file browser's "Duplicate" next to the lesson
+    refused(cm.new(path="assignments/new.ipynb"))  # upload
+    assert _snapshot(course) == before
+    assert not (course / "my_work" / "moved.ipynb").exists()
+
+
+def test_learner_notebooks_behave_as_usual(course):
+    cm = manager(course)
+    mine = run(cm.get("my_work/mine.ipynb"))
+    mine["content"]["cells"][0]["source"] = "y = 3"
+    assert run(cm.save(mine, "my_work/mine.ipynb"))["writable"] is True
+    assert "y = 3" in (course / "my_work" / "mine.ipynb").read_text()
+    copied = run(cm.copy("notebooks/01_lesson.ipynb", "my_work"))  # copying a lesson out is fine
+    assert copied["path"] == "my_work/01_lesson.ipynb" and copied["writable"] is True
+    run(cm.save(run(cm.get(copied["path"])), copied["path"]))
+    untitled = run(cm.new_untitled("", type="notebook"))
+    assert untitled["path"] == "Untitled.ipynb" and untitled["writable"] is True
+    run(cm.rename("Untitled.ipynb", "my_work/later.ipynb"))
+    run(cm.delete("my_work/later.ipynb"))
+    run(cm.save({"type": "file", "format": "text", "content": "more notes\n"}, "notebooks/notes.txt"))
+    run(cm.save({"type": "directory"}, "notebooks/scratch"))
+    assert (course / "notebooks" / "notes.txt").read_text() == "more notes\n"
+
+
+def test_read_only_course_false_is_the_default_manager(course):
+    cm = manager(course, read_only_course=False)
+    rel = "notebooks/01_lesson.ipynb"
+    model = run(cm.get(rel))
+    assert model["writable"] is True
+    model["content"]["metadata"]["edited"] = True
+    run(cm.save(model, rel))
+    assert "edited" in (course / rel).read_text()
+
+
+# ----------------------------------------------------------------------------- the file browser
+def test_maintainer_clutter_is_hidden_only_at_the_course_top(course):
+    cm = manager(course)
+    names = {m["name"] for m in run(cm.get(""))["content"]}
+    assert not names & set(CLUTTER), names & set(CLUTTER)
+    assert names >= set(LEARNER_VISIBLE), set(LEARNER_VISIBLE) - names
+    assert "tests" in {m["name"] for m in run(cm.get("my_work"))["content"]}
+    assert run(cm.get("tests"))["type"] == "directory"  # hidden from the listing, still reachable
+
+
+# ----------------------------------------------------------------------------- how paths compare
+def test_server_root_above_the_course(course):
+    cm = manager(course.parent, course_root=course)
+    assert cm.is_writable("course/notebooks/00_start_here.ipynb") is False
+    assert cm.is_writable("course/my_work/mine.ipynb") is True
+    assert not {m["name"] for m in run(cm.get("course"))["content"]} & set(CLUTTER)
+    refused(cm.delete("course"))  # would take the lessons with it
+    refused(cm.rename("course", "course_old"))
+
+
+def test_server_root_inside_the_course(course):
+    cm = manager(course / "notebooks", course_root=course)
+    assert cm.is_writable("00_start_here.ipynb") is False
+    assert cm.is_writable("notes.txt") is True
+    refused(cm.new_untitled("", type="notebook"))
+
+
+def test_symlinked_course_and_served_copy(course, tmp_path):
+    """The browser test's layout: a served copy with notebooks/ copied and assignments/ a symlink
+    to the real one; and a course root given through a symlink."""
+    served = tmp_path / "served"
+    served.mkdir()
+    _write_nb(served / "notebooks" / "00_start_here.ipynb")
+    (served / "assignments").symlink_to(course / "assignments")
+    (served / "tests").symlink_to(course / "tests")
+    cm = manager(served, course_root=served)
+    assert cm.is_writable("notebooks/00_start_here.ipynb") is False
+    assert cm.is_writable("assignments/solutions/01_lesson_solution.ipynb") is False
+    assert "tests" not in {m["name"] for m in run(cm.get(""))["content"]}
+    link = tmp_path / "link-to-course"
+    link.symlink_to(course)
+    for root_dir, course_root in ((course, link), (link, course)):
+        cm = manager(root_dir, course_root=course_root)
+        assert cm.is_writable("notebooks/01_lesson.ipynb") is False, (root_dir, course_root)
+        assert cm.is_writable("my_work/mine.ipynb") is True, (root_dir, course_root)
+        assert "bench" not in {m["name"] for m in run(cm.get(""))["content"]}
+
+
+# ----------------------------------------------------------------------------- switching it on
+def test_extension_makes_it_the_contents_manager_unless_one_is_configured():
+    assert lab_server._jupyter_server_extension_points() == [{"module": "helpers.lab_server"}]
+    app = SimpleNamespace(config=Config(), contents_manager_class=None, log=logging.getLogger("test"))
+    lab_server._link_jupyter_server_extension(app)
+    assert app.contents_manager_class is CourseContentsManager
+    config = Config({"ServerApp": {"contents_manager_class": "x.Other"}})
+    app = SimpleNamespace(config=config, contents_manager_class="unchanged", log=logging.getLogger("test"))
+    lab_server._link_jupyter_server_extension(app)
+    assert app.contents_manager_class == "unchanged"
+
+
+def test_this_environment_has_the_extension_enabled():
+    assert lab_server.is_enabled(), f"{lab_server.config_path()} is missing or stale; run: {REENABLE}"
+    config = json.loads(lab_server.config_path().read_text())
+    assert config == {"ServerApp": {"jpserver_extensions": {"helpers.lab_server": True}}}
+
+
+def test_enable_writes_the_config_into_a_prefix(tmp_path, capsys):
+    assert not lab_server.is_enabled(tmp_path)
+    path = lab_server.enable(tmp_path)
+    assert path == tmp_path / "etc" / "jupyter" / "jupyter_server_config.d" / "regularization-course.json"
+    assert lab_server.is_enabled(tmp_path)
+    path.write_text("{}")
+    assert not lab_server.is_enabled(tmp_path)  # stale
+    assert lab_server.main(["status"]) == 0 and "is enabled" in capsys.readouterr().out
+
+
+# ----------------------------------------------------------------------------- a real server
+def test_real_jupyterlab_from_this_environment_protects_the_lessons():
+    """JupyterLab started as a learner's would be (only the installed config names the contents
+    manager), serving a temporary copy of the course: REST says writable false and refuses a PUT."""
+    with bs.JupyterServer(installed_config_only=True) as server:
+        rel = "notebooks/00_start_here.ipynb"
+        served = server.root / rel
+        before = served.read_bytes()
+        model = server.api("GET", f"/api/contents/{rel}")
+        assert model["writable"] is False
+        model["content"]["metadata"]["edited"] = True
+        with pytest.raises(urllib.error.HTTPError) as info:
+            server.api("PUT", f"/api/contents/{rel}", {"type": "notebook", "content": model["content"]})
+        assert info.value.code == 403
+        assert "Save Notebook As" in json.loads(info.value.read())["message"]
+        assert served.read_bytes() == before
+        created = server.api("PUT", "/api/contents/my_work/mine.ipynb",
+                             {"type": "notebook", "content": model["content"]})
+        assert created["writable"] is True and (server.root / "my_work" / "mine.ipynb").is_file()
+        names = {m["name"] for m in server.api("GET", "/api/contents")["content"]}
+        assert {"notebooks", "my_work", "assignments"} <= names and not names & set(CLUTTER), names
+        log = server.log_tail(200)
+    assert "helpers.lab_server | extension was successfully loaded" in log, log
