@@ -9,6 +9,7 @@ started from this environment, over its REST API, on a temporary copy of the cou
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import json
 import logging
 import subprocess
@@ -40,7 +41,10 @@ LEARNER_VISIBLE = ("notebooks", "assignments", "my_work", "helpers", "data", "RE
 
 
 def run(coro):
-    return asyncio.run(coro)
+    """Run ``coro`` to completion in a thread of its own: the browser test's session-wide
+    Playwright keeps an event loop running in the main thread, where asyncio.run() refuses."""
+    with concurrent.futures.ThreadPoolExecutor(max_workers=1) as pool:
+        return pool.submit(asyncio.run, coro).result()
 
 
 def _write_nb(path: Path, source: str = "x = 1") -> None:
