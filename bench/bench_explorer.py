@@ -24,7 +24,7 @@ matplotlib.use("Agg")
 import numpy as np  # noqa: E402
 
 from helpers import load_curve_1d, setup  # noqa: E402
-from helpers.explorer import LambdaExplorer, PenalizedPath  # noqa: E402
+from helpers.penalized_path import PenalizedPath, PenalizedPathExplorer  # noqa: E402
 
 
 def run(explorer, path, n, full):
@@ -50,7 +50,7 @@ def main(n: int = 200) -> None:
     d = load_curve_1d()
     start = time.perf_counter()
     path = PenalizedPath(d.X_train, d.y_train, d.X_test[:100], d.y_test[:100], degree=12)
-    explorer = LambdaExplorer(path)
+    explorer = PenalizedPathExplorer(path)
     print(f"construction (all fits over both λ grids + figure): "
           f"{time.perf_counter() - start:.2f} s")
     explorer.fig.canvas.draw()

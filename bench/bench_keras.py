@@ -59,7 +59,7 @@ def widget_update_ms(repeats: int = 20) -> dict[str, float]:
     import matplotlib.pyplot as plt
 
     from helpers import setup
-    from helpers.keras_widgets import LambdaExplorer
+    from helpers.keras_widgets import KerasLambdaExplorer
 
     setup()
     lams = np.logspace(-5, -2, 6)
@@ -69,7 +69,7 @@ def widget_update_ms(repeats: int = 20) -> dict[str, float]:
     counts = np.random.default_rng(0).integers(0, 5000, (lams.size, 81)).astype(float)
     X = np.random.default_rng(1).normal(size=(100, 2))
     y = (X[:, 0] > 0).astype(float)
-    ex = LambdaExplorer(lams, grids, xx, yy, edges, counts, X, y)
+    ex = KerasLambdaExplorer(lams, grids, xx, yy, edges, counts, X, y)
     empty, _ = plt.subplots(1, 2, figsize=(10, 4))
 
     def median_ms(action) -> float:

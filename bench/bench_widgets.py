@@ -60,12 +60,12 @@ def full_redraws(blitter):
 def build_widgets():
     """``{name: (widget, blitter, set_value, values)}`` for each widget and slider."""
     from helpers import load_curve_1d, load_moons_2d
-    from helpers.explorer import LambdaExplorer as PathExplorer
-    from helpers.explorer import PenalizedPath
     from helpers.geometry import GeometryView
     from helpers.keras_tools import grid_points, hist_edges
-    from helpers.keras_widgets import LambdaExplorer
+    from helpers.keras_widgets import KerasLambdaExplorer
     from helpers.overfitting import OverfitExplorer
+    from helpers.penalized_path import PenalizedPath
+    from helpers.penalized_path import PenalizedPathExplorer as PathExplorer
 
     out = {}
     ov = OverfitExplorer(degree=9, n_train=30, noise=0.3)
@@ -94,7 +94,7 @@ def build_widgets():
     edges = hist_edges(0.4, 81)
     counts = rng.integers(0, 800, (lams.size, edges.size - 1)).astype(float)
     labels = [f"(test acc {0.8 + 0.01 * k:.2f})" for k in range(lams.size)]
-    kx = LambdaExplorer(lams, grids, xx, yy, edges, counts, m.X_train, m.y_train, labels=labels)
+    kx = KerasLambdaExplorer(lams, grids, xx, yy, edges, counts, m.X_train, m.y_train, labels=labels)
     out["05 Keras λ explorer"] = (kx, kx.blitter, lambda v: setattr(kx.slider, "value", v),
                                   [0, 1, 2, 3, 4, 5, 4, 3, 2, 1])
     return out

@@ -64,3 +64,23 @@ def check_same_shape(a: np.ndarray, b: np.ndarray, name_a: str, name_b: str) -> 
     """Raise when two arrays that must match element by element do not."""
     if a.shape != b.shape:
         raise ValueError(f"{name_b} must have the same shape as {name_a}: {b.shape} != {a.shape}")
+
+
+def check_xy(X, y, x_name: str = "X", y_name: str = "y") -> tuple[np.ndarray, np.ndarray]:
+    """A 2-D design matrix and a 1-D target with one entry per row, as float64 arrays."""
+    X = check_array(X, x_name, ndim=2)
+    y = check_array(y, y_name, ndim=1)
+    if X.shape[0] != y.shape[0]:
+        raise ValueError(f"{x_name} and {y_name} must have the same number of rows: "
+                         f"{X.shape[0]} != {y.shape[0]}")
+    return X, y
+
+
+def check_pair(a, b, name_a: str, name_b: str, ndim: int | tuple[int, ...] | None = None
+               ) -> tuple[np.ndarray, np.ndarray]:
+    """Two arrays compared element by element (``y_true``/``y_pred``, ``before``/``after``):
+    checked like :func:`check_array`, and of the same shape."""
+    a = check_array(a, name_a, ndim=ndim)
+    b = check_array(b, name_b, ndim=ndim)
+    check_same_shape(a, b, name_a, name_b)
+    return a, b

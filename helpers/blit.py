@@ -112,11 +112,6 @@ class Blitter:
                 artist.set_animated(True)
                 self.artists.append(artist)
 
-    def remove(self, artist) -> None:
-        """Stop drawing ``artist`` (it is not removed from its axes)."""
-        self.artists = [a for a in self.artists if a is not artist]
-        self.labels = [a for a in self.labels if a is not artist]
-
     def invalidate(self) -> None:
         """Drop the background: the next :meth:`redraw` does a full draw (static parts changed)."""
         self._background = None

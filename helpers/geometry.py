@@ -19,6 +19,7 @@ import numpy as np
 
 from helpers._validate import check_array, check_scalar
 from helpers.blit import Blitter
+from helpers.plots import COLORS, widget_canvas
 
 __all__ = [
     "GeometryView",
@@ -169,7 +170,6 @@ class GeometryView:
         lim = check_scalar(lim, "lim", min_value=0.0, strict=True)
         if not t_min <= t <= t_max:
             raise ValueError(f"t must be in [t_min, t_max] = [{t_min:g}, {t_max:g}], got {t!r}")
-        from helpers.plots import COLORS
 
         with plt.ioff():
             self.fig, self.ax = plt.subplots(figsize=(5.2, 5.2))
@@ -196,11 +196,8 @@ class GeometryView:
         self.slider = widgets.FloatSlider(value=t, min=t_min, max=t_max, step=0.05,
                                           description="t (size)", continuous_update=True)
         self.slider.observe(lambda change: self.update(change["new"]), names="value")
-        canvas = self.fig.canvas
-        if isinstance(canvas, widgets.DOMWidget):  # ipympl: drop the "Figure 1" header
-            canvas.header_visible = False
-        parts = [self.slider] + ([canvas] if isinstance(canvas, widgets.DOMWidget) else [])
-        self.ui = widgets.VBox(parts)
+        canvas = widget_canvas(self.fig)
+        self.ui = widgets.VBox([self.slider] + ([canvas] if canvas is not None else []))
         self.update(t)
 
     def update(self, t: float) -> tuple[np.ndarray, np.ndarray]:

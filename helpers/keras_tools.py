@@ -33,7 +33,7 @@ import numpy as np  # noqa: E402
 import tensorflow as tf  # noqa: E402
 from keras import ops  # noqa: E402
 
-from helpers._validate import check_array, check_scalar  # noqa: E402
+from helpers._validate import check_array, check_pair, check_scalar, check_xy  # noqa: E402
 
 ARTICLE_LAMBDA = 0.001
 PENALTIES = ("none", "l1", "l2", "prox")
@@ -47,13 +47,11 @@ def _check_penalty(penalty: str) -> str:
     return penalty
 
 
-def _check_xy(X, y):
-    X = check_array(X, "X", ndim=2)
-    y = check_array(y, "y", ndim=1)
+def _check_moons(X, y):
+    """Points of the 2-D two-class data (two columns) and their 0/1 labels, as float32."""
+    X, y = check_xy(X, y)
     if X.shape[1] != 2:
         raise ValueError(f"X must have 2 columns, got shape {X.shape}")
-    if len(X) != len(y):
-        raise ValueError(f"y must have one label per row of X: {len(y)} != {len(X)}")
     if not np.all((y == 0) | (y == 1)):
         raise ValueError("y must hold 0/1 labels")
     return X.astype("float32"), y.astype("float32")
@@ -217,7 +215,7 @@ def fit_fast(model: keras.Model, X, y, epochs: int, *, batch_size: int = 32, see
     shuffle=True)``: every epoch visits each example once, in a fresh random order (seeded by
     ``seed``), in batches of ``batch_size``. Returns the ``History``.
     """
-    X, y = _check_xy(X, y)
+    X, y = _check_moons(X, y)
     epochs = int(check_scalar(epochs, "epochs", min_value=1))
     batch_size = int(check_scalar(batch_size, "batch_size", min_value=1))
     ds = (tf.data.Dataset.from_tensor_slices((X, y))
@@ -233,8 +231,8 @@ def fit_plain(model: keras.Model, X, y, epochs: int, X_val, y_val, *, batch_size
 
     Use a model compiled with ``steps_per_execution=1`` for a faithful baseline.
     """
-    X, y = _check_xy(X, y)
-    X_val, y_val = _check_xy(X_val, y_val)
+    X, y = _check_moons(X, y)
+    X_val, y_val = _check_moons(X_val, y_val)
     epochs = int(check_scalar(epochs, "epochs", min_value=1))
     return model.fit(X, y, epochs=epochs, batch_size=batch_size,
                      validation_data=(X_val, y_val), verbose=0)
@@ -248,20 +246,14 @@ def predict_proba(model: keras.Model, X) -> np.ndarray:
 
 def binary_cross_entropy(y, p, eps: float = 1e-7) -> float:
     r"""Mean :math:`-[y\log p + (1-y)\log(1-p)]` with ``p`` clipped to ``[eps, 1-eps]`` (as Keras)."""
-    y = check_array(y, "y", ndim=1)
-    p = check_array(p, "p", ndim=1)
-    if y.shape != p.shape:
-        raise ValueError(f"p must have the same shape as y: {p.shape} != {y.shape}")
+    y, p = check_pair(y, p, "y", "p", ndim=1)
     p = np.clip(p, eps, 1 - eps)
     return float(-np.mean(y * np.log(p) + (1 - y) * np.log(1 - p)))
 
 
 def accuracy(y, p) -> float:
     """Fraction of rows where ``p >= 0.5`` matches label ``y``."""
-    y = check_array(y, "y", ndim=1)
-    p = check_array(p, "p", ndim=1)
-    if y.shape != p.shape:
-        raise ValueError(f"p must have the same shape as y: {p.shape} != {y.shape}")
+    y, p = check_pair(y, p, "y", "p", ndim=1)
     return float(np.mean((p >= 0.5) == (y == 1)))
 
 

@@ -13,12 +13,12 @@ import numpy as np
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
-from helpers._validate import check_array
+from helpers._validate import check_array, check_same_shape
 from helpers.blit import Blitter
-from helpers.plots import CLASS_COLORS, COLORS
+from helpers.plots import CLASS_COLORS, COLORS, widget_canvas
 
 
-class LambdaExplorer:
+class KerasLambdaExplorer:
     """Decision boundary (left) and hidden-weight histogram (right) of the network trained with
     the λ chosen on a slider.
 
@@ -59,8 +59,7 @@ class LambdaExplorer:
         if self.proba_grids.shape[0] != n or self.proba_grids.shape[1:] != self.xx.shape:
             raise ValueError(f"proba_grids must have shape ({n}, *xx.shape), got "
                              f"{self.proba_grids.shape}")
-        if self.yy.shape != self.xx.shape:
-            raise ValueError(f"yy must have the same shape as xx: {self.yy.shape} != {self.xx.shape}")
+        check_same_shape(self.xx, self.yy, "xx", "yy")
         if self.counts.shape != (n, self.edges.size - 1):
             raise ValueError(f"counts must have shape ({n}, {self.edges.size - 1}), got "
                              f"{self.counts.shape}")
@@ -109,7 +108,7 @@ class LambdaExplorer:
         self.slider = widgets.SelectionSlider(options=options, value=0, description="λ",
                                               continuous_update=True)
         self.slider.observe(lambda change: self.update(change["new"]), names="value")
-        canvas = fig.canvas if isinstance(fig.canvas, widgets.DOMWidget) else None
+        canvas = widget_canvas(fig)
         self.frame = None if canvas is not None else widgets.Image(format="png")
         self.ui = widgets.VBox([self.slider, canvas if canvas is not None else self.frame])
         self.update(0)

@@ -9,28 +9,36 @@ from __future__ import annotations
 import warnings
 
 import numpy as np
+from sklearn.exceptions import ConvergenceWarning
 
-from helpers._validate import check_array, check_scalar
+from helpers._validate import check_array, check_pair, check_scalar, check_xy
 from helpers.penalties import soft_threshold
 
-
-class ConvergenceWarning(UserWarning):
-    """Raised (as a warning) when an iterative fit stops before meeting its tolerance."""
-
-
-def _check_xy(X, y) -> tuple[np.ndarray, np.ndarray]:
-    X = check_array(X, "X", ndim=2)
-    y = check_array(y, "y", ndim=1)
-    if X.shape[0] != y.shape[0]:
-        raise ValueError(f"X and y must have the same number of rows: {X.shape[0]} != {y.shape[0]}")
-    return X, y
+__all__ = ["ConvergenceWarning", "center", "coordinate_descent", "lasso_fit", "lasso_kkt_violation",
+           "mse", "polynomial_features", "ridge_fit"]
 
 
-def _center(X, y, fit_intercept):
+def center(X, y, fit_intercept: bool = True):
+    r"""Centred data for a model whose intercept is not penalized: ``(Xc, yc, x_mean, y_mean)``.
+
+    With an unpenalized intercept :math:`b`, minimizing over :math:`b` first gives
+    :math:`b = \bar y - \bar x^\top w`, and what is left is the same problem for :math:`w` on
+    :math:`X_c = X - \bar x`, :math:`y_c = y - \bar y`. ``fit_intercept=False`` returns the data
+    unchanged (and zero means). The one place the course centres data.
+    """
     if fit_intercept:
-        x_mean, y_mean = X.mean(axis=0), y.mean()
+        x_mean, y_mean = X.mean(axis=0), float(y.mean())
         return X - x_mean, y - y_mean, x_mean, y_mean
     return X, y, np.zeros(X.shape[1]), 0.0
+
+
+def _kkt_violation(grad, coef, l1: float, l2: float = 0.0) -> np.ndarray:
+    r"""Per-coordinate violation of the optimality conditions of
+    :math:`\frac{1}{2n}\|y - Xw\|^2 + l_1\|w\|_1 + \frac{l_2}{2}\|w\|^2`, with
+    :math:`g = X^\top (y - Xw)/n`: :math:`|g_j - l_2 w_j - l_1\mathrm{sign}(w_j)|` where
+    :math:`w_j \ne 0`, :math:`\max(|g_j| - l_1, 0)` where :math:`w_j = 0`."""
+    return np.where(coef != 0, np.abs(grad - l2 * coef - l1 * np.sign(coef)),
+                    np.maximum(np.abs(grad) - l1, 0.0))
 
 
 def ridge_fit(X, y, lam: float, fit_intercept: bool = True) -> tuple[np.ndarray, float]:
@@ -42,9 +50,9 @@ def ridge_fit(X, y, lam: float, fit_intercept: bool = True) -> tuple[np.ndarray,
     ``lam == 0`` the minimum-norm least-squares solution. Returns ``(coef, intercept)``.
     Introduced in notebook 02.
     """
-    X, y = _check_xy(X, y)
+    X, y = check_xy(X, y)
     lam = check_scalar(lam, "lam")
-    Xc, yc, x_mean, y_mean = _center(X, y, fit_intercept)
+    Xc, yc, x_mean, y_mean = center(X, y, fit_intercept)
     if lam == 0.0:
         coef = np.linalg.lstsq(Xc, yc, rcond=None)[0]
     else:
@@ -60,13 +68,11 @@ def lasso_kkt_violation(X, y, coef, intercept, lam) -> float:
     With :math:`g_j = x_j^\top (y - Xw - b)/n`: :math:`g_j = \lambda\,\mathrm{sign}(w_j)` where
     :math:`w_j \ne 0` and :math:`|g_j| \le \lambda` where :math:`w_j = 0`.
     """
-    X, y = _check_xy(X, y)
+    X, y = check_xy(X, y)
     coef = check_array(coef, "coef", ndim=1)
     lam = check_scalar(lam, "lam")
     grad = X.T @ (y - X @ coef - intercept) / X.shape[0]
-    nonzero = coef != 0
-    viol = np.where(nonzero, np.abs(grad - lam * np.sign(coef)), np.maximum(np.abs(grad) - lam, 0))
-    return float(viol.max()) if viol.size else 0.0
+    return float(_kkt_violation(grad, coef, lam).max(initial=0.0))
 
 
 def lasso_fit(X, y, lam: float, fit_intercept: bool = True, *, tol: float = 1e-8,
@@ -100,13 +106,13 @@ def coordinate_descent(X, y, l1: float, l2: float, fit_intercept: bool = True, *
     :math:`g = X_c^\top r / n`), is at most ``tol`` times :math:`\max(1, \|y_c\|_\infty)`.
     Returns ``(coef, intercept)``.
     """
-    X, y = _check_xy(X, y)
+    X, y = check_xy(X, y)
     l1 = check_scalar(l1, "l1")
     l2 = check_scalar(l2, "l2")
     tol = check_scalar(tol, "tol", strict=True)
     max_iter = int(check_scalar(max_iter, "max_iter", min_value=1))
     n, p = X.shape
-    Xc, yc, x_mean, y_mean = _center(X, y, fit_intercept)
+    Xc, yc, x_mean, y_mean = center(X, y, fit_intercept)
     gram = Xc.T @ Xc / n
     corr = Xc.T @ yc / n
     diag = np.diag(gram).copy()
@@ -129,9 +135,7 @@ def coordinate_descent(X, y, l1: float, l2: float, fit_intercept: bool = True, *
             if new != old:
                 grad -= gram[:, j] * (new - old)
                 coef[j] = new
-        nonzero = coef != 0
-        viol = np.where(nonzero, np.abs(grad - l2 * coef - l1 * np.sign(coef)),
-                        np.maximum(np.abs(grad) - l1, 0.0))
+        viol = _kkt_violation(grad, coef, l1, l2)
         viol[diag + l2 == 0.0] = 0.0
         if viol.max(initial=0.0) <= threshold:
             break
@@ -156,8 +160,5 @@ def polynomial_features(x, degree: int) -> np.ndarray:
 
 def mse(y_true, y_pred) -> float:
     """Mean squared error :math:`\\frac{1}{n}\\sum (y - \\hat y)^2`."""
-    y_true = check_array(y_true, "y_true", ndim=1)
-    y_pred = check_array(y_pred, "y_pred", ndim=1)
-    if y_true.shape != y_pred.shape:
-        raise ValueError(f"y_pred must have the same shape as y_true: {y_pred.shape} != {y_true.shape}")
+    y_true, y_pred = check_pair(y_true, y_pred, "y_true", "y_pred", ndim=1)
     return float(np.mean((y_true - y_pred) ** 2))

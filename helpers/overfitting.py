@@ -17,7 +17,7 @@ from helpers._validate import check_array, check_scalar
 from helpers.blit import Blitter
 from helpers.data import make_curve_1d, true_curve
 from helpers.linear import mse, polynomial_features, ridge_fit
-from helpers.plots import COLORS
+from helpers.plots import COLORS, widget_canvas
 
 MAX_DEGREE = 12  # beyond this the 30-point fits are too ill-conditioned to print stable digits
 
@@ -190,7 +190,7 @@ class OverfitExplorer:
         for w in (self.degree, self.n_train, self.noise):
             w.observe(lambda _change: self.update(), names="value")
         self.ui = widgets.VBox([widgets.HBox([self.degree, self.n_train, self.noise]),
-                                self.fig.canvas if _is_widget_canvas(self.fig) else widgets.Output()])
+                                widget_canvas(self.fig) or widgets.Output()])
         self.update()
 
     def update(self) -> dict:
@@ -215,11 +215,3 @@ class OverfitExplorer:
         self.blitter.redraw()
         return s
 
-
-def _is_widget_canvas(fig) -> bool:
-    """True when the figure lives in an ipympl canvas (which is itself a displayable widget)."""
-    try:
-        import ipywidgets as widgets
-    except ImportError:  # pragma: no cover
-        return False
-    return isinstance(fig.canvas, widgets.DOMWidget)

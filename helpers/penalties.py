@@ -2,7 +2,7 @@
 
 Convention (the same as Keras's ``keras.regularizers.l1`` / ``l2``): the penalty is
 ``lam * sum(|w|)`` or ``lam * sum(w**2)``: no 1/2 and no 1/n. Where a formula uses the other
-common convention, its docstring says so. Introduced in notebooks 02 and 03.
+common convention, its docstring says so. Each docstring says where the course uses the function.
 """
 
 from __future__ import annotations
@@ -16,7 +16,8 @@ def l1_penalty(weights, lam: float) -> float:
     r"""L1 (lasso) penalty :math:`\lambda \sum_i |w_i|`, Keras's ``l1(lam)``.
 
     ``weights`` is one array or a list of arrays (e.g. the kernels of several layers); the sum
-    runs over all of them. Introduced in notebook 02.
+    runs over all of them. The L1 term of :func:`helpers.sparsity.lasso_cost` (notebook 04's
+    lasso); tests check it against Keras's ``l1``.
     """
     lam = check_scalar(lam, "lam")
     return lam * float(sum(np.abs(w).sum() for w in check_weights(weights)))
@@ -25,7 +26,9 @@ def l1_penalty(weights, lam: float) -> float:
 def l2_penalty(weights, lam: float) -> float:
     r"""L2 (ridge) penalty :math:`\lambda \sum_i w_i^2`, Keras's ``l2(lam)`` (no 1/2, no 1/n).
 
-    ``weights`` is one array or a list of arrays. Introduced in notebook 02.
+    ``weights`` is one array or a list of arrays. Notebook 02 prices the two fits of the
+    two-students section with it (:math:`\|w\|^2` is ``l2_penalty(w, 1.0)``); notebook 03 checks its
+    table of L2 conventions against it. Learners write it in task 02.1.
     """
     lam = check_scalar(lam, "lam")
     return lam * float(sum(np.square(w).sum() for w in check_weights(weights)))
@@ -35,14 +38,18 @@ def l1_grad(w, lam: float) -> np.ndarray:
     r"""A subgradient of :math:`\lambda \sum |w_i|`: :math:`\lambda\,\mathrm{sign}(w)`.
 
     At :math:`w_i = 0` it returns 0 (any value in :math:`[-\lambda, \lambda]` is a valid
-    subgradient there). Introduced in notebook 04.
+    subgradient there). The step that :func:`helpers.sparsity.subgradient_lasso` follows
+    (notebook 04: near-zeros, not zeros).
     """
     lam = check_scalar(lam, "lam")
     return lam * np.sign(check_array(w, "w"))
 
 
 def l2_grad(w, lam: float) -> np.ndarray:
-    r"""Gradient of :math:`\lambda \sum w_i^2`: :math:`2 \lambda w`. Introduced in notebook 03."""
+    r"""Gradient of :math:`\lambda \sum w_i^2`: :math:`2 \lambda w`.
+
+    The penalty's part of :func:`helpers.weight_decay.mse_plus_l2_over_2n_grad` (notebook 03, with
+    strength :math:`\lambda/(2n)`); learners write it in task 03.1."""
     lam = check_scalar(lam, "lam")
     return 2.0 * lam * check_array(w, "w")
 

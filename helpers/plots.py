@@ -1,4 +1,5 @@
-"""Shared plotting conventions: one colour-blind-safe palette and opt-in plot defaults.
+"""Shared plotting conventions: one colour-blind-safe palette, opt-in plot defaults, and the
+one place a widget decides how its figure is shown.
 
 Nothing here runs on import; notebooks call :func:`setup` once in their Setup cell.
 """
@@ -11,7 +12,6 @@ COLORS = {
     "l2": "#0072B2",     # L2 / ridge / weight decay
     "l1": "#D55E00",     # L1 / lasso
     "prox": "#CC79A7",   # L1 with proximal (soft-thresholding) steps
-    "enet": "#009E73",   # elastic net
     "train": "#E69F00",
     "val": "#56B4E9",
     "test": "#009E73",
@@ -40,3 +40,22 @@ def setup(seed: int = 42) -> int:
         "legend.frameon": False,
     })
     return seed
+
+
+def widget_canvas(fig):
+    """The figure's ipympl canvas, ready to place in a widget layout, or ``None``.
+
+    Under ``%matplotlib widget`` (ipympl) the canvas is itself a widget: it is returned with its
+    "Figure N" header hidden (it means nothing to a learner). With any other backend (Agg in the
+    tests, inline) there is no canvas widget and the caller shows the figure its own way. Every
+    widget of the course builds its layout through this function.
+    """
+    try:
+        import ipywidgets
+    except ImportError:  # pragma: no cover - ipywidgets is pinned
+        return None
+    canvas = fig.canvas
+    if not isinstance(canvas, ipywidgets.DOMWidget):
+        return None
+    canvas.header_visible = False
+    return canvas

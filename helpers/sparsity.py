@@ -16,9 +16,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from helpers._validate import check_array, check_scalar
-from helpers.linear import coordinate_descent, lasso_fit, ridge_fit
-from helpers.penalties import soft_threshold
+from helpers._validate import check_array, check_pair, check_scalar, check_xy
+from helpers.linear import center, coordinate_descent, lasso_fit, ridge_fit
+from helpers.penalties import l1_grad, l1_penalty, soft_threshold
 
 __all__ = [
     "count_zeros",
@@ -30,11 +30,11 @@ __all__ = [
     "lasso_cost",
     "lasso_lambda_max",
     "lasso_orthonormal",
-    "lasso_path",
+    "lasso_path_by_lambda",
     "orthonormal_design",
     "ridge_from_ols",
     "ridge_orthonormal",
-    "ridge_path",
+    "ridge_path_by_lambda",
     "selection_path",
     "selection_scores",
     "standardize",
@@ -105,10 +105,7 @@ def fit_uniform_scale(before, after) -> tuple[float, float]:
     Returns ``(c, max_abs_error)``, :math:`c = \langle a, b\rangle / \|b\|^2`. A max error well
     above the rounding of ``after`` means no uniform rescaling (no orthonormal ridge) produced it.
     """
-    before = check_array(before, "before", ndim=1)
-    after = check_array(after, "after", ndim=1)
-    if before.shape != after.shape:
-        raise ValueError(f"after must have the same shape as before: {after.shape} != {before.shape}")
+    before, after = check_pair(before, after, "before", "after", ndim=1)
     if not np.any(before):
         raise ValueError("before must not be all zeros")
     c = float(before @ after / (before @ before))
@@ -122,10 +119,7 @@ def fit_soft_threshold(before, after) -> tuple[float, float]:
     :math:`|b_i|`; the minimizer of each piece is clipped to its interval and the best kept.
     Returns ``(t, max_abs_error)``.
     """
-    before = check_array(before, "before", ndim=1)
-    after = check_array(after, "after", ndim=1)
-    if before.shape != after.shape:
-        raise ValueError(f"after must have the same shape as before: {after.shape} != {before.shape}")
+    before, after = check_pair(before, after, "before", "after", ndim=1)
     mags = np.abs(before)
     edges = np.unique(np.r_[0.0, mags])
     candidates = list(edges)
@@ -147,12 +141,8 @@ def fit_soft_threshold(before, after) -> tuple[float, float]:
 def lasso_lambda_max(X, y) -> float:
     r"""Smallest :math:`\lambda` at which the lasso sets every weight to 0:
     :math:`\max_j |x_j^\top (y - \bar y)|/n` on centred ``X`` (scikit-learn's ``alpha``)."""
-    X = check_array(X, "X", ndim=2)
-    y = check_array(y, "y", ndim=1)
-    if X.shape[0] != y.shape[0]:
-        raise ValueError(f"X and y must have the same number of rows: {X.shape[0]} != {y.shape[0]}")
-    Xc = X - X.mean(axis=0)
-    return float(np.abs(Xc.T @ (y - y.mean())).max() / X.shape[0])
+    Xc, yc, _, _ = center(*check_xy(X, y))
+    return float(np.abs(Xc.T @ yc).max() / X.shape[0])
 
 
 def _check_lams(lams) -> np.ndarray:
@@ -162,28 +152,53 @@ def _check_lams(lams) -> np.ndarray:
     return lams
 
 
-def ridge_path(X, y, lams) -> np.ndarray:
-    r"""Ridge coefficients (cost :math:`\|y-Xw-b\|^2+\lambda\|w\|^2`) for each ``lam`` in ``lams``.
+def ridge_path_by_lambda(X, y, lams) -> tuple[np.ndarray, np.ndarray]:
+    r"""Ridge fits (cost :math:`\|y-Xw-b\|^2+\lambda\|w\|^2`) for each ``lam`` in ``lams``.
 
-    Returns an array of shape ``(len(lams), n_features)``; intercepts are not penalized.
+    Returns ``(coefs, intercepts)``: ``coefs`` has one *row per λ*, shape
+    ``(len(lams), n_features)`` (scikit-learn's path functions return the transpose, one column
+    per α); intercepts are not penalized.
     """
     lams = _check_lams(lams)
-    return np.array([ridge_fit(X, y, lam)[0] for lam in lams])
+    fits = [ridge_fit(X, y, lam) for lam in lams]
+    return np.array([c for c, _ in fits]), np.array([b for _, b in fits])
 
 
-def lasso_path(X, y, lams, *, tol: float = 1e-6, max_iter: int = 10_000) -> np.ndarray:
-    r"""Lasso coefficients (scikit-learn's ``Lasso`` cost) for each ``lam`` in ``lams``.
+LASSO_ENGINES = ("numpy", "sklearn")
 
-    Fits in the given order, each fit warm-started at the previous solution
-    (``lasso_fit(..., coef_init=previous)``), which is what makes a path fast; give ``lams`` in
-    decreasing order. Returns an array of shape ``(len(lams), n_features)`` with exact zeros.
+
+def lasso_path_by_lambda(X, y, lams, *, engine: str = "numpy", tol: float = 1e-6,
+                         max_iter: int = 10_000) -> tuple[np.ndarray, np.ndarray]:
+    r"""Lasso fits (scikit-learn's ``Lasso`` cost) for each ``lam`` in ``lams``, warm-started.
+
+    The fits run from the largest λ down, each starting at the previous solution (what makes a
+    path fast: the next solution is close). ``engine="numpy"`` uses the course's own
+    :func:`helpers.lasso_fit` (the lesson's code); ``"sklearn"`` the same objective in
+    scikit-learn's compiled coordinate descent, for collinear designs that need many thousands
+    of sweeps (lesson 02's polynomial features); tests check both agree. Returns
+    ``(coefs, intercepts)`` aligned with ``lams`` (any order): ``coefs`` has one *row per λ*,
+    shape ``(len(lams), n_features)`` (scikit-learn's ``lasso_path`` returns the transpose), with
+    exact zeros.
     """
     lams = _check_lams(lams)
-    coefs, coef = [], None
-    for lam in lams:
-        coef, _ = lasso_fit(X, y, float(lam), tol=tol, max_iter=max_iter, coef_init=coef)
-        coefs.append(coef)
-    return np.array(coefs)
+    X, y = check_xy(X, y)
+    if engine not in LASSO_ENGINES:
+        raise ValueError(f"engine must be one of {LASSO_ENGINES}, got {engine!r}")
+    coefs, intercepts = np.empty((lams.size, X.shape[1])), np.empty(lams.size)
+    if engine == "sklearn":
+        from sklearn.linear_model import Lasso
+
+        model = Lasso(alpha=1.0, warm_start=True, tol=tol, max_iter=max_iter, selection="cyclic")
+    coef = None
+    for i in np.argsort(lams, kind="stable")[::-1]:
+        if engine == "sklearn":
+            model.set_params(alpha=float(lams[i])).fit(X, y)
+            coef, intercept = model.coef_.copy(), float(model.intercept_)
+        else:
+            coef, intercept = lasso_fit(X, y, float(lams[i]), tol=tol, max_iter=max_iter, coef_init=coef)
+        coefs[i], intercepts[i] = coef, intercept
+    coefs[coefs == 0.0] = 0.0  # normalize -0.0
+    return coefs, intercepts
 
 
 def entry_order(lams, path) -> list[tuple[int, float]]:
@@ -212,10 +227,7 @@ def selection_scores(coef, true_coef) -> tuple[float, float]:
     selected) / (true features). Precision is ``nan`` when nothing is selected; recall is
     ``nan`` when the truth has no nonzero.
     """
-    coef = check_array(coef, "coef", ndim=1)
-    true_coef = check_array(true_coef, "true_coef", ndim=1)
-    if coef.shape != true_coef.shape:
-        raise ValueError(f"true_coef must have the same shape as coef: {true_coef.shape} != {coef.shape}")
+    coef, true_coef = check_pair(coef, true_coef, "coef", "true_coef", ndim=1)
     selected, truth = coef != 0, true_coef != 0
     hits = int(np.sum(selected & truth))
     precision = hits / selected.sum() if selected.any() else float("nan")
@@ -236,13 +248,12 @@ def selection_path(path, true_coef) -> tuple[np.ndarray, np.ndarray, np.ndarray]
 
 def lasso_cost(X, y, coef, intercept: float, lam: float) -> float:
     r"""The lasso cost :math:`\frac{1}{2n}\|y - Xw - b\|^2 + \lambda\|w\|_1` (``Lasso(alpha=lam)``)."""
-    X = check_array(X, "X", ndim=2)
-    y = check_array(y, "y", ndim=1)
+    X, y = check_xy(X, y)
     coef = check_array(coef, "coef", ndim=1)
     intercept = check_scalar(intercept, "intercept", min_value=None)
     lam = check_scalar(lam, "lam")
     resid = y - X @ coef - intercept
-    return float(resid @ resid / (2 * X.shape[0]) + lam * np.abs(coef).sum())
+    return float(resid @ resid / (2 * X.shape[0])) + l1_penalty(coef, lam)
 
 
 def _prepare_descent(X, y, lam, lr, n_iter):
@@ -275,7 +286,7 @@ def subgradient_lasso(X, y, lam: float, lr: float | None = None,
     n = Xc.shape[0]
     coef = np.zeros(Xc.shape[1])
     for _ in range(n_iter):
-        grad = -Xc.T @ (yc - Xc @ coef) / n + lam * np.sign(coef)
+        grad = -Xc.T @ (yc - Xc @ coef) / n + l1_grad(coef, lam)
         coef = coef - lr * grad
     return coef, float(y_mean - x_mean @ coef)
 

@@ -21,16 +21,14 @@ import math
 
 import numpy as np
 
-from helpers._validate import check_array, check_same_shape, check_scalar
+from helpers._validate import check_array, check_same_shape, check_scalar, check_xy
+from helpers.penalties import l2_grad
 
 ADAM_MODES = ("none", "l2", "decoupled")
 
 
 def _check_linear(X, y, w, b):
-    X = check_array(X, "X", ndim=2)
-    y = check_array(y, "y", ndim=1)
-    if len(y) != X.shape[0]:
-        raise ValueError(f"y must have one entry per row of X: {len(y)} != {X.shape[0]}")
+    X, y = check_xy(X, y)
     w = check_array(w, "w", ndim=1)
     if len(w) != X.shape[1]:
         raise ValueError(f"w must have one entry per column of X: {len(w)} != {X.shape[1]}")
@@ -53,20 +51,23 @@ def linear_mse_grad(X, y, w, b: float = 0.0) -> tuple[np.ndarray, float]:
     return 2.0 / n * (X.T @ r), float(2.0 / n * r.sum())
 
 
-def penalized_cost(X, y, w, b: float, lam: float) -> float:
-    r"""The course cost :math:`C = L_0 + \frac{\lambda}{2n}\sum_i w_i^2` (bias not penalized)."""
+def mse_plus_l2_over_2n(X, y, w, b: float, lam: float) -> float:
+    r"""The article's (and Nielsen's) cost :math:`C = L_0 + \frac{\lambda}{2n}\sum_i w_i^2`, with
+    :math:`L_0` the mean squared error of :func:`linear_mse` (bias not penalized)."""
     lam = check_scalar(lam, "lam")
     X, y, w, b = _check_linear(X, y, w, b)
     return linear_mse(X, y, w, b) + lam / (2 * len(y)) * float(np.sum(w**2))
 
 
-def penalized_cost_grad(X, y, w, b: float, lam: float) -> tuple[np.ndarray, float]:
-    r"""Gradient of :func:`penalized_cost`: :math:`\partial L_0/\partial w + \frac{\lambda}{n} w`
-    for the weights and :math:`\partial L_0/\partial b` for the bias. Returns ``(grad_w, grad_b)``."""
+def mse_plus_l2_over_2n_grad(X, y, w, b: float, lam: float) -> tuple[np.ndarray, float]:
+    r"""Gradient of :func:`mse_plus_l2_over_2n`: :math:`\partial L_0/\partial w + \frac{\lambda}{n} w`
+    for the weights (the penalty's part is :func:`helpers.l2_grad` with strength
+    :math:`\lambda/(2n)`) and :math:`\partial L_0/\partial b` for the bias.
+    Returns ``(grad_w, grad_b)``."""
     lam = check_scalar(lam, "lam")
     X, y, w, b = _check_linear(X, y, w, b)
     grad_w, grad_b = linear_mse_grad(X, y, w, b)
-    return grad_w + lam / len(y) * w, grad_b
+    return grad_w + l2_grad(w, lam / (2 * len(y))), grad_b
 
 
 def finite_difference_grad(f, w, eps: float = 1e-6) -> np.ndarray:

@@ -90,13 +90,11 @@ def test_savefig_does_not_leave_a_background_with_the_animated_artists(scene):
     assert _red_rows(fig).mean() < fig.canvas.get_width_height()[1] / 2  # only the new line
 
 
-def test_add_remove_and_disconnect(scene):
+def test_add_and_disconnect(scene):
     fig, ax, line, text, blitter, draws = scene
     (other,) = ax.plot([0, 1], [0.5, 0.5], color="b")
     blitter.add(other, other)
     assert other.get_animated() and blitter.artists.count(other) == 1
-    blitter.remove(other)
-    assert other not in blitter.artists
     blitter.disconnect()
     fig.canvas.draw()
     assert blitter.n_full_draws == 0
@@ -125,8 +123,6 @@ def test_labels_are_cached_per_string_and_match_a_fresh_draw():
     blitter.redraw()
     assert blitter.n_label_hits == 1
     np.testing.assert_array_equal(_pixels(fig), frames["λ = 1e-03: 12 weights"])
-    blitter.remove(ax.title)
-    assert ax.title not in blitter.labels
     plt.close(fig)
 
 

@@ -4,7 +4,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pytest
 
-from helpers.keras_widgets import LambdaExplorer, boundary_lines
+from helpers.keras_widgets import KerasLambdaExplorer, boundary_lines
 
 
 def _inputs(n_lams=3, n=6, n_bins=5):
@@ -20,7 +20,7 @@ def _inputs(n_lams=3, n=6, n_bins=5):
 
 def test_slider_updates_image_bars_and_titles():
     args = _inputs()
-    ex = LambdaExplorer(**args, labels=["a", "b", "c"])
+    ex = KerasLambdaExplorer(**args, labels=["a", "b", "c"])
     np.testing.assert_allclose(ex.image.get_array(), args["proba_grids"][0])
     ex.slider.value = 2
     assert ex.index == 2
@@ -37,7 +37,7 @@ def test_slider_moves_the_boundary_and_blits():
     args = _inputs()
     # linear in x, so the interpolated p = 0.5 line is exactly x = c
     args["proba_grids"] = np.stack([0.5 + 0.2 * (args["xx"] - c) for c in (-0.5, 0, 0.5)])
-    ex = LambdaExplorer(**args)
+    ex = KerasLambdaExplorer(**args)
     full = ex.blitter.n_full_draws
     assert full == 1 and ex.blitter.has_background
     xs0 = np.concatenate(ex.contour.get_segments())[:, 0]
@@ -70,7 +70,7 @@ def test_boundary_lines_match_ax_contour():
 
 
 def test_contour_is_replaced_not_accumulated():
-    ex = LambdaExplorer(**_inputs())
+    ex = KerasLambdaExplorer(**_inputs())
     n_before = len(ex.ax_map.collections)
     for i in (1, 2, 0, 1):
         ex.update(i)
@@ -89,22 +89,22 @@ def test_bad_input_names_argument(key, value, match):
     args = _inputs()
     args[key] = value
     with pytest.raises(ValueError, match=match):
-        LambdaExplorer(**args)
+        KerasLambdaExplorer(**args)
 
 
 def test_bad_index_and_labels():
     with pytest.raises(ValueError, match="labels"):
-        LambdaExplorer(**_inputs(), labels=["x"])
+        KerasLambdaExplorer(**_inputs(), labels=["x"])
     with pytest.raises(ValueError, match="penalty"):
-        LambdaExplorer(**_inputs(), penalty="nope")
-    ex = LambdaExplorer(**_inputs())
+        KerasLambdaExplorer(**_inputs(), penalty="nope")
+    ex = KerasLambdaExplorer(**_inputs())
     with pytest.raises(ValueError, match="index"):
         ex.update(3)
     plt.close(ex.fig)
 
 
 def test_default_explorer_sends_png_frames_that_change_with_the_slider():
-    ex = LambdaExplorer(**_inputs())
+    ex = KerasLambdaExplorer(**_inputs())
     first = bytes(ex.frame.value)
     assert first.startswith(b"\x89PNG")
     ex.slider.value = 1

@@ -1,18 +1,18 @@
-"""Tests for helpers.explorer (notebook 02): the pure (λ, kind) -> arrays path and the widget."""
+"""Tests for helpers.penalized_path (notebook 02): the pure (λ, kind) -> arrays path and the widget."""
 
 import numpy as np
 import pytest
 
 from helpers import lasso_fit, load_curve_1d, ridge_fit
-from helpers.explorer import (
-    LambdaExplorer,
+from helpers.penalized_path import (
     PenalizedPath,
+    PenalizedPathExplorer,
     kfold_cv_mse,
     lambda_grid,
-    lasso_path_fast,
-    penalized_cost,
+    loss_plus_penalty,
     preference_flip,
 )
+from helpers.sparsity import lasso_path_by_lambda
 
 
 @pytest.fixture(scope="module")
@@ -43,12 +43,13 @@ def test_lasso_state_matches_lasso_fit(path):
         assert s["intercept"] == pytest.approx(b, abs=1e-3)
 
 
-def test_lasso_path_fast_matches_cold_lasso_fit():
+@pytest.mark.parametrize("engine", ["numpy", "sklearn"])
+def test_the_lasso_path_matches_cold_lasso_fit_in_any_order(engine):
     rng = np.random.default_rng(0)
     Z = rng.standard_normal((40, 5))
     y = Z @ np.array([2.0, 0, -1, 0, 0.5]) + 0.1 * rng.standard_normal(40)
-    lams = np.array([0.01, 0.1, 0.5])
-    coefs, bs = lasso_path_fast(Z, y, lams)
+    lams = np.array([0.1, 0.01, 0.5])
+    coefs, bs = lasso_path_by_lambda(Z, y, lams, engine=engine, tol=1e-10, max_iter=100_000)
     for lam, c, b in zip(lams, coefs, bs, strict=True):
         c2, b2 = lasso_fit(Z, y, lam)
         np.testing.assert_allclose(c, c2, atol=1e-6)
@@ -79,20 +80,20 @@ def test_grids_and_errors(path):
     with pytest.raises(ValueError, match="y_val"):
         PenalizedPath([0.1, 0.5, 0.9] * 10, np.zeros(30), [0.1, 0.2], [0.0])
     with pytest.raises(ValueError, match="lams"):
-        lasso_path_fast(np.ones((3, 2)), np.ones(3), [0.0])
+        kfold_cv_mse(path.Z_train, path.y_train, [0.0], "l1")
 
 
-def test_penalized_cost_and_flip():
-    assert penalized_cost(5.0, 10.0, 0.25) == pytest.approx(7.5)
+def test_loss_plus_penalty_and_flip():
+    assert loss_plus_penalty(5.0, 10.0, 0.25) == pytest.approx(7.5)
     lam = preference_flip(5.0, 10.0, 7.0, 2.0)  # the article's students: 100 - score, pages
     assert lam == pytest.approx(0.25)
-    assert penalized_cost(5, 10, lam) == pytest.approx(penalized_cost(7, 2, lam))
+    assert loss_plus_penalty(5, 10, lam) == pytest.approx(loss_plus_penalty(7, 2, lam))
     with pytest.raises(ValueError, match="loss_a"):
         preference_flip(7.0, 10.0, 5.0, 2.0)
     with pytest.raises(ValueError, match="penalty_a"):
         preference_flip(5.0, 1.0, 7.0, 2.0)
     with pytest.raises(ValueError, match="lam"):
-        penalized_cost(1.0, 1.0, -1.0)
+        loss_plus_penalty(1.0, 1.0, -1.0)
 
 
 def test_kfold_cv_mse_by_hand():
@@ -114,7 +115,7 @@ def test_kfold_cv_mse_by_hand():
 
 
 def test_widget_slider_and_kind_change_the_views(path):
-    e = LambdaExplorer(path, kind="l2")
+    e = PenalizedPathExplorer(path, kind="l2")
     fit0 = e.line_fit.get_ydata().copy()
     heights0 = [b.get_height() for b in e.bars]
     vline0 = e.vline.get_xdata()[0]
@@ -126,20 +127,20 @@ def test_widget_slider_and_kind_change_the_views(path):
     e.slider.value = 10.0 ** e.slider.max  # largest λ: flat fit, tiny weights
     assert max(abs(b.get_height()) for b in e.bars) < small / 100
     assert np.ptp(e.line_fit.get_ydata()) < 1.0
-    e.set_kind("l1")
+    e.kind.value = "l1"
     assert np.isclose(10 ** e.slider.min, lambda_grid("l1")[0])
     assert np.allclose(e.err_train.get_xdata(), path.lams["l1"])
     assert e.current_lambda() in path.lams["l1"]
-    e.set_kind("none")
+    e.kind.value = "none"
     assert e.slider.disabled and not e.vline.get_visible()
     np.testing.assert_allclose(e.line_fit.get_ydata(), path.table["none"]["y_grid"][0])
     e.fig.canvas.draw()
     with pytest.raises(ValueError, match="path"):
-        LambdaExplorer("not a path")
+        PenalizedPathExplorer("not a path")
 
 
 def test_widget_slider_moves_blit_and_kind_switch_redraws_in_full(path):
-    e = LambdaExplorer(path, kind="l2")
+    e = PenalizedPathExplorer(path, kind="l2")
     full = e.blitter.n_full_draws
     assert full == 1 and e.blitter.has_background  # the first update drew everything once
     pixels0 = np.asarray(e.fig.canvas.buffer_rgba()).copy()
@@ -147,5 +148,5 @@ def test_widget_slider_moves_blit_and_kind_switch_redraws_in_full(path):
         e.slider.value = float(path.lams["l2"][i])
     assert e.blitter.n_full_draws == full  # slider moves reuse the background
     assert np.any(np.asarray(e.fig.canvas.buffer_rgba()) != pixels0)
-    e.set_kind("l1")  # error curves and limits change: one full draw
+    e.kind.value = "l1"  # error curves and limits change: one full draw
     assert e.blitter.n_full_draws == full + 1

@@ -15,11 +15,11 @@ from helpers.sparsity import (
     lasso_cost,
     lasso_lambda_max,
     lasso_orthonormal,
-    lasso_path,
+    lasso_path_by_lambda,
     orthonormal_design,
     ridge_from_ols,
     ridge_orthonormal,
-    ridge_path,
+    ridge_path_by_lambda,
     selection_path,
     selection_scores,
     standardize,
@@ -111,19 +111,21 @@ def test_lambda_max_zeroes_everything(sparse):
 def test_paths_shapes_and_lasso_path_matches_cold_fits(sparse):
     X, y = sparse.X_train, sparse.y_train
     lams = lasso_lambda_max(X, y) * np.geomspace(1, 0.05, 8)
-    path = lasso_path(X, y, lams, tol=1e-10)
-    assert path.shape == (8, 100)
-    cold, _ = lasso_fit(X, y, lams[-1], tol=1e-10)
+    path, intercepts = lasso_path_by_lambda(X, y, lams, tol=1e-10)
+    assert path.shape == (8, 100) and intercepts.shape == (8,)  # one row per λ
+    cold, cold_b = lasso_fit(X, y, lams[-1], tol=1e-10)
     np.testing.assert_allclose(path[-1], cold, atol=1e-7)
-    r = ridge_path(X, y, [0.1, 10.0])
+    assert intercepts[-1] == pytest.approx(cold_b, abs=1e-7)
+    r, r_b = ridge_path_by_lambda(X, y, [0.1, 10.0])
     np.testing.assert_allclose(r[1], ridge_fit(X, y, 10.0)[0])
+    assert r_b[1] == pytest.approx(ridge_fit(X, y, 10.0)[1])
     assert np.linalg.norm(r[1]) < np.linalg.norm(r[0])
 
 
 def test_entry_order_and_selection(sparse):
     X, y = sparse.X_train, sparse.y_train
     lams = lasso_lambda_max(X, y) * np.geomspace(1, 0.05, 20)
-    path = lasso_path(X, y, lams)
+    path, _ = lasso_path_by_lambda(X, y, lams)
     order = entry_order(lams, path)
     assert sorted(j for j, _ in order[:5]) == [14, 19, 22, 38, 43]
     assert all(a[1] >= b[1] for a, b in zip(order, order[1:], strict=False))
@@ -217,8 +219,9 @@ def test_standardize_uses_training_statistics():
     (lambda: fit_uniform_scale([0.0, 0.0], [1.0, 1.0]), "before"),
     (lambda: fit_soft_threshold([1.0, np.nan], [1.0, 1.0]), "before"),
     (lambda: lasso_lambda_max(np.ones((3, 2)), np.ones(4)), "X and y"),
-    (lambda: ridge_path(np.ones((3, 2)), np.ones(3), [-1.0]), "lams"),
-    (lambda: lasso_path(np.ones((3, 2)), np.ones(3), [[1.0]]), "lams"),
+    (lambda: ridge_path_by_lambda(np.ones((3, 2)), np.ones(3), [-1.0]), "lams"),
+    (lambda: lasso_path_by_lambda(np.ones((3, 2)), np.ones(3), [[1.0]]), "lams"),
+    (lambda: lasso_path_by_lambda(np.ones((3, 2)), np.ones(3), [1.0], engine="R"), "engine"),
     (lambda: entry_order([1.0, 2.0], np.zeros((3, 2))), "path"),
     (lambda: selection_scores([1.0, 0.0], [1.0]), "true_coef"),
     (lambda: subgradient_lasso(np.ones((3, 2)), np.ones(3), 0.1, lr=0), "lr"),

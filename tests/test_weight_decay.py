@@ -16,8 +16,8 @@ from helpers.weight_decay import (
     l2_equivalents,
     linear_mse,
     linear_mse_grad,
-    penalized_cost,
-    penalized_cost_grad,
+    mse_plus_l2_over_2n,
+    mse_plus_l2_over_2n_grad,
     train_linear_adam,
 )
 
@@ -40,10 +40,10 @@ def test_linear_mse_matches_definition(problem):
 def test_gradients_match_finite_differences(problem):
     X, y, w, b = problem
     lam = 3.0
-    grad_w, grad_b = penalized_cost_grad(X, y, w, b, lam)
-    numeric = finite_difference_grad(lambda v: penalized_cost(X, y, v, b, lam), w)
+    grad_w, grad_b = mse_plus_l2_over_2n_grad(X, y, w, b, lam)
+    numeric = finite_difference_grad(lambda v: mse_plus_l2_over_2n(X, y, v, b, lam), w)
     np.testing.assert_allclose(grad_w, numeric, atol=1e-8)
-    numeric_b = finite_difference_grad(lambda v: penalized_cost(X, y, w, v[0], lam), [b])
+    numeric_b = finite_difference_grad(lambda v: mse_plus_l2_over_2n(X, y, w, v[0], lam), [b])
     assert grad_b == pytest.approx(numeric_b[0], abs=1e-8)
     data_w, data_b = linear_mse_grad(X, y, w, b)
     np.testing.assert_allclose(grad_w - data_w, lam / len(y) * w)
@@ -53,7 +53,7 @@ def test_gradients_match_finite_differences(problem):
 def test_step_on_penalized_cost_is_weight_decay_step(problem):
     X, y, w, b = problem
     lr, lam, n = 0.1, 2.0, len(y)
-    grad_w, _ = penalized_cost_grad(X, y, w, b, lam)
+    grad_w, _ = mse_plus_l2_over_2n_grad(X, y, w, b, lam)
     expected = weight_decay_step(w, linear_mse_grad(X, y, w, b)[0], lr, lam, n)
     np.testing.assert_allclose(w - lr * grad_w, expected, rtol=0, atol=1e-15)
 
@@ -87,7 +87,7 @@ def test_l2_equivalents():
     rng = np.random.default_rng(3)
     X, y = rng.standard_normal((8, 2)), rng.standard_normal(8)
     ridge, _ = ridge_fit(X, y, eq["sklearn_ridge"], fit_intercept=False)
-    np.testing.assert_allclose(penalized_cost_grad(X, y, ridge, 0.0, 4.0)[0], 0.0, atol=1e-12)
+    np.testing.assert_allclose(mse_plus_l2_over_2n_grad(X, y, ridge, 0.0, 4.0)[0], 0.0, atol=1e-12)
 
 
 def test_adam_update_first_step_moves_each_coordinate_by_lr():
@@ -130,7 +130,7 @@ def test_adam_l2_converges_to_ridge_and_adamw_does_not():
     (lambda: linear_mse(np.ones((3, 2)), np.ones(4), np.ones(2)), "y"),
     (lambda: linear_mse(np.ones((3, 2)), np.ones(3), np.ones(3)), "w"),
     (lambda: linear_mse(np.ones(3), np.ones(3), np.ones(1)), "X"),
-    (lambda: penalized_cost(np.ones((3, 2)), np.ones(3), np.ones(2), 0.0, -1.0), "lam"),
+    (lambda: mse_plus_l2_over_2n(np.ones((3, 2)), np.ones(3), np.ones(2), 0.0, -1.0), "lam"),
     (lambda: finite_difference_grad(3.0, [1.0]), "f"),
     (lambda: finite_difference_grad(np.sum, [1.0], eps=0.0), "eps"),
     (lambda: decay_curve(1.0, 0.1, 1.0, 0, 3), "n"),
