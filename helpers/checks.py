@@ -26,6 +26,7 @@ import numpy as np
 
 from helpers.linear import mse as _mse
 from helpers.linear import ridge_fit
+from helpers.sparsity import lasso_step_size
 
 __all__ = ["CHECKS", "CheckResult", "check_task", "is_done", "normalize_task_id"]
 
@@ -530,11 +531,6 @@ def _ista_ref(X, y, lam, lr, n_iter, mode="prox"):
         elif mode == "subgradient":
             w = w - lr * (grad + lam * np.sign(w))
     return w
-
-
-def lasso_step_size(X) -> float:
-    """Step size 1/L for ISTA on (1/2n)‖y − Xw‖²: L is the largest eigenvalue of XᵀX/n."""
-    return 1.0 / np.linalg.eigvalsh(X.T @ X / X.shape[0]).max()
 
 
 def _check_04_2(fn):
