@@ -31,6 +31,7 @@ __all__ = [
     "lasso_lambda_max",
     "lasso_orthonormal",
     "lasso_path_by_lambda",
+    "lasso_step_size",
     "orthonormal_design",
     "ridge_from_ols",
     "ridge_orthonormal",
@@ -256,18 +257,29 @@ def lasso_cost(X, y, coef, intercept: float, lam: float) -> float:
     return float(resid @ resid / (2 * X.shape[0])) + l1_penalty(coef, lam)
 
 
-def _prepare_descent(X, y, lam, lr, n_iter):
+def lasso_step_size(X) -> float:
+    r"""The step size :math:`\eta = 1/L` of gradient descent on :math:`\frac{1}{2n}\|y - Xw\|^2`.
+
+    :math:`L` is the largest eigenvalue of :math:`X^\top X/n` (the Lipschitz constant of that
+    gradient); with :math:`\eta = 1/L`, ISTA never increases the lasso cost. The formula is
+    applied to ``X`` as given: :func:`ista_lasso` and :func:`subgradient_lasso` pass the centred
+    :math:`X_c = X - \bar x` (they fit an intercept), so their default is :math:`1/L` with
+    :math:`L` the largest eigenvalue of :math:`X_c^\top X_c/n`; assignment 04
+    (``04_l1_vs_l2_assignment.ipynb``, no intercept) calls it on its ``X`` for Task 04.2 and its check.
+    """
     X = check_array(X, "X", ndim=2)
-    y = check_array(y, "y", ndim=1)
-    if X.shape[0] != y.shape[0]:
-        raise ValueError(f"X and y must have the same number of rows: {X.shape[0]} != {y.shape[0]}")
+    lipschitz = np.linalg.eigvalsh(X.T @ X / X.shape[0]).max()
+    if not lipschitz > 0:
+        raise ValueError("X must not be all zeros (after centring, in ista_lasso and subgradient_lasso): "
+                         "the largest eigenvalue of XᵀX/n is 0, so there is no step 1/L")
+    return float(1.0 / lipschitz)
+
+
+def _prepare_descent(X, y, lam, lr, n_iter):
+    Xc, yc, x_mean, y_mean = center(*check_xy(X, y))
     lam = check_scalar(lam, "lam")
     n_iter = int(check_scalar(n_iter, "n_iter", min_value=1))
-    x_mean, y_mean = X.mean(axis=0), y.mean()
-    Xc, yc = X - x_mean, y - y_mean
-    n = X.shape[0]
-    lipschitz = float(np.linalg.norm(Xc, 2) ** 2 / n)  # largest eigenvalue of Xc^T Xc / n
-    lr = 1.0 / lipschitz if lr is None else check_scalar(lr, "lr", strict=True)
+    lr = lasso_step_size(Xc) if lr is None else check_scalar(lr, "lr", strict=True)
     return Xc, yc, x_mean, y_mean, lam, lr, n_iter
 
 

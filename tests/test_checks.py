@@ -7,17 +7,24 @@ that ``helpers.assignments`` generates from them, so the tests follow the notebo
 
 from __future__ import annotations
 
+import pkgutil
 import re
+import subprocess
+import sys
 from functools import cache
+from pathlib import Path
 
 import nbformat
 import numpy as np
 import pytest
 
+import helpers.checks
 from helpers import assignments
-from helpers.checks import CHECKS, CheckResult, check_task, is_done, normalize_task_id
+from helpers.checks import CHECKS, CheckResult, check_task, is_done, normalize_task_id, task
 
 CHECK_CALL = re.compile(r'check_task\("(\d\d\.\d+)",\s*(\w+)\)')
+ROOT = Path(__file__).resolve().parents[1]
+CODE_TASK = re.compile(r"^## Task (\d\d\.\d+) · Code\b", re.MULTILINE)
 
 
 @cache
@@ -50,6 +57,42 @@ def test_every_checked_task_is_in_a_solution_notebook_and_back():
         text = "\n".join(c.source for c in nbformat.read(path, as_version=4).cells)
         in_notebooks |= {task_id for task_id, _ in CHECK_CALL.findall(text)}
     assert in_notebooks == set(CHECKS)
+
+
+def test_every_code_task_has_a_checker_and_every_checker_a_code_task():
+    code_tasks = set()
+    for path in assignments.solution_paths():
+        cells = nbformat.read(path, as_version=4).cells
+        code_tasks |= {t for c in cells if c.cell_type == "markdown" for t in CODE_TASK.findall(c.source)}
+    assert len(code_tasks) >= len(assignments.solution_paths())  # the headings were found
+    assert sorted(code_tasks - set(CHECKS)) == [], "code tasks without a checker"
+    assert sorted(set(CHECKS) - code_tasks) == [], "checkers without a '## Task NN.k · Code' heading"
+
+
+def test_each_lesson_module_registers_its_own_tasks_in_order():
+    lesson_modules = {f"helpers.checks.{m.name}" for m in pkgutil.iter_modules(helpers.checks.__path__)
+                      if m.name.startswith("lesson")}
+    owners = {checker.__module__ for _, checker in CHECKS.values()}
+    assert owners == lesson_modules
+    for task_id, (_, checker) in CHECKS.items():
+        assert checker.__module__ == f"helpers.checks.lesson{task_id[:2]}", task_id
+    assert list(CHECKS) == sorted(CHECKS, key=lambda t: tuple(map(int, t.split("."))))
+
+
+@pytest.mark.parametrize("same_id", ["04.2", "4.2", (4, 2)])
+def test_registering_a_task_twice_raises(same_id):
+    before = dict(CHECKS)
+    with pytest.raises(ValueError, match=r"'04\.2' is registered twice.*lesson04\._check_04_2"):
+        task(same_id, "another lasso")(lambda fn: "passed")
+    assert CHECKS == before
+
+
+def test_importing_checks_registers_every_lesson_without_keras():
+    code = ("import sys, helpers.checks as c; print(len(c.CHECKS)); "
+            "print(sorted(m for m in sys.modules if m.split('.')[0] in ('keras', 'tensorflow')))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
+                         cwd=ROOT).stdout.split("\n")  # -c puts the working directory first on sys.path
+    assert out[:2] == [str(len(CHECKS)), "[]"]
 
 
 @pytest.mark.parametrize("task_id", list(CHECKS))

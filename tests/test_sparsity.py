@@ -16,6 +16,7 @@ from helpers.sparsity import (
     lasso_lambda_max,
     lasso_orthonormal,
     lasso_path_by_lambda,
+    lasso_step_size,
     orthonormal_design,
     ridge_from_ols,
     ridge_orthonormal,
@@ -153,6 +154,23 @@ def test_ista_reaches_lasso_fit_with_exact_zeros_subgradient_does_not(sparse):
     assert cost_ref <= lasso_cost(X, y, w_sub, b_sub, lam) <= cost_ref * 1.02
 
 
+def test_lasso_step_size_is_one_over_the_largest_eigenvalue():
+    # X = sqrt(n)·Q·diag(s) with orthonormal Q: XᵀX/n = diag(s²), so L = max s² = 4
+    n, s = 30, np.array([0.5, 2.0, 1.5])
+    X = np.sqrt(n) * orthonormal_design(n, 3, seed=3) * s
+    assert lasso_step_size(X) == pytest.approx(1 / 4, rel=1e-12)
+    # the formula is applied to X as given: XᵀX/n = (1 + 9)/2, but (1 + 1)/2 once centred
+    assert lasso_step_size([[1.0], [3.0]]) == pytest.approx(1 / 5)
+    assert lasso_step_size([[-1.0], [1.0]]) == pytest.approx(1.0)
+
+
+def test_descent_defaults_to_the_step_size_of_the_centred_X(sparse):
+    X, y, lam = sparse.X_train[:, :10], sparse.y_train, 0.1
+    lr = lasso_step_size(X - X.mean(axis=0))
+    for solver in (ista_lasso, subgradient_lasso):
+        np.testing.assert_array_equal(solver(X, y, lam, n_iter=50)[0], solver(X, y, lam, lr=lr, n_iter=50)[0])
+
+
 def test_lasso_cost_value():
     X = np.array([[1.0], [2.0]])
     assert lasso_cost(X, np.array([1.0, 1.0]), [1.0], 0.0, 0.5) == pytest.approx(0.25 + 0.5)
@@ -226,6 +244,8 @@ def test_standardize_uses_training_statistics():
     (lambda: selection_scores([1.0, 0.0], [1.0]), "true_coef"),
     (lambda: subgradient_lasso(np.ones((3, 2)), np.ones(3), 0.1, lr=0), "lr"),
     (lambda: ista_lasso(np.ones((3, 2)), np.ones(3), 0.1, n_iter=0), "n_iter"),
+    (lambda: ista_lasso(np.ones((3, 2)), np.ones(3), 0.1), "X must not be all zeros"),
+    (lambda: lasso_step_size(np.ones(3)), "X"),
     (lambda: count_zeros([1.0], tol=0), "tol"),
     (lambda: elastic_net_fit(np.ones((3, 2)), np.ones(3), 0.1, l1_ratio=1.5), "l1_ratio"),
     (lambda: elastic_net_fit(np.ones((3, 2)), np.ones(3), -0.1), "lam"),

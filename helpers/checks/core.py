@@ -1,0 +1,286 @@
+"""The machinery of :mod:`helpers.checks`: the registry, the entry points and the diagnoses.
+
+A lesson's checks live in their own module ``helpers/checks/lessonNN.py``; each checker is
+registered with :func:`task` and built from the tools here: :func:`_call` runs the learner's
+function (any exception becomes a one-line :class:`_Fail`), :func:`_compare` compares its result
+with the reference and names the likeliest mistake, :func:`_check_exact_zeros`, :func:`_as_array`
+and :func:`_fmt` do the rest. A checker returns the success text or raises :class:`_Fail`;
+:func:`check_task` turns either into the one or two lines the learner sees.
+"""
+
+from __future__ import annotations
+
+import re
+import warnings
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+
+__all__ = ["CHECKS", "CheckResult", "check_task", "is_done", "normalize_task_id", "task"]
+
+PASS, FAIL = "✓", "✗"
+
+
+@dataclass(frozen=True)
+class CheckResult:
+    """Outcome of :func:`check_task`: ``bool(result)`` is ``passed``; ``repr`` is the message."""
+
+    task_id: str
+    passed: bool
+    message: str
+
+    def __bool__(self) -> bool:
+        return self.passed
+
+    def __repr__(self) -> str:
+        return self.message
+
+    def _ipython_display_(self) -> None:
+        """Show nothing: :func:`check_task` already printed the message."""
+
+
+class _Fail(Exception):
+    """A test case failed; ``what`` says what is wrong, ``hint`` what to look at."""
+
+    def __init__(self, what: str, hint: str = ""):
+        super().__init__(what)
+        self.what, self.hint = what, hint
+
+
+class _NotDone(Exception):
+    """The learner's function still raises a stub's ``NotImplementedError`` (message kept)."""
+
+
+# --------------------------------------------------------------------------------------------
+# Calling the learner's code and comparing what it returns
+# --------------------------------------------------------------------------------------------
+
+def _one_line(text: str, limit: int = 120) -> str:
+    text = " ".join(str(text).split())
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def _call(fn, *args, **kwargs):
+    """Call the learner's ``fn``; turn every exception into a one-line diagnosis."""
+    try:
+        return fn(*args, **kwargs)
+    except NotImplementedError as exc:
+        raise _NotDone(str(exc)) from None
+    except _Fail:
+        raise
+    except Exception as exc:  # the learner's bug, reported in one line
+        kind = type(exc).__name__
+        msg = _one_line(exc)
+        hint = "Run your function on a small example in a new cell to see where it fails."
+        if isinstance(exc, TypeError) and ("argument" in msg or "positional" in msg):
+            hint = "Keep the function's signature exactly as given in the task."
+        elif isinstance(exc, ValueError) and ("shape" in msg or "align" in msg or "broadcast" in msg):
+            hint = "Check the shapes: print `X.shape`, `w.shape` and what you multiply."
+        elif isinstance(exc, NameError):
+            hint = "Run the Setup cell first, and use only names defined there or in your function."
+        raise _Fail(f"your function raised {kind}: {msg}", hint) from None
+
+
+def _as_array(got) -> np.ndarray:
+    if got is None:
+        raise _Fail("your function returned None.", "Add a `return` statement at the end.")
+    try:
+        return np.asarray(got, dtype=float)
+    except (TypeError, ValueError):
+        raise _Fail(f"your function returned a {type(got).__name__}, not numbers.",
+                    "Return a NumPy array (or a float), as the task says.") from None
+
+
+def _close(a, b, rtol=1e-6, atol=1e-9) -> bool:
+    a, b = np.asarray(a, dtype=float), np.asarray(b, dtype=float)
+    return a.shape == b.shape and bool(np.allclose(a, b, rtol=rtol, atol=atol))
+
+
+def _fmt(x) -> str:
+    x = np.asarray(x, dtype=float)
+    if x.ndim == 0:
+        return f"{float(x):.4g}"
+    flat = ", ".join(f"{v:.4g}" for v in x.ravel()[:4])
+    return f"[{flat}{', …' if x.size > 4 else ''}]"
+
+
+def _compare(got, expected, *, case: str, variants=(), n: int | None = None,
+             scalar: bool = False, shape_hint: str = "", hint: str = "",
+             rtol: float = 1e-6, atol: float = 1e-9) -> np.ndarray:
+    """Check ``got`` against ``expected``; raise :class:`_Fail` with the likeliest diagnosis.
+
+    ``variants`` is a sequence of ``(wrong_value, what, hint)`` for known mistakes; after them,
+    generic diagnoses are tried: a factor of 2 or 1/2, the wrong sign, a factor ``n`` or
+    ``1/n`` (a missing or extra 1/n).
+    """
+    arr = _as_array(got)
+    exp = np.asarray(expected, dtype=float)
+    if scalar:
+        if arr.size != 1:
+            raise _Fail(f"it returned an array of shape {arr.shape} {case}; expected one number.",
+                        shape_hint or "Reduce over the entries (np.sum / np.mean) to get a number.")
+        arr = arr.reshape(())
+    if arr.shape != exp.shape:
+        raise _Fail(f"wrong shape {case}: got {arr.shape}, expected {exp.shape}.",
+                    shape_hint or "Print the shapes of the arrays you combine.")
+    if not np.all(np.isfinite(arr)):
+        raise _Fail(f"it returned NaN or infinite values {case}.",
+                    hint or "Look for a division by zero or a step that makes the values explode.")
+    if _close(arr, exp, rtol, atol):
+        return arr
+    for wrong, what, why in variants:
+        if _close(arr, wrong, rtol, atol):
+            raise _Fail(what, why)
+    if np.any(exp != 0):
+        generic = [(2.0, "it is twice the expected value (a factor of 2)",
+                    "Check where a 2 comes from: d(w²)/dw = 2w, and a ½ in front cancels it."),
+                   (0.5, "it is half the expected value (a factor of 2)",
+                    "Check where a 2 comes from: d(w²)/dw = 2w, and a ½ in front cancels it."),
+                   (-1.0, "it has the wrong sign",
+                    "Check each minus sign: descent moves against the gradient.")]
+        if n is not None and n > 2:
+            generic += [(float(n), f"it is {n} times the expected value (a missing 1/n)",
+                         "Average over the n examples (divide the sum by n)."),
+                        (1.0 / n, f"it is 1/{n} of the expected value (an extra 1/n)",
+                         "Divide by n only where the formula says so.")]
+        for factor, what, why in generic:
+            if _close(arr, factor * exp, rtol, atol):
+                raise _Fail(f"{what} {case}.", why)
+    bad = np.flatnonzero(~np.isclose(arr, exp, rtol=rtol, atol=atol).ravel())
+    i = int(bad[0]) if bad.size else 0
+    where = ""
+    if exp.size > 1:
+        idx = tuple(int(j) for j in np.unravel_index(i, exp.shape))
+        where = f" at index {idx[0] if len(idx) == 1 else idx}"
+    raise _Fail(f"wrong value {case}{where}: expected {_fmt(exp.ravel()[i])}, "
+                f"got {_fmt(arr.ravel()[i])}.", hint or "Compare your code with the formula line by line.")
+
+
+def _check_exact_zeros(arr, expected, *, case: str) -> None:
+    """Fail with the 'near-zeros' diagnosis when exact zeros were expected but not produced."""
+    arr, expected = np.asarray(arr, dtype=float), np.asarray(expected, dtype=float)
+    want_zero = expected == 0
+    tiny = want_zero & (arr != 0) & (np.abs(arr) < 0.05)
+    if tiny.any():
+        k, example = int(tiny.sum()), float(np.abs(arr[tiny]).min())
+        raise _Fail(f"{k} weights that should be exactly 0 are only near 0 (e.g. {example:.1e}) {case}.",
+                    "A subgradient step only jitters around 0; a soft-thresholding (proximal) "
+                    "step sets them to exactly 0.")
+
+
+# --------------------------------------------------------------------------------------------
+# The registry and the entry point
+# --------------------------------------------------------------------------------------------
+
+CHECKS: dict[str, tuple[str, Callable]] = {}
+"""Task id -> (short title, checker), in task order. Filled by :func:`task` when the lesson
+modules are imported (importing :mod:`helpers.checks` imports them all). Checkers return the
+success text or raise ``_Fail``."""
+
+
+def _task_order(tid: str) -> tuple[int, int]:
+    lesson, number = tid.split(".")
+    return int(lesson), int(number)
+
+
+def task(task_id, title: str) -> Callable[[Callable], Callable]:
+    """Decorator registering a checker as the check of task ``task_id`` in :data:`CHECKS`.
+
+    ``@task("04.2", "a proximal-gradient lasso")`` above ``def _check_04_2(fn): ...``: ``title``
+    is shown in the failure messages (``✗ Task 04.2 (a proximal-gradient lasso): ...``).
+    ``task_id`` is normalized like :func:`normalize_task_id`; registering an id twice raises
+    ``ValueError`` naming both checkers. Returns the checker unchanged.
+    """
+    tid = normalize_task_id(task_id)
+
+    def register(checker: Callable) -> Callable:
+        if tid in CHECKS:
+            other = CHECKS[tid][1]
+            raise ValueError(f"task_id {tid!r} is registered twice: {other.__module__}.{other.__qualname__} "
+                             f"and {checker.__module__}.{checker.__qualname__}")
+        CHECKS[tid] = (title, checker)
+        ordered = sorted(CHECKS.items(), key=lambda item: _task_order(item[0]))
+        CHECKS.clear()
+        CHECKS.update(ordered)
+        return checker
+
+    return register
+
+
+def normalize_task_id(task_id) -> str:
+    """``"3.2"``, ``"03.2"`` or ``(3, 2)`` -> ``"03.2"``; ``ValueError`` naming ``task_id`` otherwise."""
+    if isinstance(task_id, tuple) and len(task_id) == 2:
+        lesson, number = task_id
+    else:
+        match = re.fullmatch(r"\s*(\d{1,2})\.(\d{1,2})\s*", str(task_id))
+        if not match:
+            raise ValueError(f"task_id must look like '03.2' or (3, 2), got {task_id!r}")
+        lesson, number = match.groups()
+    try:
+        return f"{int(lesson):02d}.{int(number)}"
+    except (TypeError, ValueError):
+        raise ValueError(f"task_id must look like '03.2' or (3, 2), got {task_id!r}") from None
+
+
+def _run(task_id, obj) -> CheckResult:
+    try:
+        tid = normalize_task_id(task_id)
+    except ValueError as exc:
+        return CheckResult(str(task_id), False, f"{FAIL} {exc}.")
+    if tid not in CHECKS:
+        known = ", ".join(CHECKS)
+        return CheckResult(tid, False, f"{FAIL} Task {tid} has no automatic check (reasoning "
+                           f"tasks are compared with the solution notebook).\n  Checked tasks: {known}.")
+    title, checker = CHECKS[tid]
+    if not callable(obj):
+        return CheckResult(tid, False, f"{FAIL} Task {tid} expects your function, got "
+                           f"{type(obj).__name__}.\n  Hint: pass the function itself, without "
+                           "parentheses: check_task(\"…\", my_function).")
+    try:
+        with warnings.catch_warnings(), np.errstate(all="ignore"):
+            warnings.simplefilter("ignore")
+            success = checker(obj)
+    except _NotDone as stub:
+        other = re.match(r"Task (\d\d\.\d+)\b", str(stub))
+        if other and other.group(1) != tid:
+            return CheckResult(tid, False, f"{FAIL} Task {tid} waits for Task {other.group(1)}: "
+                               f"your function calls code of Task {other.group(1)}, not done yet.")
+        return CheckResult(tid, False, f"{FAIL} Task {tid} is not done yet: replace the "
+                           "`raise NotImplementedError` line with your code.")
+    except _Fail as fail:
+        text = f"{FAIL} Task {tid} ({title}): {fail.what}"
+        if fail.hint:
+            text += f"\n  Hint: {fail.hint}"
+        return CheckResult(tid, False, text)
+    except Exception as exc:  # a bug in a checker must not show a traceback either
+        return CheckResult(tid, False, f"{FAIL} Task {tid}: the check itself failed "
+                           f"({type(exc).__name__}: {_one_line(exc)}). Please report this.")
+    return CheckResult(tid, True, f"{PASS} Task {tid} passed: {success}")
+
+
+def check_task(task_id, obj, *, quiet: bool = False) -> CheckResult:
+    """Run the test cases of task ``task_id`` on the learner's ``obj`` and print the verdict.
+
+    ``task_id`` is ``"LL.k"`` (e.g. ``"03.2"``); ``obj`` is the learner's function. Prints one
+    or two lines (``✓ ...`` or ``✗ ... Hint: ...``) unless ``quiet``, and returns a
+    :class:`CheckResult` (true when passed). Exceptions raised by the learner's code, including
+    the stub's ``NotImplementedError``, become a one-line message, never a traceback.
+    """
+    result = _run(task_id, obj)
+    if not quiet:
+        print(result.message)
+    return result
+
+
+def is_done(task_id, obj) -> bool:
+    """True when ``obj`` passes task ``task_id``; otherwise prints that the cell is skipped.
+
+    For cells that use the learner's function (e.g. to train the model of Task 05.1): guard
+    them with ``if is_done("05.1", build_model):`` so the notebook runs top to bottom before
+    the task is done.
+    """
+    result = _run(task_id, obj)
+    if not result:
+        print(f"(Skipped until Task {result.task_id} passes its check.)")
+    return result.passed
