@@ -3,25 +3,17 @@ copy into a learner's own folder never overwrites their work."""
 
 from __future__ import annotations
 
-import importlib.util
 import re
 import shutil
 
 import nbformat
 import pytest
 
-from helpers import assignments
+from helpers import assignments, notebook_files
 from helpers.assignments import BEGIN, END, MarkerError, copy_to, learner_notebook, replace_regions
 
 LESSONS = {"01": "overfitting", "02": "penalized_cost", "03": "weight_decay",
            "04": "l1_vs_l2", "05": "keras_experiment"}
-
-
-def _nbtools():
-    spec = importlib.util.spec_from_file_location("nbtools", assignments.ROOT / "tools" / "nbtools.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
 
 
 # --------------------------------------------------------------------------------------------
@@ -86,7 +78,7 @@ def test_learner_notebook_has_stubs_not_answers(nn):
     assert f"](../notebooks/{nn}_{LESSONS[nn]}.ipynb)" in text  # links work from assignments/
     assert "](../../" not in text
     assert all(not c.get("outputs") for c in nb.cells if c.cell_type == "code")
-    assert _nbtools().is_clean(path)
+    assert notebook_files.is_clean(path)
 
 
 def test_no_top_level_cell_calls_a_stub_directly():

@@ -9,12 +9,11 @@ from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT / "tools"))
-import nbtools  # noqa: E402
+from helpers import notebook_files
 
+ROOT = Path(__file__).resolve().parent.parent
 LESSONS = sorted((ROOT / "notebooks").glob("*.ipynb"))
-ALL_NOTEBOOKS = nbtools.course_notebooks()
+ALL_NOTEBOOKS = notebook_files.course_notebooks()
 MACHINE_PATH = re.compile(r"(/root/|/tmp/|/home/[^/\s]+/|/Users/[^/\s]+/|[A-Z]:\\\\Users\\\\)")
 
 
@@ -41,7 +40,7 @@ def test_notebook_is_committed_clean(path):
                 f"cell {i} stores stderr output"
         assert not MACHINE_PATH.search(json.dumps(cell.get("outputs", []))), \
             f"cell {i} output shows a machine path"
-    assert nbtools.is_clean(path), f"run: python tools/nbtools.py run {path.relative_to(ROOT)}"
+    assert notebook_files.is_clean(path), f"run: python tools/nbtools.py run {path.relative_to(ROOT)}"
 
 
 @pytest.mark.parametrize("path", LESSONS, ids=_ids(LESSONS))
@@ -111,10 +110,9 @@ def test_ci_runs_exactly_the_readme_test_command():
 
 
 def test_navigation_and_course_tables_are_current():
-    sys.path.insert(0, str(ROOT / "tools"))
-    import navigation
-
-    assert navigation.stale() == [], "run: python tools/navigation.py"
+    result = subprocess.run([sys.executable, "tools/navigation.py", "--check"], cwd=ROOT,
+                            capture_output=True, text=True)
+    assert result.returncode == 0, result.stdout + result.stderr
 
 
 def test_readme_figure_is_committed_small_and_shown():

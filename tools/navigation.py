@@ -18,6 +18,8 @@ from pathlib import Path
 
 import nbformat
 
+from helpers.notebook_files import dumps
+
 ROOT = Path(__file__).resolve().parent.parent
 NOTEBOOKS = ROOT / "notebooks"
 README = ROOT / "README.md"
@@ -114,9 +116,6 @@ def _readme_with_table(text: str) -> str:
 
 def stale() -> list[str]:
     """Files whose navigation or table differs from what this script generates."""
-    sys.path.insert(0, str(ROOT / "tools"))
-    from nbtools import _dump
-
     found = []
     for index, lesson in enumerate(LESSONS):
         path = NOTEBOOKS / lesson.file
@@ -124,7 +123,7 @@ def stale() -> list[str]:
             found.append(f"{path.relative_to(ROOT)} is listed in tools/navigation.py but missing")
             continue
         text = path.read_text()
-        if _dump(_with_navigation(nbformat.reads(text, as_version=4), index)) != text:
+        if dumps(_with_navigation(nbformat.reads(text, as_version=4), index)) != text:
             found.append(str(path.relative_to(ROOT)))
     listed = {lesson.file for lesson in LESSONS}
     found += [f"notebooks/{p.name} is not listed in tools/navigation.py" for p in NOTEBOOKS.glob("*.ipynb")
@@ -135,13 +134,10 @@ def stale() -> list[str]:
 
 
 def write() -> None:
-    sys.path.insert(0, str(ROOT / "tools"))
-    from nbtools import _dump
-
     for index, lesson in enumerate(LESSONS):
         path = NOTEBOOKS / lesson.file
         if path.exists():
-            path.write_text(_dump(_with_navigation(nbformat.read(path, as_version=4), index)))
+            path.write_text(dumps(_with_navigation(nbformat.read(path, as_version=4), index)))
     README.write_text(_readme_with_table(README.read_text()))
 
 

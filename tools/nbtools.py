@@ -3,12 +3,8 @@
     python tools/nbtools.py run notebooks/01_overfitting.ipynb ...   # execute, then clean, in place
     python tools/nbtools.py clean [--check] [paths...]               # clean only (default: all)
 
-"Clean" means: outputs are kept only for cells marked ``# NBVAL_CHECK_OUTPUT`` (the cells whose
-numbers nbval compares, text outputs only, with a constant execution count of 1 because nbval
-skips unrun cells); every other output, every other execution count and volatile metadata are
-dropped. A notebook is therefore committed with exactly the outputs the
-tests check, and nothing stale can hide in it. ``--check`` changes nothing and exits 1 if any
-notebook is not clean.
+The command line of :mod:`helpers.notebook_files`, which says what "clean" means. ``--check``
+changes nothing and exits 1 if any notebook is not clean.
 """
 
 from __future__ import annotations
@@ -17,95 +13,7 @@ import argparse
 import sys
 from pathlib import Path
 
-import nbformat
-
-ROOT = Path(__file__).resolve().parent.parent
-CHECK_MARK = "# NBVAL_CHECK_OUTPUT"
-TEXT_MIMES = ("text/plain",)
-KEEP_NB_METADATA = ("kernelspec", "language_info")
-KEEP_CELL_METADATA = ("tags",)
-
-
-def course_notebooks() -> list[Path]:
-    """Every notebook that is part of the course (lessons and assignments), sorted."""
-    found = []
-    for folder in ("notebooks", "assignments"):
-        found += [p for p in (ROOT / folder).rglob("*.ipynb") if ".ipynb_checkpoints" not in p.parts]
-    return sorted(found)
-
-
-def _clean_output(out: dict) -> dict | None:
-    kind = out.get("output_type")
-    if kind == "stream":
-        return {"output_type": "stream", "name": out["name"], "text": out["text"]} if out["name"] == "stdout" else None
-    if kind in ("execute_result", "display_data"):
-        data = {k: v for k, v in out.get("data", {}).items() if k in TEXT_MIMES}
-        if not data:
-            return None
-        cleaned = {"output_type": kind, "data": data, "metadata": {}}
-        if kind == "execute_result":
-            cleaned["execution_count"] = 1
-        return cleaned
-    return None  # errors and anything else are never committed
-
-
-def clean(nb: nbformat.NotebookNode) -> nbformat.NotebookNode:
-    """Return ``nb`` cleaned as described in the module docstring (modifies it in place)."""
-    nb.metadata = {k: v for k, v in nb.metadata.items() if k in KEEP_NB_METADATA}
-    if "language_info" in nb.metadata:
-        nb.metadata["language_info"] = {"name": "python"}
-    ids = set()
-    for index, cell in enumerate(nb.cells):
-        cell.metadata = {k: v for k, v in cell.metadata.items() if k in KEEP_CELL_METADATA}
-        # nbformat 4.5 wants cell ids; keep existing ones, give missing ones a stable one.
-        if not cell.get("id") or cell.id in ids:
-            cell.id = f"cell-{index:03d}"
-        ids.add(cell.id)
-        if cell.cell_type != "code":
-            cell.pop("outputs", None)
-            cell.pop("execution_count", None)
-            continue
-        if CHECK_MARK in cell.source:
-            # nbval skips cells without an execution count, so checked cells keep a constant one.
-            cell.execution_count = 1
-            outs = [_clean_output(o) for o in cell.outputs]
-            cell.outputs = [nbformat.from_dict(o) for o in outs if o is not None]
-        else:
-            cell.execution_count = None
-            cell.outputs = []
-    nb.nbformat, nb.nbformat_minor = 4, 5
-    return nb
-
-
-def _dump(nb) -> str:
-    text = nbformat.writes(nb, version=4)
-    return text if text.endswith("\n") else text + "\n"
-
-
-def is_clean(path: Path) -> bool:
-    text = path.read_text()
-    nb = nbformat.reads(text, as_version=4)
-    return _dump(clean(nb)) == text
-
-
-def clean_file(path: Path) -> None:
-    nb = nbformat.read(path, as_version=4)
-    path.write_text(_dump(clean(nb)))
-
-
-def run_file(path: Path, timeout: int = 600) -> float:
-    """Execute ``path`` top to bottom in its own folder, then clean it in place; returns seconds."""
-    import time
-
-    from nbclient import NotebookClient
-
-    nb = nbformat.read(path, as_version=4)
-    start = time.perf_counter()
-    NotebookClient(nb, timeout=timeout, kernel_name="python3",
-                   resources={"metadata": {"path": str(path.parent)}}).execute()
-    seconds = time.perf_counter() - start
-    path.write_text(_dump(clean(nb)))
-    return seconds
+from helpers.notebook_files import clean_file, course_notebooks, is_clean, run_file
 
 
 def main(argv=None) -> int:
