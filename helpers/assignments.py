@@ -3,6 +3,9 @@
     python -m helpers.assignments generate [--check]   # solutions -> assignments/NN_*_assignment.ipynb
     python -m helpers.assignments copy [--dest DIR]    # assignments -> my_work/ (never overwrites)
 
+(``python tools/generate.py`` regenerates the learner notebooks together with everything else the
+course generates; ``generate`` here is that command's assignments part.)
+
 Single source: ``assignments/solutions/NN_<topic>_solution.ipynb`` hold the answers between
 nbgrader's markers ``### BEGIN SOLUTION`` / ``### END SOLUTION``. :func:`generate` replaces
 
@@ -29,6 +32,7 @@ import re
 import shutil
 import sys
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 
 import nbformat
@@ -45,12 +49,29 @@ CHECK_MARK = notebook_files.CHECK_MARK
 SOLUTION_ONLY_TAG = "solution-only"
 MARKDOWN_STUB = "*Your answer here.*"
 _TASK_HEADING = re.compile(r"^#+\s*Task\s+(\d\d\.\d+)\b", re.MULTILINE)
+# the full form of a task heading in a solution notebook, which the assignment tables list
+TASK_TITLE = re.compile(r"^## Task (\d\d\.\d+) · (Code|Reasoning): (.+?)\s*$", re.MULTILINE)
 # solutions/ sits one folder deeper than the learner notebooks
 _LINK_REWRITES = (("](../../", "](../"),)
 
 
 class MarkerError(ValueError):
     """A solution notebook's markers are unbalanced or outside a task."""
+
+
+@dataclass(frozen=True)
+class Task:
+    """One task of an assignment, from its heading ``## Task NN.k · Code|Reasoning: <title>``."""
+
+    id: str  # "02.3"
+    kind: str  # "Code" or "Reasoning"
+    title: str  # "ridge in closed form"
+
+
+def tasks(nb: nbformat.NotebookNode) -> list[Task]:
+    """The tasks of a solution (or learner) notebook, in the order of their headings."""
+    return [Task(*found) for cell in nb.cells if cell.cell_type == "markdown"
+            for found in TASK_TITLE.findall(cell.source)]
 
 
 def solution_paths(folder: Path | None = None) -> list[Path]:

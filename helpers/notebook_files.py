@@ -1,7 +1,12 @@
 """The course's notebook files: which they are, how they are written, what "clean" means, running them.
 
-Maintainer tooling, used by ``tools/nbtools.py`` (its command line), :mod:`helpers.assignments`,
-:mod:`helpers.generated_files` and the tests. Learners' notebooks do not import it.
+Maintainer tooling, used by :mod:`helpers.assignments`, :mod:`helpers.generated_files` and the
+tests; :func:`main` is the command line ``python tools/nbtools.py``::
+
+    python tools/nbtools.py run notebooks/01_overfitting.ipynb ...   # execute, then clean, in place
+    python tools/nbtools.py clean [--check] [paths...]               # clean only (default: all)
+
+``--check`` changes nothing and exits 1 if any notebook is not clean.
 
 "Clean" means: outputs are kept only for cells marked ``# NBVAL_CHECK_OUTPUT`` (the cells whose
 numbers nbval compares, text outputs only, with a constant execution count of 1 because nbval
@@ -13,6 +18,7 @@ is kept because it describes the lesson (:mod:`helpers.lessons`).
 
 from __future__ import annotations
 
+import argparse
 import json
 import time
 from pathlib import Path
@@ -122,3 +128,28 @@ def run_file(path: Path, timeout: int = 600) -> float:
     seconds = time.perf_counter() - start
     path.write_text(dumps(clean(nb)))
     return seconds
+
+
+def main(argv=None) -> int:
+    """``python tools/nbtools.py run|clean ...`` (see the module docstring); returns the exit status."""
+    parser = argparse.ArgumentParser(prog="python tools/nbtools.py", description="Run and clean the course notebooks.")
+    sub = parser.add_subparsers(dest="cmd", required=True)
+    run = sub.add_parser("run", help="execute then clean, in place")
+    run.add_argument("paths", nargs="+", type=Path)
+    cl = sub.add_parser("clean", help="clean in place (or --check)")
+    cl.add_argument("--check", action="store_true")
+    cl.add_argument("paths", nargs="*", type=Path)
+    args = parser.parse_args(argv)
+    if args.cmd == "run":
+        for path in args.paths:
+            print(f"{path}: ran in {run_file(path):.1f} s")
+        return 0
+    paths = args.paths or course_notebooks()
+    if args.check:
+        dirty = [p for p in paths if not is_clean(p)]
+        for p in dirty:
+            print(f"not clean: {p} (run: python tools/nbtools.py clean {p})")
+        return 1 if dirty else 0
+    for path in paths:
+        clean_file(path)
+    return 0

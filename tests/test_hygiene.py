@@ -109,8 +109,9 @@ def test_ci_runs_exactly_the_readme_test_command():
     assert re.search(r"```(?:bash|sh)?\npython3 course\.py lab\n```", readme)
 
 
-def test_navigation_and_course_tables_are_current():
-    result = subprocess.run([sys.executable, "tools/navigation.py", "--check"], cwd=ROOT,
+def test_generated_files_are_current():
+    """Navigation, tables of lessons and learner notebooks equal what tools/generate.py writes."""
+    result = subprocess.run([sys.executable, "tools/generate.py", "--check"], cwd=ROOT,
                             capture_output=True, text=True)
     assert result.returncode == 0, result.stdout + result.stderr
 

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 
 import nbformat
 
@@ -73,12 +71,12 @@ def test_notebook_code_joins_code_cells_in_either_json_form(tmp_path):
     assert notebook_code(path) == "a = 1\nb = 2\nc = 3"
 
 
-def test_nbtools_command_line_checks_and_cleans(tmp_path):
-    """tools/nbtools.py imports helpers by name (no sys.path edits) and reports what is not clean."""
+def test_the_command_line_checks_and_cleans(tmp_path, capsys):
+    """``python tools/nbtools.py clean [--check]`` (tools/nbtools.py only calls notebook_files.main)."""
     path = tmp_path / "n.ipynb"
     path.write_text(nbformat.writes(_dirty_notebook()))
-    command = [sys.executable, str(ROOT / "tools" / "nbtools.py"), "clean"]
-    check = subprocess.run([*command, "--check", str(path)], capture_output=True, text=True, cwd=tmp_path)
-    assert check.returncode == 1 and f"not clean: {path}" in check.stdout, check.stdout + check.stderr
-    subprocess.run([*command, str(path)], check=True, cwd=tmp_path)
-    assert subprocess.run([*command, "--check", str(path)], cwd=tmp_path).returncode == 0
+    assert notebook_files.main(["clean", "--check", str(path)]) == 1
+    assert f"not clean: {path} (run: python tools/nbtools.py clean {path})" in capsys.readouterr().out
+    assert notebook_files.main(["clean", str(path)]) == 0
+    assert notebook_files.main(["clean", "--check", str(path)]) == 0
+    assert "from helpers.notebook_files import main" in (ROOT / "tools" / "nbtools.py").read_text()
