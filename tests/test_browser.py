@@ -1,10 +1,10 @@
 """Real-browser test of the course's widgets (issue #8): JupyterLab + Debian's Chromium.
 
-For every notebook with widgets (the rule: browser_support.notebook_has_widgets) plus the test's
+For every notebook with widgets (the rule: helpers.lab_browser.notebook_has_widgets) plus the test's
 own fixtures in tests/browser_fixture/: open it in a private JupyterLab, Run All, wait for the
 widgets, fail on "Error displaying widget", "Loading widget...", stderr or error outputs, move every
 λ slider (and the first slider of every widget) and check that a plot changed. Screenshots go to
-artifacts/screenshots/ (git-ignored). See tests/browser_support.py for the design.
+artifacts/screenshots/ (git-ignored). See helpers/lab_browser.py for the design.
 
 The course notebooks are never written (issue: autosave rewrote all six lessons). The server serves
 a temporary copy with autosave ON (every 2 s) and the course's contents manager
@@ -23,9 +23,9 @@ import json
 import re
 import time
 
-import browser_support as bs
 import pytest
 
+from helpers import lab_browser as bs
 from helpers.lessons import lessons
 
 COURSE = lessons()

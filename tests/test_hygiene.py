@@ -64,6 +64,14 @@ def test_ruff_is_clean():
     assert result.returncode == 0, result.stdout + result.stderr
 
 
+def test_python_code_imports_helpers_by_name_never_by_editing_sys_path():
+    """helpers is installed (editable): tests, tools and bench import it, and each other's code lives in it."""
+    edits = re.compile(r"^\s*sys\.path\.(insert|append)\(", re.MULTILINE)
+    found = [p.relative_to(ROOT).as_posix() for folder in ("helpers", "tests", "tools", "bench")
+             for p in sorted((ROOT / folder).rglob("*.py")) if edits.search(p.read_text())]
+    assert found == [], f"sys.path edited in {found}; put shared code into a helpers module instead"
+
+
 def test_environment_yml_installs_the_pinned_requirements():
     yaml = pytest.importorskip("yaml")
     env = yaml.safe_load((ROOT / "environment.yml").read_text())
