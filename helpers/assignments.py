@@ -3,6 +3,9 @@
     python -m helpers.assignments generate [--check]   # solutions -> assignments/NN_*_assignment.ipynb
     python -m helpers.assignments copy [--dest DIR]    # assignments -> my_work/ (never overwrites)
 
+(``python tools/generate.py`` regenerates the learner notebooks together with everything else the
+course generates; ``generate`` here is that command's assignments part.)
+
 Single source: ``assignments/solutions/NN_<topic>_solution.ipynb`` hold the answers between
 nbgrader's markers ``### BEGIN SOLUTION`` / ``### END SOLUTION``. :func:`generate` replaces
 
@@ -25,15 +28,16 @@ new one is added.
 from __future__ import annotations
 
 import argparse
-import importlib.util
 import re
 import shutil
 import sys
 from collections.abc import Callable
-from functools import cache
+from dataclasses import dataclass
 from pathlib import Path
 
 import nbformat
+
+from helpers import notebook_files
 
 ROOT = Path(__file__).resolve().parent.parent
 ASSIGNMENTS = ROOT / "assignments"
@@ -41,16 +45,33 @@ SOLUTIONS = ASSIGNMENTS / "solutions"
 MY_WORK = ROOT / "my_work"
 
 BEGIN, END = "### BEGIN SOLUTION", "### END SOLUTION"
-CHECK_MARK = "# NBVAL_CHECK_OUTPUT"
+CHECK_MARK = notebook_files.CHECK_MARK
 SOLUTION_ONLY_TAG = "solution-only"
 MARKDOWN_STUB = "*Your answer here.*"
 _TASK_HEADING = re.compile(r"^#+\s*Task\s+(\d\d\.\d+)\b", re.MULTILINE)
+# the full form of a task heading in a solution notebook, which the assignment tables list
+TASK_TITLE = re.compile(r"^## Task (\d\d\.\d+) · (Code|Reasoning): (.+?)\s*$", re.MULTILINE)
 # solutions/ sits one folder deeper than the learner notebooks
 _LINK_REWRITES = (("](../../", "](../"),)
 
 
 class MarkerError(ValueError):
     """A solution notebook's markers are unbalanced or outside a task."""
+
+
+@dataclass(frozen=True)
+class Task:
+    """One task of an assignment, from its heading ``## Task NN.k · Code|Reasoning: <title>``."""
+
+    id: str  # "02.3"
+    kind: str  # "Code" or "Reasoning"
+    title: str  # "ridge in closed form"
+
+
+def tasks(nb: nbformat.NotebookNode) -> list[Task]:
+    """The tasks of a solution (or learner) notebook, in the order of their headings."""
+    return [Task(*found) for cell in nb.cells if cell.cell_type == "markdown"
+            for found in TASK_TITLE.findall(cell.source)]
 
 
 def solution_paths(folder: Path | None = None) -> list[Path]:
@@ -94,9 +115,7 @@ def _strip_check_mark(source: str) -> str:
 def learner_notebook(solution_nb: nbformat.NotebookNode, name: str = "notebook") -> nbformat.NotebookNode:
     """The learner version of a solution notebook (see the module docstring)."""
     nb = nbformat.v4.new_notebook()
-    nb.metadata = {k: v for k, v in solution_nb.metadata.items() if k in ("kernelspec", "language_info")}
-    if "language_info" in nb.metadata:
-        nb.metadata["language_info"] = {"name": "python"}
+    nb.metadata = notebook_files.keep_metadata(solution_nb.metadata)
     task = None
     for i, cell in enumerate(solution_nb.cells):
         if SOLUTION_ONLY_TAG in cell.get("metadata", {}).get("tags", []):
@@ -123,32 +142,10 @@ def learner_notebook(solution_nb: nbformat.NotebookNode, name: str = "notebook")
                    else nbformat.v4.new_raw_cell(source))
         tags = list(cell.get("metadata", {}).get("tags", []))
         new.metadata = {"tags": tags} if tags else {}
-        new.id = f"cell-{len(nb.cells):03d}"  # stable ids, as tools/nbtools.py gives them
+        new.id = f"cell-{len(nb.cells):03d}"  # stable ids, as notebook_files.clean gives them
         nb.cells.append(new)
     nb.nbformat, nb.nbformat_minor = 4, 5
     return nb
-
-
-@cache
-def _course_clean():
-    """``clean`` of the repository's ``tools/nbtools.py`` (the one definition of a clean
-    notebook), or ``None`` outside a checkout."""
-    path = ROOT / "tools" / "nbtools.py"
-    if not path.is_file():
-        return None
-    spec = importlib.util.spec_from_file_location("_course_nbtools", path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module.clean
-
-
-def dumps(nb: nbformat.NotebookNode) -> str:
-    """Serialize after ``tools/nbtools.py``'s clean, so a generated notebook counts as clean."""
-    clean = _course_clean()
-    if clean is not None:
-        nb = clean(nb)
-    text = nbformat.writes(nb, version=4)
-    return text if text.endswith("\n") else text + "\n"
 
 
 def generated(solutions: Path | None = None) -> dict[str, str]:
@@ -156,7 +153,7 @@ def generated(solutions: Path | None = None) -> dict[str, str]:
     out = {}
     for path in solution_paths(solutions):
         nb = nbformat.read(path, as_version=4)
-        out[learner_name(path)] = dumps(learner_notebook(nb, path.name))
+        out[learner_name(path)] = notebook_files.dumps(notebook_files.clean(learner_notebook(nb, path.name)))
     return out
 
 

@@ -3,36 +3,28 @@ copy into a learner's own folder never overwrites their work."""
 
 from __future__ import annotations
 
-import importlib.util
 import re
 import shutil
 
 import nbformat
 import pytest
 
-from helpers import assignments
+from helpers import assignments, notebook_files
 from helpers.assignments import BEGIN, END, MarkerError, copy_to, learner_notebook, replace_regions
+from helpers.lessons import lessons
 
-LESSONS = {"01": "overfitting", "02": "penalized_cost", "03": "weight_decay",
-           "04": "l1_vs_l2", "05": "keras_experiment"}
-
-
-def _nbtools():
-    spec = importlib.util.spec_from_file_location("nbtools", assignments.ROOT / "tools" / "nbtools.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+COURSE = lessons()
+WITH_ASSIGNMENT = [lesson for lesson in COURSE if lesson.solution is not None]
 
 
 # --------------------------------------------------------------------------------------------
 # Single source: solutions -> learner notebooks
 # --------------------------------------------------------------------------------------------
 
-def test_one_solution_and_one_learner_notebook_per_lesson():
-    solutions = [p.name for p in assignments.solution_paths()]
-    learners = [p.name for p in assignments.learner_paths()]
-    assert solutions == [f"{nn}_{t}_solution.ipynb" for nn, t in LESSONS.items()]
-    assert learners == [f"{nn}_{t}_assignment.ipynb" for nn, t in LESSONS.items()]
+def test_one_solution_and_one_learner_notebook_per_lesson_after_the_start():
+    assert [lesson.number for lesson in WITH_ASSIGNMENT] == [lesson.number for lesson in COURSE[1:]]
+    assert assignments.solution_paths() == [lesson.solution for lesson in WITH_ASSIGNMENT]
+    assert assignments.learner_paths() == [lesson.assignment for lesson in WITH_ASSIGNMENT]
 
 
 def test_committed_learner_notebooks_equal_what_generate_writes():
@@ -53,13 +45,14 @@ def test_generate_check_cli_reports_drift(tmp_path, capsys):
     assert "match their solutions" in capsys.readouterr().out
 
 
-@pytest.mark.parametrize("nn", list(LESSONS))
-def test_solution_notebook_shape(nn):
-    (path,) = assignments.SOLUTIONS.glob(f"{nn}_*_solution.ipynb")
-    nb = nbformat.read(path, as_version=4)
+@pytest.mark.parametrize("lesson", WITH_ASSIGNMENT, ids=[lesson.number for lesson in WITH_ASSIGNMENT])
+def test_solution_notebook_shape(lesson):
+    nn = lesson.number
+    nb = nbformat.read(lesson.solution, as_version=4)
     text = "\n".join(c.source for c in nb.cells)
     tasks = re.findall(r"^## Task (\d\d)\.(\d+) · (Code|Reasoning)", text, flags=re.MULTILINE)
     assert 3 <= len(tasks) <= 6
+    assert [t.id for t in lesson.tasks] == [f"{a}.{b}" for a, b, _ in tasks], "every heading has a title"
     assert {lesson for lesson, _, _ in tasks} == {nn}
     assert [int(k) for _, k, _ in tasks] == list(range(1, len(tasks) + 1))  # numbered in order
     kinds = {kind for _, _, kind in tasks}
@@ -67,13 +60,13 @@ def test_solution_notebook_shape(nn):
     lines = [line.strip() for line in text.splitlines()]
     assert lines.count(BEGIN) == lines.count(END) == len(tasks)  # one answer per task
     assert nb.cells[0].source.startswith("# ")
-    assert f"../../notebooks/{nn}_{LESSONS[nn]}.ipynb" in nb.cells[0].source
+    assert f"../../notebooks/{lesson.name}" in nb.cells[0].source
     assert "check_task" in nb.cells[0].source  # says how feedback works
 
 
-@pytest.mark.parametrize("nn", list(LESSONS))
-def test_learner_notebook_has_stubs_not_answers(nn):
-    path = assignments.ASSIGNMENTS / f"{nn}_{LESSONS[nn]}_assignment.ipynb"
+@pytest.mark.parametrize("lesson", WITH_ASSIGNMENT, ids=[lesson.number for lesson in WITH_ASSIGNMENT])
+def test_learner_notebook_has_stubs_not_answers(lesson):
+    nn, path = lesson.number, lesson.assignment
     nb = nbformat.read(path, as_version=4)
     text = "\n".join(c.source for c in nb.cells)
     assert "SOLUTION" not in text and "solution notebook.**" not in text
@@ -83,10 +76,10 @@ def test_learner_notebook_has_stubs_not_answers(nn):
     for task in code_tasks:
         assert f'raise NotImplementedError("Task {task}: your code here")' in text
     assert [line.strip() for line in text.splitlines()].count(assignments.MARKDOWN_STUB) == len(reasoning)
-    assert f"](../notebooks/{nn}_{LESSONS[nn]}.ipynb)" in text  # links work from assignments/
+    assert f"](../notebooks/{lesson.name})" in text  # links work from assignments/
     assert "](../../" not in text
     assert all(not c.get("outputs") for c in nb.cells if c.cell_type == "code")
-    assert _nbtools().is_clean(path)
+    assert notebook_files.is_clean(path)
 
 
 def test_no_top_level_cell_calls_a_stub_directly():
@@ -179,12 +172,12 @@ def test_copy_cli_copies_the_real_assignments_and_keeps_existing(tmp_path, capsy
     dest = tmp_path / "work"
     assert assignments.main(["copy", "--dest", str(dest)]) == 0
     out = capsys.readouterr().out
-    assert out.count("copied: ") == len(LESSONS) and "kept" in out.splitlines()[-1]
+    assert out.count("copied: ") == len(WITH_ASSIGNMENT) and "kept" in out.splitlines()[-1]
     mine = dest / "04_l1_vs_l2_assignment.ipynb"
     mine.write_text("{}")
     assert assignments.main(["copy", "--dest", str(dest)]) == 0
     out = capsys.readouterr().out
-    assert "copied: " not in out and out.count("kept (already there, not touched)") == len(LESSONS)
+    assert "copied: " not in out and out.count("kept (already there, not touched)") == len(WITH_ASSIGNMENT)
     assert mine.read_text() == "{}"
 
 

@@ -1,10 +1,10 @@
 """Real-browser test of the course's widgets (issue #8): JupyterLab + Debian's Chromium.
 
-For every notebook with widgets (the rule: browser_support.notebook_has_widgets) plus the test's
+For every notebook with widgets (the rule: helpers.lab_browser.notebook_has_widgets) plus the test's
 own fixtures in tests/browser_fixture/: open it in a private JupyterLab, Run All, wait for the
 widgets, fail on "Error displaying widget", "Loading widget...", stderr or error outputs, move every
 λ slider (and the first slider of every widget) and check that a plot changed. Screenshots go to
-artifacts/screenshots/ (git-ignored). See tests/browser_support.py for the design.
+artifacts/screenshots/ (git-ignored). See helpers/lab_browser.py for the design.
 
 The course notebooks are never written (issue: autosave rewrote all six lessons). The server serves
 a temporary copy with autosave ON (every 2 s) and the course's contents manager
@@ -23,21 +23,17 @@ import json
 import re
 import time
 
-import browser_support as bs
 import pytest
 
+from helpers import lab_browser as bs
+from helpers.lessons import lessons
+
+COURSE = lessons()
 LESSONS = bs.widget_notebooks()
 # Lessons without widgets: Run All and the autosave checks only (the others get them above)
-OTHER_LESSONS = [p for p in sorted(bs.NOTEBOOKS.glob("*.ipynb")) if p not in LESSONS]
+OTHER_LESSONS = [lesson.path for lesson in COURSE if lesson.path not in LESSONS]
 FIXTURES = bs.fixture_notebooks()
 TARGETS = FIXTURES + LESSONS
-# Lessons the issue names as having widgets: when they exist, discovery must find them.
-KNOWN_WIDGET_LESSONS = (
-    "01_overfitting.ipynb",
-    "02_penalized_cost.ipynb",
-    "04_l1_vs_l2.ipynb",
-    "05_keras_experiment.ipynb",
-)
 
 
 def _ids(paths):
@@ -76,12 +72,15 @@ def test_widget_rule(tmp_path):
     assert bs.widget_notebooks(tmp_path) == sorted(tmp_path / f"y{i}.ipynb" for i in range(5))
 
 
-@pytest.mark.parametrize("name", KNOWN_WIDGET_LESSONS)
-def test_known_widget_lessons_are_discovered(name):
-    path = bs.NOTEBOOKS / name
-    if not path.exists():
-        pytest.skip(f"{name} does not exist (yet)")
-    assert path in LESSONS, f"{name} has widgets but notebook_has_widgets() does not see them"
+@pytest.mark.parametrize("lesson", COURSE, ids=[lesson.name for lesson in COURSE])
+def test_widget_lessons_are_the_ones_whose_metadata_lists_widgets(lesson):
+    """A lesson's metadata (course.widgets, helpers.lessons) and the widget rule agree, both ways."""
+    if lesson.widgets:
+        assert lesson.path in LESSONS, (f"{lesson.name}: its metadata lists widgets {list(lesson.widgets)}, "
+                                        "but notebook_has_widgets() finds none in its code")
+    else:
+        assert lesson.path not in LESSONS, (f"{lesson.name}: its code has widgets, but its metadata "
+                                            "course.widgets is empty; name them there")
 
 
 def test_slider_choice():

@@ -9,12 +9,11 @@ from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT / "tools"))
-import nbtools  # noqa: E402
+from helpers import notebook_files
 
+ROOT = Path(__file__).resolve().parent.parent
 LESSONS = sorted((ROOT / "notebooks").glob("*.ipynb"))
-ALL_NOTEBOOKS = nbtools.course_notebooks()
+ALL_NOTEBOOKS = notebook_files.course_notebooks()
 MACHINE_PATH = re.compile(r"(/root/|/tmp/|/home/[^/\s]+/|/Users/[^/\s]+/|[A-Z]:\\\\Users\\\\)")
 
 
@@ -41,7 +40,7 @@ def test_notebook_is_committed_clean(path):
                 f"cell {i} stores stderr output"
         assert not MACHINE_PATH.search(json.dumps(cell.get("outputs", []))), \
             f"cell {i} output shows a machine path"
-    assert nbtools.is_clean(path), f"run: python tools/nbtools.py run {path.relative_to(ROOT)}"
+    assert notebook_files.is_clean(path), f"run: python tools/nbtools.py run {path.relative_to(ROOT)}"
 
 
 @pytest.mark.parametrize("path", LESSONS, ids=_ids(LESSONS))
@@ -63,6 +62,14 @@ def test_ruff_is_clean():
     result = subprocess.run([sys.executable, "-m", "ruff", "check", *targets],
                             cwd=ROOT, capture_output=True, text=True)
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_python_code_imports_helpers_by_name_never_by_editing_sys_path():
+    """helpers is installed (editable): tests, tools and bench import it, and each other's code lives in it."""
+    edits = re.compile(r"^\s*sys\.path\.(insert|append)\(", re.MULTILINE)
+    found = [p.relative_to(ROOT).as_posix() for folder in ("helpers", "tests", "tools", "bench")
+             for p in sorted((ROOT / folder).rglob("*.py")) if edits.search(p.read_text())]
+    assert found == [], f"sys.path edited in {found}; put shared code into a helpers module instead"
 
 
 def test_environment_yml_installs_the_pinned_requirements():
@@ -110,11 +117,11 @@ def test_ci_runs_exactly_the_readme_test_command():
     assert re.search(r"```(?:bash|sh)?\npython3 course\.py lab\n```", readme)
 
 
-def test_navigation_and_course_tables_are_current():
-    sys.path.insert(0, str(ROOT / "tools"))
-    import navigation
-
-    assert navigation.stale() == [], "run: python tools/navigation.py"
+def test_generated_files_are_current():
+    """Navigation, tables of lessons and learner notebooks equal what tools/generate.py writes."""
+    result = subprocess.run([sys.executable, "tools/generate.py", "--check"], cwd=ROOT,
+                            capture_output=True, text=True)
+    assert result.returncode == 0, result.stdout + result.stderr
 
 
 def test_readme_figure_is_committed_small_and_shown():

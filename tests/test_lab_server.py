@@ -18,12 +18,12 @@ import urllib.error
 from pathlib import Path
 from types import SimpleNamespace
 
-import browser_support as bs
 import nbformat
 import pytest
 from tornado.web import HTTPError
 from traitlets.config import Config
 
+from helpers import lab_browser as bs
 from helpers import lab_server
 from helpers.lab_server import CourseContentsManager
 

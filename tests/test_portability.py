@@ -23,13 +23,12 @@ from pathlib import Path
 
 import pytest
 
+from helpers.notebook_files import course_notebooks, notebook_code
+
 ROOT = Path(__file__).resolve().parent.parent
 _spec = importlib.util.spec_from_file_location("root_conftest", ROOT / "conftest.py")
 root_conftest = importlib.util.module_from_spec(_spec)
 _spec.loader.exec_module(root_conftest)
-
-sys.path.insert(0, str(ROOT / "tools"))
-import nbtools  # noqa: E402
 
 USES_KERAS = re.compile(r"^\s*(import keras|from keras\b|from helpers\.keras_)", re.MULTILINE)
 # oneDNN on (the notebooks set it off by default) and a single thread everywhere
@@ -42,14 +41,9 @@ OTHER_FLOAT_ORDER = {
 }
 
 
-def notebook_code(path: Path) -> str:
-    cells = json.loads(path.read_text(encoding="utf-8"))["cells"]
-    return "\n".join("".join(c["source"]) for c in cells if c["cell_type"] == "code")
-
-
 def keras_notebooks() -> list[Path]:
     """Every course notebook (lessons, assignments, solutions) whose code imports Keras."""
-    return [p for p in nbtools.course_notebooks() if USES_KERAS.search(notebook_code(p))]
+    return [p for p in course_notebooks() if USES_KERAS.search(notebook_code(p))]
 
 
 def _pytest(args: list[str], env: dict, cwd: Path = ROOT) -> subprocess.CompletedProcess:

@@ -1,5 +1,8 @@
-"""Drive the course's widgets in a real JupyterLab + Chromium (used by tests/test_browser.py and
-bench/bench_browser.py).
+"""Drive the course's widgets in a real JupyterLab + Chromium (used by tests/test_browser.py,
+tests/test_lab_server.py and bench/bench_browser.py; the server side is :mod:`helpers.lab_server`).
+
+Importing this module starts nothing and does not import Playwright (the functions that drive a page
+receive Playwright's objects, or import it when called); :mod:`helpers` does not import it at all.
 
 Decisions (issue #8):
 
@@ -48,6 +51,7 @@ import secrets
 import shutil
 import signal
 import socket
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -57,6 +61,8 @@ import urllib.parse
 import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
+
+from helpers.notebook_files import notebook_code
 
 REPO = Path(__file__).resolve().parent.parent
 NOTEBOOKS = REPO / "notebooks"
@@ -81,16 +87,6 @@ PANEL = ".jp-NotebookPanel:not(.lm-mod-hidden)"
 
 
 # --------------------------------------------------------------------------- notebooks, hashes
-def notebook_code(path: Path) -> str:
-    """All code-cell sources of the notebook at ``path``, joined by newlines."""
-    cells = json.loads(Path(path).read_text(encoding="utf-8"))["cells"]
-    return "\n".join(
-        "".join(c["source"]) if isinstance(c["source"], list) else c["source"]
-        for c in cells
-        if c["cell_type"] == "code"
-    )
-
-
 def notebook_has_widgets(path: Path) -> bool:
     """The rule for "a notebook with widgets": its code uses ``%matplotlib widget`` / ipympl,
     ``ipywidgets`` or ``interact`` (``interact``, ``interactive``, ``interact_manual``)."""
@@ -731,8 +727,14 @@ def screenshot_cell(page, cell_index: int, path: Path) -> None:
     cell.screenshot(path=str(path))
 
 
-def percentile(values: list[float], q: float) -> float:
-    """Nearest-rank percentile (q in [0, 100]) of a non-empty list."""
-    ordered = sorted(values)
-    rank = max(1, int(-(-q * len(ordered) // 100)))  # ceil(q/100 * n)
-    return ordered[min(rank, len(ordered)) - 1]
+def percentile(values: list[float], q: int) -> float:
+    """The ``q``-th percentile (``q`` a whole number from 1 to 99) of a non-empty list, interpolated
+    linearly between the two nearest ranks: ``numpy.percentile``'s default, so that p95 here means
+    what it means in bench/bench_widgets.py and bench/bench_explorer.py."""
+    if isinstance(q, bool) or not isinstance(q, int) or not 1 <= q <= 99:
+        raise ValueError(f"q must be a whole number from 1 to 99, got {q!r}")
+    if not values:
+        raise ValueError("values must not be empty")
+    if len(values) == 1:  # statistics.quantiles wants two on Python 3.11 and 3.12
+        return float(values[0])
+    return statistics.quantiles(values, n=100, method="inclusive")[q - 1]

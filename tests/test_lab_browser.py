@@ -1,0 +1,44 @@
+"""helpers.lab_browser without a browser: importable by tests and bench alike, Playwright only on
+demand, and its percentile (the benchmark's p95)."""
+
+from __future__ import annotations
+
+import ast
+import sys
+
+import numpy as np
+import pytest
+
+from helpers import lab_browser
+
+STANDARD_LIBRARY = sys.stdlib_module_names
+
+
+def test_importing_it_needs_only_the_standard_library_and_helpers():
+    """Playwright is imported inside the functions that need it, never when the module loads."""
+    tree = ast.parse(open(lab_browser.__file__, encoding="utf-8").read())
+    top = [n for n in tree.body if isinstance(n, (ast.Import, ast.ImportFrom))]
+    names = {alias.name for n in top if isinstance(n, ast.Import) for alias in n.names}
+    names |= {n.module for n in top if isinstance(n, ast.ImportFrom)}
+    roots = {name.split(".")[0] for name in names}
+    assert roots <= STANDARD_LIBRARY | {"__future__", "helpers"}, roots - STANDARD_LIBRARY
+    assert "playwright" in open(lab_browser.__file__, encoding="utf-8").read()  # it does use it, lazily
+
+
+@pytest.mark.parametrize("values", [[5.0], [3.0, 1.0], list(range(1, 21)), [120.0, 80.5, 95.0, 300.2, 101.0]])
+@pytest.mark.parametrize("q", [1, 50, 95, 99])
+def test_percentile_interpolates_like_numpy(values, q):
+    assert lab_browser.percentile(values, q) == pytest.approx(np.percentile(values, q))
+
+
+def test_percentile_of_20_timings():
+    assert lab_browser.percentile(list(range(1, 21)), 95) == pytest.approx(19.05)
+    assert lab_browser.percentile([7.0] * 3, 50) == 7.0
+
+
+@pytest.mark.parametrize(("values", "q", "said"), [([], 95, "values must not be empty"),
+                                                   ([1.0, 2.0], 100, "q must be a whole number from 1 to 99"),
+                                                   ([1.0, 2.0], 9.5, "q must be a whole number")])
+def test_percentile_rejects_what_it_cannot_answer(values, q, said):
+    with pytest.raises(ValueError, match=said):
+        lab_browser.percentile(values, q)
