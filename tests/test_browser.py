@@ -118,19 +118,24 @@ def lab():
             print("\n[browser test] server stop:", "; ".join(notes))
 
 
+def _served_copy(server, notebook):
+    """The server's copy of ``notebook``: ``(path, path relative to the server root, SHA-256 of the
+    repo's notebook, SHA-256 of the copy)``, checked to be the same file before the test starts."""
+    real_hash, served = bs.sha256(notebook), server.served_path(notebook)
+    served_hash = bs.sha256(served)
+    assert served_hash == real_hash, f"the served copy of {notebook.name} differs from the repo"
+    return served, served.relative_to(server.root).as_posix(), real_hash, served_hash
+
+
 @pytest.mark.browser
 @pytest.mark.parametrize("notebook", TARGETS, ids=_ids(TARGETS))
 def test_widgets_render_and_sliders_update_plots(lab, notebook):
     server, browser = lab
-    real_hash = bs.sha256(notebook)
-    served = server.served_path(notebook)
-    served_hash = bs.sha256(served)
-    assert served_hash == real_hash, f"the served copy of {notebook.name} differs from the repo"
+    served, rel, real_hash, served_hash = _served_copy(server, notebook)
     stem = notebook.stem
     shots = bs.SCREENSHOTS
     page = bs.new_page(browser)
     try:
-        rel = served.relative_to(server.root).as_posix()
         bs.open_notebook(page, server, rel)
         bs.run_all_cells(page)
         ran_at = time.monotonic()
@@ -195,11 +200,7 @@ def _assert_never_saved(page, rel: str, ran_at: float) -> None:
 def test_lesson_run_all_leaves_it_unchanged(lab, notebook):
     """A lesson without widgets: Run All, keep it open past autosave, nothing is written."""
     server, browser = lab
-    real_hash = bs.sha256(notebook)
-    served = server.served_path(notebook)
-    served_hash = bs.sha256(served)
-    assert served_hash == real_hash, f"the served copy of {notebook.name} differs from the repo"
-    rel = served.relative_to(server.root).as_posix()
+    served, rel, real_hash, served_hash = _served_copy(server, notebook)
     page = bs.new_page(browser)
     try:
         started = time.monotonic()
