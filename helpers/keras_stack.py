@@ -39,12 +39,14 @@ Per member (a :class:`StackConfig`, built by :func:`stack_config`):
   (as ``keras.layers.GaussianNoise``; identity at inference).
 
 Training data: member k trains on ``X[k]`` (shape ``(n, 2)``) and ``y[k]``; all members of one
-run share ``n``. Batches hold ``min(batch_size, n)`` points; when ``batch_size`` does not divide
-``n`` the last batch of each epoch is partial, as in Keras: it is padded to the fixed batch shape
-and the padding is masked out of the mean, so its gradient is exactly the mean over its real
-points. The index arrays reach the graph through ``tf.data`` and the points are gathered inside
-the graph from the training set, which the model holds in a variable (cheaper than feeding
-``(steps, K, batch, 2)`` tensors; ``bench/bench_stack.py`` measures both).
+run share ``n``. Batches hold ``batch_size`` points; when ``batch_size`` does not divide ``n``
+the last batch of each epoch is partial, as in Keras (with ``n < batch_size`` every batch is the
+whole set): it is padded to the fixed batch shape and the padding is masked out of the mean, so
+its gradient is exactly the mean over its real points. (One batch shape for every ``n``: a new
+``n`` does not retrace the training step.) The index arrays reach the graph through ``tf.data``
+and the points are gathered inside the graph from the training set, which the model holds in a
+variable (cheaper than feeding ``(steps, K, batch, 2)`` tensors; ``bench/bench_stack.py``
+measures both).
 
 Conventions of the reported numbers:
 
@@ -189,7 +191,8 @@ def steps_per_epoch(n: int, batch_size: int) -> int:
 def batch_schedule(seeds, n: int, batch_size: int = 32, *, epochs: int | None = None,
                    steps: int | None = None) -> np.ndarray:
     """Every member's batches, as indices into its training set: an int32 array of shape
-    ``(steps, K, min(batch_size, n))``, ``-1`` marking the padding of a partial last batch.
+    ``(steps, K, batch_size)``, ``-1`` marking the padding of a partial batch (the last of each
+    epoch when ``batch_size`` does not divide ``n``; every batch when ``n < batch_size``).
 
     Member k's order comes from ``numpy.random.default_rng(seeds[k])`` alone: a fresh
     permutation of ``range(n)`` every epoch, cut into batches of ``batch_size`` in order (the
@@ -199,7 +202,7 @@ def batch_schedule(seeds, n: int, batch_size: int = 32, *, epochs: int | None = 
     """
     seeds = check_array(seeds, "seeds", ndim=1).astype(np.int64)
     spe = steps_per_epoch(n, batch_size)
-    n, width = int(n), min(int(batch_size), int(n))
+    n, width = int(n), int(batch_size)
     if (epochs is None) == (steps is None):
         raise ValueError("give exactly one of epochs and steps")
     if epochs is not None:

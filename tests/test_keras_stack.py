@@ -91,7 +91,9 @@ def test_batch_schedule_permutes_every_epoch_and_pads_the_last_batch():
         assert not np.array_equal(s[:3, k], s[3:, k])  # a fresh permutation every epoch
     np.testing.assert_array_equal(s[:, 1], batch_schedule([7], n=10, batch_size=4, epochs=2)[:, 0])
     np.testing.assert_array_equal(batch_schedule([3, 7], 10, 4, steps=5), s[:5])
-    assert batch_schedule([0], n=3, batch_size=32, epochs=2).shape == (2, 1, 3)  # batch = n, no padding
+    small = batch_schedule([0], n=3, batch_size=32, epochs=2)  # every batch is the whole set
+    assert small.shape == (2, 1, 32) and np.all(np.sort(small[:, 0, :3], axis=1) == [0, 1, 2])
+    assert np.all(small[:, 0, 3:] == -1)
     assert steps_per_epoch(100, 32) == 4 and steps_per_epoch(96, 32) == 3
     with pytest.raises(ValueError, match="exactly one of epochs and steps"):
         batch_schedule([0], 10, 4)
@@ -157,6 +159,19 @@ def test_each_member_matches_the_network_trained_alone(stack, moons):
             np.testing.assert_allclose(ours, theirs, rtol=0, atol=EQUIV_ATOL, err_msg=kind)
     zeros = stack.measure(X[0], y[0])["zeros"]
     assert zeros[3].sum() > 0 and zeros[:3].sum() == 0  # only the proximal member has exact zeros
+
+
+def test_a_training_set_smaller_than_a_batch_is_one_padded_batch(stack, moons):
+    X, y = per_member_sets(moons, 20)
+    config = stack_config(KINDS, LAMS, [11, 12, 13, 14])
+    stack.run(config, X, y, epochs=4)
+    alone = build_mlp("l1", LAMS[1], hidden=H, steps_per_execution=1)
+    reset_model(alone, 12)
+    for rows in batch_schedule(config.seed, 20, 32, epochs=4)[:, 1]:
+        assert np.sum(rows >= 0) == 20
+        alone.train_on_batch(X[1, rows[rows >= 0]].astype("float32"), y[1, rows[rows >= 0]].astype("float32"))
+    for ours, theirs in zip(stack.member_weights(1), alone.get_weights(), strict=True):
+        np.testing.assert_allclose(ours, theirs, rtol=0, atol=EQUIV_ATOL)
 
 
 def test_changing_one_member_leaves_the_others_bit_for_bit(stack, moons):
