@@ -397,8 +397,13 @@ class StackedMLP(keras.Model):
         self.state = _State(self.members)
         self.loss_tracker = keras.metrics.Mean(name="loss")
         self.build((self.members, None, 2))
+        # Keras runs the loop; the update inside each step is our own XLA function (train_step).
         self.compile(optimizer=StackedProxAdam(self.state.lam_prox, learning_rate=learning_rate),
-                     steps_per_execution=steps_per_execution, jit_compile=bool(jit_compile))
+                     steps_per_execution=steps_per_execution, jit_compile=False)
+        self.optimizer.build(self.trainable_variables)
+        self._compiled_update = tf.function(self._update, jit_compile=bool(jit_compile))
+        self._compiled_losses = tf.function(self._data_losses, jit_compile=bool(jit_compile),
+                                            reduce_retracing=True)
         self._predict_fn = None
         self.reset(stack_config(seed=np.arange(self.members)))
 
@@ -448,7 +453,10 @@ class StackedMLP(keras.Model):
     def train_step(self, data):
         """One Adam step of every member on its own batch: ``data`` is a ``(K, batch)`` row of
         :func:`batch_schedule` (gathered here from the stored training sets) or, for the
-        benchmark's ``feed="batches"``, the batches themselves ``(x, y, mask)``."""
+        benchmark's ``feed="batches"``, the batches themselves ``(x, y, mask)``. The update is
+        one XLA-compiled function (:meth:`_update`) whose shapes do not depend on ``n``; the
+        gather and the curves' evaluation stay outside it (inside, XLA slowed every step by the
+        size of the evaluation data, and every new ``n`` would recompile it)."""
         s = self.state
         if isinstance(data, (tuple, list)):
             xb, yb, mask = data
@@ -457,7 +465,15 @@ class StackedMLP(keras.Model):
             xb = tf.gather(s.X, safe, batch_dims=1)
             yb = tf.gather(s.y, safe, batch_dims=1)
             mask = data >= 0
-        mask = tf.cast(mask, tf.float32)
+        loss = self._compiled_update(xb, yb, tf.cast(mask, tf.float32))
+        self._record_curves()
+        self.loss_tracker.update_state(loss)
+        return {"loss": self.loss_tracker.result()}
+
+    def _update(self, xb, yb, mask):
+        """Forward, backward and Adam (with the proximal step) on batches ``(K, batch, 2)``;
+        returns the summed loss. The loss is the sum over members of each one's mean batch
+        cross-entropy (over its unmasked points) plus its penalty."""
         with tf.GradientTape() as tape:
             p = self(xb, training=True)
             bce = keras.losses.binary_crossentropy(yb[..., None], p)  # (K, batch), from the logit
@@ -465,9 +481,7 @@ class StackedMLP(keras.Model):
             loss = tf.reduce_sum(batch_loss + self.penalty())
         weights = self.trainable_weights
         self.optimizer.apply_gradients(zip(tape.gradient(loss, weights), weights, strict=True))
-        self._record_curves()
-        self.loss_tracker.update_state(loss)
-        return {"loss": self.loss_tracker.result()}
+        return loss
 
     def _record_curves(self):
         """Every ``period`` steps (after the update): each member's data loss on its whole
@@ -477,8 +491,8 @@ class StackedMLP(keras.Model):
 
         def record():
             row = tf.reshape(step // s.period - 1, [1, 1])
-            s.curve_train.scatter_nd_update(row, self._data_losses(s.X, s.y)[None])
-            s.curve_val.scatter_nd_update(row, self._data_losses(s.X_val, s.y_val)[None])
+            s.curve_train.scatter_nd_update(row, self._compiled_losses(s.X, s.y)[None])
+            s.curve_val.scatter_nd_update(row, self._compiled_losses(s.X_val, s.y_val)[None])
             return tf.constant(True)
 
         due = tf.logical_and(s.period > 0, tf.math.floormod(step, tf.maximum(s.period, 1)) == 0)
