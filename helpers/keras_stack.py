@@ -77,7 +77,6 @@ import tensorflow as tf  # noqa: E402
 
 from helpers._validate import check_array, check_scalar, check_xy  # noqa: E402
 from helpers.keras_tools import (  # noqa: E402
-    ARTICLE_LAMBDA,
     HIDDEN,
     MAX_STEPS_PER_EXECUTION,
     PENALTIES,
@@ -660,7 +659,6 @@ class StackedMLP(keras.Model):
 
 
 __all__ = [
-    "ARTICLE_LAMBDA",
     "StackConfig",
     "StackedDense",
     "StackedMLP",
