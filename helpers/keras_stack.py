@@ -586,9 +586,12 @@ class StackedMLP(keras.Model):
         member ``(K, m, 2)``; in graph calls of at most :data:`POINTS_PER_CALL` activations."""
         X = self._member_points(X, "X")
         if self._predict_fn is None:
-            self._predict_fn = tf.function(lambda x: self(x, training=False)[..., 0], reduce_retracing=True)
+            # one trace for any number of points (a retrace per shape would also log TensorFlow's
+            # "triggered tf.function retracing" warning to stderr)
+            spec = tf.TensorSpec((self.members, None, 2), tf.float32)
+            self._predict_fn = tf.function(lambda x: self(x, training=False)[..., 0], input_signature=[spec])
         chunk = max(1, POINTS_PER_CALL // (self.members * self.hidden))
-        parts = [self._predict_fn(tf.constant(X[:, i:i + chunk])).numpy() for i in range(0, X.shape[1], chunk)]
+        parts = [self._predict_fn(tf.constant(X[:, i:i + chunk], dtype=tf.float32)).numpy() for i in range(0, X.shape[1], chunk)]
         return np.concatenate(parts, axis=1).astype(float)
 
     def hidden_kernels(self) -> list[np.ndarray]:
