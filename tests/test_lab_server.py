@@ -9,6 +9,7 @@ started from this environment, over its REST API, on a temporary copy of the cou
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import json
 import logging
 import subprocess
@@ -39,8 +40,15 @@ CLUTTER = ("tests", "bench", "tools", "build", "artifacts", "conftest.py", "regu
 LEARNER_VISIBLE = ("notebooks", "assignments", "my_work", "helpers", "data", "README.md", "course.py")
 
 
+# One worker thread for every coroutine of this file: the browser test's session-wide Playwright
+# keeps an event loop running in the main thread, where asyncio.run() refuses; and a manager's
+# sqlite connection (notebook signatures) may only be used by the thread that opened it.
+_WORKER = concurrent.futures.ThreadPoolExecutor(max_workers=1, thread_name_prefix="contents")
+
+
 def run(coro):
-    return asyncio.run(coro)
+    """Run ``coro`` to completion on the file's worker thread."""
+    return _WORKER.submit(asyncio.run, coro).result()
 
 
 def _write_nb(path: Path, source: str = "x = 1") -> None:
@@ -88,9 +96,12 @@ def course(tmp_path) -> Path:
 
 
 def manager(root_dir: Path, course_root: Path | str | None = None, **kw) -> CourseContentsManager:
-    """A manager for a temporary course; deletes unlink (no trash folder in the user's home)."""
+    """A manager for a temporary course; deletes unlink (no trash folder in the user's home), and
+    notebook signatures stay in memory (not in the user's sqlite file, which another Jupyter
+    process may hold locked)."""
+    config = Config({"NotebookNotary": {"db_file": ":memory:"}})
     return CourseContentsManager(root_dir=str(root_dir), course_root=str(course_root or root_dir),
-                                 delete_to_trash=False, **kw)  # fmt: skip
+                                 delete_to_trash=False, config=config, **kw)  # fmt: skip
 
 
 def refused(coro) -> HTTPError:
