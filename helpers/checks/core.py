@@ -10,6 +10,7 @@ and :func:`_fmt` do the rest. A checker returns the success text or raises :clas
 
 from __future__ import annotations
 
+import numbers
 import re
 import warnings
 from collections.abc import Callable
@@ -82,14 +83,68 @@ def _call(fn, *args, **kwargs):
         raise _Fail(f"your function raised {kind}: {msg}", hint) from None
 
 
+def _not_real(x) -> tuple[str, str] | None:
+    """``(name, example)`` of an entry ``x`` that is not a real number; None when it is one."""
+    if isinstance(x, bool | np.bool_):
+        return "True/False values", ""
+    if isinstance(x, str | bytes):
+        return "text", f" ({_one_line(repr(x), 30)})"
+    if isinstance(x, complex | np.complexfloating):
+        return "complex numbers", f" ({x.real:.4g}{x.imag:+.4g}j)"
+    if isinstance(x, numbers.Real):
+        return None
+    return ("None", "") if x is None else (f"a {type(x).__name__}", "")
+
+
+def _entries(items):
+    """The entries of nested lists, tuples and arrays, in order, as Python objects."""
+    for x in items:
+        if isinstance(x, list | tuple):
+            yield from _entries(x)
+        elif isinstance(x, np.ndarray):
+            yield from _entries(x.ravel().tolist())
+        else:
+            yield x
+
+
+_NOT_REAL_HINTS = {
+    "True/False values": "A comparison gives True or False: return the number itself "
+                         "(or count the Trues with np.sum / np.mean).",
+    "text": "Return the numbers themselves, not str(...) or an f-string of them.",
+    "complex numbers": "Return real numbers: look for a 1j, or a fractional power (** 0.5) of a negative number.",
+}
+
+
 def _as_array(got) -> np.ndarray:
+    """The learner's answer as a float array, or :class:`_Fail` saying what it is instead.
+
+    Numbers, arrays and (nested) lists of real numbers pass (integers too, and anything NumPy
+    reads as numbers, e.g. a TensorFlow tensor). Refused, each with its own message: ``None``;
+    text (never parsed, so ``"0.5"`` is not 0.5); True/False, even one among numbers; complex
+    numbers, even with a zero imaginary part; any other object, alone or in a list or array.
+    """
     if got is None:
         raise _Fail("your function returned None.", "Add a `return` statement at the end.")
+    kind = "NumPy array" if isinstance(got, np.ndarray) else type(got).__name__
     try:
-        return np.asarray(got, dtype=float)
-    except (TypeError, ValueError):
-        raise _Fail(f"your function returned a {type(got).__name__}, not numbers.",
-                    "Return a NumPy array (or a float), as the task says.") from None
+        arr = np.asarray(got)
+    except (TypeError, ValueError):  # rows of different lengths, or an object NumPy cannot read
+        raise _Fail(f"your function returned a {kind} that is not an array of numbers.",
+                    "Return a NumPy array (or a float), as the task says; rows must have equal lengths.") from None
+    if arr.dtype.kind in "iuf" and not isinstance(got, list | tuple):  # NumPy reads [0.5, True] as numbers
+        return arr.astype(float)
+    entries = list(_entries([got])) if arr.ndim or isinstance(got, list | tuple) else [got]
+    odd = [(x, name) for x in entries if (name := _not_real(x))]
+    whole = len(odd) == len(entries)  # every entry is of the wrong kind, or one among numbers
+    if not odd:
+        if arr.dtype.kind in "iuf":
+            return arr.astype(float)
+        odd, whole = [(None, (f"{type(entries[0]).__name__} objects" if entries else f"{arr.dtype} values", ""))], True
+    imaginary = [name for x, name in odd if isinstance(x, complex) and x.imag]
+    name, example = imaginary[0] if imaginary else odd[0][1]  # show a 1j rather than a +0j
+    what = f"{name}{example}, not real numbers" if whole else f"a {kind} holding {name}{example}, not only real numbers"
+    raise _Fail(f"your function returned {what}.",
+                _NOT_REAL_HINTS.get(name, "Return a NumPy array (or a float), as the task says."))
 
 
 def _close(a, b, rtol=1e-6, atol=1e-9) -> bool:
