@@ -2,7 +2,8 @@
 
 A lesson's checks live in their own module ``helpers/checks/lessonNN.py``; each checker is
 registered with :func:`task` and built from the tools here: :func:`_call` runs the learner's
-function (any exception becomes a one-line :class:`_Fail`), :func:`_compare` compares its result
+function within the check's time limit (:mod:`helpers.checks.time_limit`; any exception becomes
+a one-line :class:`_Fail`), :func:`_compare` compares its result
 with the reference and names the likeliest mistake, :func:`_check_exact_zeros`, :func:`_as_array`
 and :func:`_fmt` do the rest. A checker returns the success text or raises :class:`_Fail`;
 :func:`check_task` turns either into the one or two lines the learner sees.
@@ -14,9 +15,12 @@ import numbers
 import re
 import warnings
 from collections.abc import Callable
+from contextvars import ContextVar
 from dataclasses import dataclass
 
 import numpy as np
+
+from helpers.checks.time_limit import Guard, TimeUp
 
 __all__ = ["CHECKS", "CheckResult", "check_task", "is_done", "normalize_task_id", "task"]
 
@@ -53,6 +57,10 @@ class _NotDone(Exception):
     """The learner's function still raises a stub's ``NotImplementedError`` (message kept)."""
 
 
+_GUARD: ContextVar[Guard | None] = ContextVar("_GUARD", default=None)
+"""The time limit and interrupt watch of the check running now (None outside a check)."""
+
+
 # --------------------------------------------------------------------------------------------
 # Calling the learner's code and comparing what it returns
 # --------------------------------------------------------------------------------------------
@@ -63,13 +71,32 @@ def _one_line(text: str, limit: int = 120) -> str:
 
 
 def _call(fn, *args, **kwargs):
-    """Call the learner's ``fn``; turn every exception into a one-line diagnosis."""
+    """Call the learner's ``fn`` within the check's time limit; every exception becomes one line.
+
+    Inside a check (:func:`check_task`) the call goes through the check's
+    :class:`~helpers.checks.time_limit.Guard`: past the time limit it fails with "did not return
+    within 10 s". ``SystemExit`` and a ``KeyboardInterrupt`` raised by ``fn`` itself are reported
+    like any exception; a real interrupt (Ctrl+C, the kernel's ■) propagates and stops the check.
+    """
+    guard = _GUARD.get()
     try:
-        return fn(*args, **kwargs)
+        return fn(*args, **kwargs) if guard is None else guard.run(fn, *args, **kwargs)
     except NotImplementedError as exc:
         raise _NotDone(str(exc)) from None
     except _Fail:
         raise
+    except TimeUp:
+        raise _Fail(f"your function did not return within {guard.limit:g} s: is there a loop that never ends?",
+                    "Run it on a small example in a new cell; if that hangs too, stop it with ■ and check "
+                    "when each loop ends.") from None
+    except KeyboardInterrupt:
+        if guard is None or guard.interrupted:
+            raise  # a real interrupt: stop the check, as in any cell
+        raise _Fail("your function raised KeyboardInterrupt.",
+                    "Hand the result back with `return`; to stop a cell, use the ■ button.") from None
+    except SystemExit:
+        raise _Fail("your function raised SystemExit (as exit() and sys.exit() do).",
+                    "Hand the result back with `return`: exit() ends a script, not a function.") from None
     except Exception as exc:  # the learner's bug, reported in one line
         kind = type(exc).__name__
         msg = _one_line(exc)
@@ -81,6 +108,9 @@ def _call(fn, *args, **kwargs):
         elif isinstance(exc, NameError):
             hint = "Run the Setup cell first, and use only names defined there or in your function."
         raise _Fail(f"your function raised {kind}: {msg}", hint) from None
+    except BaseException as exc:  # noqa: B036 -- e.g. GeneratorExit: still the learner's, still one line
+        raise _Fail(f"your function raised {type(exc).__name__}: {_one_line(exc)}",
+                    "Run your function on a small example in a new cell to see where it fails.") from None
 
 
 def _not_real(x) -> tuple[str, str] | None:
@@ -293,9 +323,13 @@ def _run(task_id, obj) -> CheckResult:
                            f"{type(obj).__name__}.\n  Hint: pass the function itself, without "
                            "parentheses: check_task(\"…\", my_function).")
     try:
-        with warnings.catch_warnings(), np.errstate(all="ignore"):
+        with Guard() as guard, warnings.catch_warnings(), np.errstate(all="ignore"):
             warnings.simplefilter("ignore")
-            success = checker(obj)
+            token = _GUARD.set(guard)
+            try:
+                success = checker(obj)
+            finally:
+                _GUARD.reset(token)
     except _NotDone as stub:
         other = re.match(r"Task (\d\d\.\d+)\b", str(stub))
         if other and other.group(1) != tid:
@@ -320,7 +354,11 @@ def check_task(task_id, obj, *, quiet: bool = False) -> CheckResult:
     ``task_id`` is ``"LL.k"`` (e.g. ``"03.2"``); ``obj`` is the learner's function. Prints one
     or two lines (``✓ ...`` or ``✗ ... Hint: ...``) unless ``quiet``, and returns a
     :class:`CheckResult` (true when passed). Exceptions raised by the learner's code, including
-    the stub's ``NotImplementedError``, become a one-line message, never a traceback.
+    the stub's ``NotImplementedError``, ``SystemExit`` and ``KeyboardInterrupt``, become a
+    one-line message, never a traceback; so does a function that runs past the time limit
+    (:data:`helpers.checks.time_limit.TIME_LIMIT`, 10 s for all its calls in one check). A real
+    interrupt (Ctrl+C, the kernel's ■ button) stops the check with ``KeyboardInterrupt``, as in
+    any cell.
     """
     result = _run(task_id, obj)
     if not quiet:
