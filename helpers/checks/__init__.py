@@ -23,7 +23,8 @@ Adding a lesson's checks: write ``helpers/checks/lessonNN.py`` with one function
 decorated with ``@task("NN.k", "short title")`` (see :mod:`helpers.checks.core` for the tools).
 Importing this package imports every ``lessonNN`` module it finds, so nothing else needs an
 edit; ``tests/test_checks.py`` fails until every ``## Task NN.k · Code`` of the solution
-notebooks has its checker.
+notebooks has its checker, and ``tests/test_checks_mutants.py`` until every checker has its
+family of wrong answers (each must fail with the message it deserves).
 """
 
 from __future__ import annotations

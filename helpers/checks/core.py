@@ -12,7 +12,8 @@ lines the learner sees.
 
 Writing a checker: use test cases whose right answers differ (so a constant cannot pass) and
 whose known mistakes differ from each other on at least one case (so each can be named); vary
-every argument the answer depends on.
+every argument the answer depends on. ``tests/test_checks_mutants.py`` runs a family of wrong
+answers against every task.
 """
 
 from __future__ import annotations
