@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import io
 import os
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -168,22 +169,48 @@ def _sha256(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
+_DIGEST = re.compile(r"[0-9a-f]{64}")
+
+
 def read_manifest(folder: Path | None = None) -> dict[str, str]:
-    """``{file name: sha256}`` from ``data/SHA256SUMS`` (``sha256sum -c`` can read it too)."""
-    path = (folder or data_dir()) / MANIFEST
+    """``{file name: sha256}`` from ``data/SHA256SUMS`` (``sha256sum -c`` can read it too).
+
+    Every non-blank line must be ``<64 hex digits>  <file name>``; a missing, unreadable or
+    malformed manifest raises :class:`DataFileError` naming it and the command that rebuilds it.
+    """
+    path = Path(folder or data_dir()) / MANIFEST
     if not path.is_file():
         raise DataFileError(f"{path} is missing. Regenerate the data with: {REGENERATE}")
+    try:
+        text = path.read_bytes().decode("utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise DataFileError(f"{path} cannot be read ({exc}). Regenerate the data with: {REGENERATE}") from None
     sums = {}
-    for line in path.read_text().splitlines():
-        if line.strip():
-            digest, name = line.split(maxsplit=1)
-            sums[name.lstrip("*")] = digest
+    for number, line in enumerate(text.splitlines(), start=1):
+        if not line.strip():
+            continue
+        parts = line.split(maxsplit=1)
+        if len(parts) != 2 or not _DIGEST.fullmatch(parts[0]) or not parts[1].strip():
+            raise DataFileError(f"{path} is malformed (line {number}: {line[:80]!r} is not "
+                                f"'<sha256>  <file name>'). Regenerate the data with: {REGENERATE}")
+        sums[parts[1].strip().lstrip("*")] = parts[0]
     return sums
 
 
 def write_all(folder: Path | None = None) -> list[Path]:
-    """Regenerate every shipped file and the manifest in ``folder``; returns the paths written."""
+    """Regenerate every shipped file and the manifest in ``folder``; returns the paths written.
+
+    A path in the way (``data/`` itself a file, or a folder where a data file belongs) raises
+    :class:`DataFileError` saying what to move; nothing is deleted.
+    """
     folder = Path(folder or data_dir())
+    if folder.exists() and not folder.is_dir():
+        raise DataFileError(f"{folder} should be the data folder but is a file: move it away, "
+                            f"then run: {REGENERATE}")
+    blocked = [folder / name for name in (*FILES, MANIFEST) if (folder / name).is_dir()]
+    if blocked:
+        raise DataFileError(f"{', '.join(map(str, blocked))} should be a file but is a folder: move it "
+                            f"away, then run: {REGENERATE}")
     folder.mkdir(parents=True, exist_ok=True)
     written, lines = [], []
     for name in FILES:
@@ -203,6 +230,8 @@ def verified_bytes(name: str) -> bytes:
         raise DataFileError(f"{name} is not listed in {folder / MANIFEST}. "
                             f"Regenerate the data with: {REGENERATE}")
     path = folder / name
+    if path.is_dir():
+        raise DataFileError(f"data file {path} is a folder, not a file: move it away, then run: {REGENERATE}")
     if not path.is_file():
         raise DataFileError(f"data file {path} is missing. Regenerate it with: {REGENERATE}")
     data = path.read_bytes()
@@ -213,8 +242,12 @@ def verified_bytes(name: str) -> bytes:
 
 
 def verify_data() -> dict[str, str]:
-    """Check every shipped file against the manifest; returns ``{name: 'ok'}`` or raises."""
-    return {name: (verified_bytes(name), "ok")[1] for name in read_manifest()}
+    """Check every dataset the course ships (:data:`FILES`, not whatever the manifest lists) against
+    its checksum in the manifest; returns ``{name: 'ok'}`` or raises :class:`DataFileError`.
+
+    So an empty or partial manifest fails here, naming the first file it does not vouch for.
+    """
+    return {name: (verified_bytes(name), "ok")[1] for name in FILES}
 
 
 def _read_csv(name: str):
