@@ -14,8 +14,6 @@ The rules (CONTRIBUTING.md, "helpers"):
 * **an array** (:func:`check_array`) holds finite real numbers (integer or floating dtype, or
   Python numbers), returned as float64. Boolean, complex, string/bytes, date and object arrays
   holding anything but real numbers are refused: a number is meant, so they would be guesses;
-* **sizes**: no helper allocates more than :data:`MAX_ELEMENTS` numbers because a count asked
-  for it (:func:`check_size`);
 * **results** (:func:`finite_result`): floating-point overflow, division by zero or an invalid
   operation during the computation, or a result holding inf/NaN, is a ``ValueError`` that names
   the input, never a NaN/inf result, a ``RuntimeWarning`` or an internal variable's name.
@@ -32,12 +30,6 @@ from numbers import Integral, Real
 
 import numpy as np
 
-# A helper allocates at most this many numbers because a count asked for it (80 MB of float64).
-MAX_ELEMENTS = 10_000_000
-# Loops (sweeps, steps, iterations, epochs) run at most this many times.
-MAX_ITERATIONS = 10_000_000
-# Seeds are what NumPy's and TensorFlow's generators take everywhere: [0, 2**32 - 1].
-MAX_SEED = 2**32 - 1
 # Keras computes in float32: a larger number would become inf there.
 FLOAT32_MAX = float(np.finfo(np.float32).max)
 
@@ -94,33 +86,6 @@ def check_scalar(value, name: str, *, min_value: float | None = 0.0, strict: boo
     return number
 
 
-def check_int(value, name: str, *, min_value: int = 0, max_value: int | None = None) -> int:
-    """Return ``value`` as an int after checking it is a whole number in ``[min_value, max_value]``.
-
-    For counts, degrees, steps, folds, iterations and seeds. A float with a whole value (``3.0``)
-    is accepted; ``2.5``, booleans, strings and NaN/inf are not.
-    """
-    number = _as_real(value, name)
-    if isinstance(number, float):
-        if not math.isfinite(number) or number != math.floor(number):
-            raise ValueError(f"{name} must be a whole number, got {_show(value)}")
-        number = int(number)
-    if number < min_value or (max_value is not None and number > max_value):
-        allowed = f">= {min_value}" if max_value is None else f"in [{min_value}, {max_value}]"
-        raise ValueError(f"{name} must be a whole number {allowed}, got {_show(value)}")
-    return number
-
-
-def check_seed(value, name: str = "seed") -> int:
-    """A random seed: a whole number in ``[0, MAX_SEED]``."""
-    return check_int(value, name, max_value=MAX_SEED)
-
-
-def check_iterations(value, name: str, *, min_value: int = 1) -> int:
-    """A number of loop passes (sweeps, steps, iterations): a whole number up to :data:`MAX_ITERATIONS`."""
-    return check_int(value, name, min_value=min_value, max_value=MAX_ITERATIONS)
-
-
 def check_bool(value, name: str) -> bool:
     """Return ``value`` as a bool after checking it is ``True`` or ``False`` (``numpy.bool_`` too)."""
     if isinstance(value, np.ndarray) and value.ndim == 0 and value.dtype.kind == "b":
@@ -135,13 +100,6 @@ def check_choice(value, name: str, options) -> str:
     if not isinstance(value, str) or value not in options:
         raise ValueError(f"{name} must be one of {tuple(options)}, got {_show(value)}")
     return value
-
-
-def check_size(n_elements: int, name: str) -> None:
-    """Refuse a result of more than :data:`MAX_ELEMENTS` numbers, asked for by the argument ``name``."""
-    if n_elements > MAX_ELEMENTS:
-        raise ValueError(f"{name} is too large: the result would hold {n_elements:,} numbers, more than "
-                         f"the {MAX_ELEMENTS:,} a helper allocates")
 
 
 def check_float32(value, name: str):

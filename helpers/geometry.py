@@ -17,7 +17,8 @@ import math
 
 import numpy as np
 
-from helpers._validate import check_array, check_int, check_scalar, check_size, finite_result
+from helpers._counts import check_int, check_size
+from helpers._validate import check_array, check_scalar, finite_result
 from helpers.blit import Blitter
 from helpers.plots import COLORS, widget_canvas
 
@@ -52,7 +53,7 @@ def quadratic_loss(W, w_hat, hessian) -> np.ndarray:
     r""":math:`(w - \hat w)^\top H (w - \hat w)` for every row of ``W`` (shape ``(..., 2)``)."""
     w_hat, hessian = _check_problem(w_hat, hessian)
     W = check_array(W, "W")
-    if W.shape[-1] != 2:
+    if W.ndim == 0 or W.shape[-1] != 2:
         raise ValueError(f"W must have 2 entries in its last axis, got shape {W.shape}")
     D = W - w_hat
     return np.einsum("...i,ij,...j->...", D, hessian, D)

@@ -12,14 +12,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from helpers._validate import (
-    check_array,
-    check_float32,
-    check_iterations,
-    check_scalar,
-    check_xy,
-    finite_result,
-)
+from helpers._counts import check_iterations
+from helpers._validate import check_array, check_float32, check_scalar, check_xy, finite_result
 from helpers.keras_env import import_keras
 
 

@@ -33,17 +33,14 @@ import numpy as np  # noqa: E402
 import tensorflow as tf  # noqa: E402
 from keras import ops  # noqa: E402
 
+from helpers._counts import check_int, check_iterations, check_seed, check_size  # noqa: E402
 from helpers._validate import (  # noqa: E402
     check_array,
     check_bool,
     check_choice,
     check_float32,
-    check_int,
-    check_iterations,
     check_pair,
     check_scalar,
-    check_seed,
-    check_size,
     check_xy,
     finite_result,
 )
@@ -370,6 +367,8 @@ def decision_grid(model: keras.Model, xlim=(-2.0, 3.0), ylim=(-1.75, 2.25), n: i
     """``(xx, yy, proba)``: P(class 1) of ``model`` on :func:`grid_points`, shaped like ``xx``."""
     _check_model(model)
     xx, yy, pts = grid_points(xlim, ylim, n)
+    check_float32(xx, "xlim")
+    check_float32(yy, "ylim")
     return xx, yy, predict_proba(model, pts).reshape(xx.shape)
 
 

@@ -52,6 +52,8 @@ class KerasLambdaExplorer:
         self.proba_grids = check_array(proba_grids, "proba_grids", ndim=3)
         self.xx, self.yy, _ = _check_grid(xx, yy)
         self.edges = check_array(edges, "edges", ndim=1)
+        if np.any(np.diff(self.edges) <= 0) or not self.edges[0] < 0 < self.edges[-1]:
+            raise ValueError("edges must be increasing and span 0 (the histogram's zero bin)")
         self.counts = check_array(counts, "counts", ndim=2)
         X = check_array(X, "X", ndim=2)
         y = check_array(y, "y", ndim=1)
@@ -156,6 +158,9 @@ def _check_grid(xx, yy, grid=None):
     check_same_shape(xx, yy, "xx", "yy")
     if min(xx.shape) < 2:
         raise ValueError(f"xx must be a grid of at least 2 x 2 points, got shape {xx.shape}")
+    for coords, name in ((xx, "xx"), (yy, "yy")):
+        if not coords.min() < coords.max():
+            raise ValueError(f"{name} must span an interval (its values are all {coords.min():g})")
     if grid is not None:
         grid = check_array(grid, "grid", ndim=2)
         check_same_shape(xx, grid, "xx", "grid")

@@ -11,17 +11,8 @@ import warnings
 import numpy as np
 from sklearn.exceptions import ConvergenceWarning
 
-from helpers._validate import (
-    check_array,
-    check_bool,
-    check_int,
-    check_iterations,
-    check_pair,
-    check_scalar,
-    check_size,
-    check_xy,
-    finite_result,
-)
+from helpers._counts import check_int, check_iterations, check_size
+from helpers._validate import check_array, check_bool, check_pair, check_scalar, check_xy, finite_result
 from helpers.penalties import _soft_threshold
 
 __all__ = ["ConvergenceWarning", "center", "coordinate_descent", "lasso_fit", "lasso_kkt_violation",

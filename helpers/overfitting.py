@@ -13,15 +13,8 @@ import functools
 
 import numpy as np
 
-from helpers._validate import (
-    MAX_SEED,
-    check_array,
-    check_int,
-    check_pair,
-    check_scalar,
-    check_size,
-    finite_result,
-)
+from helpers._counts import MAX_SEED, check_int, check_size
+from helpers._validate import check_array, check_pair, check_scalar, finite_result
 from helpers.blit import Blitter
 from helpers.data import make_curve_1d, true_curve
 from helpers.linear import mse, polynomial_features, ridge_fit

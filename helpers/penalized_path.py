@@ -18,18 +18,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from helpers._validate import (
-    all_finite,
-    check_array,
-    check_choice,
-    check_int,
-    check_pair,
-    check_scalar,
-    check_seed,
-    check_size,
-    check_xy,
-    finite_result,
-)
+from helpers._counts import check_int, check_seed, check_size
+from helpers._validate import all_finite, check_array, check_choice, check_pair, check_scalar, check_xy, finite_result
 from helpers.blit import Blitter
 from helpers.linear import STANDARDIZE, lasso_fit, mse, ridge_fit
 from helpers.overfitting import MAX_POLY_DEGREE, _standardized_poly

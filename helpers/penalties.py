@@ -9,14 +9,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from helpers._validate import (
-    check_array,
-    check_int,
-    check_same_shape,
-    check_scalar,
-    check_weights,
-    finite_result,
-)
+from helpers._counts import check_int
+from helpers._validate import check_array, check_same_shape, check_scalar, check_weights, finite_result
 
 
 @finite_result("weights", "lam", action="sum the penalty")

@@ -29,7 +29,7 @@ def setup(seed: int = 42) -> int:
     """
     import matplotlib as mpl
 
-    from helpers._validate import check_seed
+    from helpers._counts import check_seed
 
     seed = check_seed(seed)
 

@@ -16,18 +16,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from helpers._validate import (
-    check_array,
-    check_choice,
-    check_int,
-    check_iterations,
-    check_pair,
-    check_scalar,
-    check_seed,
-    check_size,
-    check_xy,
-    finite_result,
-)
+from helpers._counts import check_int, check_iterations, check_seed, check_size
+from helpers._validate import check_array, check_choice, check_pair, check_scalar, check_xy, finite_result
 from helpers.linear import STANDARDIZE, _center, coordinate_descent, lasso_fit, ridge_fit
 from helpers.penalties import _soft_threshold, l1_penalty
 
@@ -162,7 +152,7 @@ def lasso_lambda_max(X, y) -> float:
     r"""Smallest :math:`\lambda` at which the lasso sets every weight to 0:
     :math:`\max_j |x_j^\top (y - \bar y)|/n` on centred ``X`` (scikit-learn's ``alpha``)."""
     Xc, yc, _, _ = _center(*check_xy(X, y), True)
-    return float(np.abs(Xc.T @ yc).max() / X.shape[0])
+    return float(np.abs(Xc.T @ yc).max() / Xc.shape[0])
 
 
 def _check_lams(lams) -> np.ndarray:
@@ -201,13 +191,16 @@ def lasso_path_by_lambda(X, y, lams, *, engine: str = "numpy", tol: float = 1e-6
     of sweeps (lesson 02's polynomial features); tests check both agree. Returns
     ``(coefs, intercepts)`` aligned with ``lams`` (any order): ``coefs`` has one *row per λ*,
     shape ``(len(lams), n_features)`` (scikit-learn's ``lasso_path`` returns the transpose), with
-    exact zeros.
+    exact zeros. ``engine="sklearn"`` needs every λ > 0 (``Lasso`` does not handle ``alpha=0``).
     """
     lams = _check_lams(lams)
     X, y = check_xy(X, y)
     engine = check_choice(engine, "engine", LASSO_ENGINES)
     tol = check_scalar(tol, "tol", strict=True)
     max_iter = check_iterations(max_iter, "max_iter")
+    if engine == "sklearn" and np.any(lams == 0):
+        raise ValueError("lams must be > 0 with engine='sklearn' (scikit-learn's Lasso does not "
+                         "handle alpha=0); use engine='numpy'")
     coefs, intercepts = np.empty((lams.size, X.shape[1])), np.empty(lams.size)
     if engine == "sklearn":
         from sklearn.linear_model import Lasso

@@ -21,17 +21,8 @@ import math
 
 import numpy as np
 
-from helpers._validate import (
-    check_array,
-    check_choice,
-    check_int,
-    check_iterations,
-    check_same_shape,
-    check_scalar,
-    check_size,
-    check_xy,
-    finite_result,
-)
+from helpers._counts import check_int, check_iterations, check_size
+from helpers._validate import check_array, check_choice, check_same_shape, check_scalar, check_xy, finite_result
 from helpers.penalties import _decay_shrink, l2_grad
 
 ADAM_MODES = ("none", "l2", "decoupled")
