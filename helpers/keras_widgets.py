@@ -39,6 +39,7 @@ class KerasLambdaExplorer:
     the slider calls it). Notebook 05.
     """
 
+    @finite_result("X", "xx", "yy", "edges", "counts", "lams", action="draw", hint="rescale {name}")
     def __init__(self, lams, proba_grids, xx, yy, edges, counts, X, y, labels=None,
                  penalty: str = "l1", fig=None):
         import ipywidgets as widgets
