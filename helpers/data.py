@@ -17,7 +17,8 @@ from pathlib import Path
 
 import numpy as np
 
-from helpers._validate import check_scalar
+from helpers._counts import check_int, check_seed, check_size
+from helpers._validate import check_array, check_choice, check_scalar
 
 REGENERATE = ("python3 course.py data  (or, inside the course environment: "
               "python -m helpers.make_data --write)")
@@ -39,13 +40,21 @@ def data_dir() -> Path:
 
 def true_curve(x) -> np.ndarray:
     r"""The noiseless function behind the 1-D set: :math:`f(x) = \sin(2\pi x)` on [0, 1]."""
-    return np.sin(2 * np.pi * np.asarray(x, dtype=float))
+    x = check_array(x, "x", allow_empty=True)
+    return np.sin(2 * np.pi * x)
+
+
+def _check_generator(n, noise, seed, min_n: int = 1, columns: int = 2):
+    """The arguments every generator shares: ``n`` points (at most what a helper may allocate for
+    ``columns`` numbers per point), a noise level >= 0 and a seed."""
+    n = check_int(n, "n", min_value=min_n)
+    check_size(n * columns, "n")
+    return n, check_scalar(noise, "noise", max_value=1e6), check_seed(seed)
 
 
 def make_curve_1d(n: int, noise: float = 0.3, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
     """``n`` points ``x ~ U(0, 1)``, ``y = sin(2πx) + N(0, noise²)``. Used in notebooks 01-02."""
-    n = int(check_scalar(n, "n", min_value=1))
-    noise = check_scalar(noise, "noise")
+    n, noise, seed = _check_generator(n, noise, seed)
     rng = np.random.default_rng(seed)
     x = rng.uniform(0.0, 1.0, n)
     y = true_curve(x) + noise * rng.standard_normal(n)
@@ -58,8 +67,7 @@ def make_moons_2d(n: int, noise: float = 0.3, seed: int = 0) -> tuple[np.ndarray
     Same construction as scikit-learn's ``make_moons`` (written out so the shipped bytes do not
     depend on another library's version). Used in notebooks 01 and 05.
     """
-    n = int(check_scalar(n, "n", min_value=2))
-    noise = check_scalar(noise, "noise")
+    n, noise, seed = _check_generator(n, noise, seed, min_n=2, columns=3)
     rng = np.random.default_rng(seed)
     n_out = n // 2
     n_in = n - n_out
@@ -82,12 +90,11 @@ def make_sparse_regression(n: int = 200, n_features: int = 100, n_informative: i
     ``coef`` has ``n_informative`` nonzeros of decreasing size (3, -2.5, 2, -1.5, 1, ...) at
     random positions. Returns ``(X, y, coef)``. Used in notebook 04.
     """
-    n = int(check_scalar(n, "n", min_value=1))
-    n_features = int(check_scalar(n_features, "n_features", min_value=1))
-    n_informative = int(check_scalar(n_informative, "n_informative", min_value=0))
+    n_features = check_int(n_features, "n_features", min_value=1)
+    n, noise, seed = _check_generator(n, noise, seed, columns=n_features + 1)
+    n_informative = check_int(n_informative, "n_informative", min_value=0)
     if n_informative > n_features:
         raise ValueError(f"n_informative must be <= n_features, got {n_informative} > {n_features}")
-    noise = check_scalar(noise, "noise")
     rng = np.random.default_rng(seed)
     coef = np.zeros(n_features)
     support = np.sort(rng.choice(n_features, n_informative, replace=False))
@@ -160,9 +167,7 @@ FILES = {
 
 def generate(name: str) -> bytes:
     """The exact bytes of shipped file ``name``, regenerated from its seeds."""
-    if name not in FILES:
-        raise ValueError(f"name must be one of {sorted(FILES)}, got {name!r}")
-    return FILES[name]().encode()
+    return FILES[check_choice(name, "name", sorted(FILES))]().encode()
 
 
 def _sha256(data: bytes) -> str:
