@@ -41,6 +41,9 @@ def data_dir() -> Path:
 def true_curve(x) -> np.ndarray:
     r"""The noiseless function behind the 1-D set: :math:`f(x) = \sin(2\pi x)` on [0, 1]."""
     x = check_array(x, "x", allow_empty=True)
+    if np.abs(x).max(initial=0.0) > 1e6:  # far outside [0, 1]; 2πx would lose every digit
+        raise ValueError(f"x must lie within ±1e6 (the curve is meant for [0, 1]), got values up to "
+                         f"{np.abs(x).max():.3g}")
     return np.sin(2 * np.pi * x)
 
 
