@@ -591,7 +591,8 @@ class StackedMLP(keras.Model):
             spec = tf.TensorSpec((self.members, None, 2), tf.float32)
             self._predict_fn = tf.function(lambda x: self(x, training=False)[..., 0], input_signature=[spec])
         chunk = max(1, POINTS_PER_CALL // (self.members * self.hidden))
-        parts = [self._predict_fn(tf.constant(X[:, i:i + chunk], dtype=tf.float32)).numpy() for i in range(0, X.shape[1], chunk)]
+        parts = [self._predict_fn(tf.constant(X[:, i:i + chunk], dtype=tf.float32)).numpy()
+                 for i in range(0, X.shape[1], chunk)]
         return np.concatenate(parts, axis=1).astype(float)
 
     def hidden_kernels(self) -> list[np.ndarray]:
