@@ -37,6 +37,15 @@ Per member (a :class:`StackConfig`, built by :func:`stack_config`):
   inference; ``r = 0`` leaves the member exactly as without dropout);
 * ``noise``: a standard deviation σ ≥ 0 of Gaussian noise added to the inputs during training
   (as ``keras.layers.GaussianNoise``; identity at inference).
+* ``max_norm``: c > 0 constrains each hidden unit's incoming weight vector (a column of each
+  hidden kernel) to norm ≤ c after every step, as ``kernel_constraint=keras.constraints.MaxNorm(c)``
+  on both hidden layers (0: no constraint).
+
+Early stopping (``run(..., every=, patience=)``, lesson 06): each member is watched on its
+validation data loss at every evaluation, as ``keras.callbacks.EarlyStopping`` would; the stack
+keeps each member's best weights and its weights at the stop, and :meth:`StackedMLP.use_weights`
+switches to them after the run (all members train for the whole run; a stopped member's later
+steps are just not used).
 
 Training data: member k trains on ``X[k]`` (shape ``(n, 2)``) and ``y[k]``; all members of one
 run share ``n``. Batches hold ``batch_size`` points; when ``batch_size`` does not divide ``n``
@@ -101,6 +110,8 @@ MAX_SEED = 2_000_000  # seed * 1000 + layer must stay a 32-bit integer (helpers.
 CLIP = 1e-7  # probability clipping of the data loss (Keras's epsilon, helpers.keras_tools.binary_cross_entropy)
 POINTS_PER_CALL = 2**22  # inference: at most this many hidden activations (K * points * h) per graph call
 CONTRACTIONS = ("einsum", "matmul")
+FIELDS = ("kind", "lam", "seed", "dropout", "noise", "max_norm")
+WEIGHTS = ("final", "best", "stopped")  # which weights measure() sees after an early-stopping run
 FEEDS = ("indices", "batches")
 
 
@@ -116,6 +127,7 @@ class StackConfig:
     seed: np.ndarray
     dropout: np.ndarray
     noise: np.ndarray
+    max_norm: np.ndarray
 
     def __len__(self) -> int:
         return len(self.kind)
@@ -128,21 +140,22 @@ class StackConfig:
         """Boolean mask of the members whose fields equal the given values, e.g. ``select(kind="l1")``."""
         mask = np.ones(len(self), dtype=bool)
         for name, value in equal.items():
-            if name not in ("kind", "lam", "seed", "dropout", "noise"):
+            if name not in FIELDS:
                 raise ValueError(f"select() got an unknown field {name!r}")
             mask &= getattr(self, name) == value
         return mask
 
 
-def stack_config(kind="none", lam=0.0, seed=0, dropout=0.0, noise=0.0, *, members: int | None = None
-                 ) -> StackConfig:
+def stack_config(kind="none", lam=0.0, seed=0, dropout=0.0, noise=0.0, max_norm=0.0, *,
+                 members: int | None = None) -> StackConfig:
     """Per-member settings: each argument is one value for all members or a sequence of ``K``.
 
     ``kind`` in ``("none", "l1", "l2", "prox")``; ``lam`` λ ≥ 0 (0 for ``"none"``); ``seed`` an
-    integer in [0, 2 000 000); ``dropout`` a rate in [0, 1); ``noise`` σ ≥ 0. ``members`` fixes
-    ``K`` when every argument is a single value. Conventions: module docstring.
+    integer in [0, 2 000 000); ``dropout`` a rate in [0, 1); ``noise`` σ ≥ 0; ``max_norm`` the
+    largest norm c > 0 of each hidden unit's incoming weights, or 0 for no constraint.
+    ``members`` fixes ``K`` when every argument is a single value. Conventions: module docstring.
     """
-    fields = {"kind": kind, "lam": lam, "seed": seed, "dropout": dropout, "noise": noise}
+    fields = {"kind": kind, "lam": lam, "seed": seed, "dropout": dropout, "noise": noise, "max_norm": max_norm}
     lengths = {name: len(v) for name, v in fields.items() if np.ndim(v) == 1}
     for name, v in fields.items():
         if np.ndim(v) > 1:
@@ -174,7 +187,11 @@ def stack_config(kind="none", lam=0.0, seed=0, dropout=0.0, noise=0.0, *, member
     noise = np.broadcast_to(check_array(noise, "noise", ndim=(0, 1)), (k,)).copy()
     if np.any(noise < 0):
         raise ValueError(f"noise must hold standard deviations >= 0, got {noise.tolist()!r}")
-    return StackConfig(kind=kinds, lam=lam, seed=seeds.astype(np.int64), dropout=dropout, noise=noise)
+    max_norm = np.broadcast_to(check_array(max_norm, "max_norm", ndim=(0, 1)), (k,)).copy()
+    if np.any(max_norm < 0):
+        raise ValueError(f"max_norm must hold norms > 0 (or 0: no constraint), got {max_norm.tolist()!r}")
+    return StackConfig(kind=kinds, lam=lam, seed=seeds.astype(np.int64), dropout=dropout, noise=noise,
+                       max_norm=max_norm)
 
 
 def stack_grid(runs, seeds) -> StackConfig:
@@ -370,12 +387,30 @@ class _State:
                                shape=tf.TensorShape(shape), trainable=False)
 
         self.lam_l1, self.lam_l2, self.lam_prox = (per_member(tf.float32) for _ in range(3))
-        self.dropout, self.noise = per_member(tf.float32), per_member(tf.float32)
+        self.dropout, self.noise, self.max_norm = (per_member(tf.float32) for _ in range(3))
         self.seed = per_member(tf.int64)
         self.X, self.y = free([members, None, 2]), free([members, None])
         self.X_val, self.y_val = free([members, None, 2]), free([members, None])
         self.period = tf.Variable(tf.constant(0, tf.int64), trainable=False)  # steps between evaluations
         self.curve_train, self.curve_val = free([None, members]), free([None, members])
+        # early stopping (patience in evaluations; 0: off), as keras.callbacks.EarlyStopping
+        self.patience = tf.Variable(tf.constant(0, tf.int64), trainable=False)
+        self.best_val = per_member(tf.float32)
+        self.wait, self.best_eval, self.stop_eval = (per_member(tf.int64) for _ in range(3))
+        self.stopped = tf.Variable(tf.zeros([members], tf.bool), trainable=False)
+        self.snap_members = free([None], tf.int32)  # members whose weights are kept at every evaluation
+        self.best_weights: list[tf.Variable] = []  # filled by add_weights (the layers' shapes)
+        self.stop_weights: list[tf.Variable] = []
+        self.snapshots: list[tf.Variable] = []
+
+    def add_weights(self, weights) -> None:
+        """Copies of the model's weights: the best (early stopping), at the stop, and snapshots."""
+        for w in weights:
+            shape = tuple(w.shape)
+            self.best_weights.append(tf.Variable(tf.zeros(shape), trainable=False))
+            self.stop_weights.append(tf.Variable(tf.zeros(shape), trainable=False))
+            self.snapshots.append(tf.Variable(tf.zeros((0, 0, *shape[1:])), trainable=False,
+                                              shape=tf.TensorShape([None, None, *shape[1:]])))
 
 
 def _clipped_bce(y, p, axis):
@@ -433,7 +468,13 @@ class StackedMLP(keras.Model):
         self._compiled_losses = tf.function(self._data_losses, jit_compile=bool(jit_compile),
                                             reduce_retracing=True)
         self._predict_fn = None
+        self.state.add_weights(self._weights())
+        self._final = None  # the weights at the end of the last run (see use_weights)
         self.reset(stack_config(seed=np.arange(self.members)))
+
+    def _weights(self):
+        """The stacked weights in ``keras.Sequential`` order: kernel1, bias1, kernel2, ..., bias3."""
+        return [w for layer in (self.hidden1, self.hidden2, self.out) for w in (layer.kernel, layer.bias)]
 
     def build(self, input_shape):
         self.hidden1.build(input_shape)
@@ -509,7 +550,21 @@ class StackedMLP(keras.Model):
             loss = tf.reduce_sum(batch_loss + self.penalty())
         weights = self.trainable_weights
         self.optimizer.apply_gradients(zip(tape.gradient(loss, weights), weights, strict=True))
+        c = self.state.max_norm
+        tf.cond(tf.reduce_any(c > 0), self._apply_max_norm, lambda: tf.constant(False))
         return loss
+
+    def _apply_max_norm(self):
+        """``keras.constraints.MaxNorm(c)`` on both hidden kernels, after the optimizer's step (as
+        Keras applies constraints): each hidden unit's incoming weight vector (a column of the
+        kernel) is rescaled by ``min(norm, c) / (1e-7 + norm)``; members with ``c = 0`` unchanged."""
+        c = self.state.max_norm[:, None, None]
+        for kernel in (self.hidden1.kernel, self.hidden2.kernel):
+            w = tf.convert_to_tensor(kernel)
+            norms = tf.sqrt(tf.reduce_sum(tf.square(w), axis=1, keepdims=True))
+            desired = tf.clip_by_value(norms, 0.0, c)
+            kernel.assign(tf.where(c > 0, w * (desired / (keras.config.epsilon() + norms)), w))
+        return tf.constant(True)
 
     def _record_curves(self):
         """Every ``period`` steps (after the update): each member's data loss on its whole
@@ -518,13 +573,47 @@ class StackedMLP(keras.Model):
         step = self.optimizer.iterations
 
         def record():
-            row = tf.reshape(step // s.period - 1, [1, 1])
+            index = step // s.period - 1
+            row = tf.reshape(index, [1, 1])
+            val = self._compiled_losses(s.X_val, s.y_val)
             s.curve_train.scatter_nd_update(row, self._compiled_losses(s.X, s.y)[None])
-            s.curve_val.scatter_nd_update(row, self._compiled_losses(s.X_val, s.y_val)[None])
+            s.curve_val.scatter_nd_update(row, val[None])
+            tf.cond(s.patience > 0, lambda: self._early_stopping(index, val), lambda: tf.constant(False))
+            tf.cond(tf.size(s.snap_members) > 0, lambda: self._snapshot(row), lambda: tf.constant(False))
             return tf.constant(True)
 
         due = tf.logical_and(s.period > 0, tf.math.floormod(step, tf.maximum(s.period, 1)) == 0)
         tf.cond(due, record, lambda: tf.constant(False))
+
+    def _early_stopping(self, index, val):
+        """``keras.callbacks.EarlyStopping(monitor=<validation data loss>, patience)`` per member,
+        at evaluation ``index``: an improvement (strictly lower) keeps the weights as the best and
+        resets the wait; otherwise the wait grows, and at ``patience`` evaluations the member
+        stops: its weights are kept as "stopped" and nothing of it is recorded after. (Training
+        itself goes on: a stopped member's later steps are simply not used.)"""
+        s = self.state
+        active = tf.logical_not(s.stopped)
+        improved = tf.logical_and(active, val < s.best_val)
+        wait = tf.where(improved, tf.zeros_like(s.wait), tf.where(active, s.wait + 1, s.wait))
+        newly = tf.logical_and(active, wait >= s.patience)
+        for w, best, stop in zip(self._weights(), s.best_weights, s.stop_weights, strict=True):
+            shape = [-1] + [1] * (len(w.shape) - 1)
+            w = tf.convert_to_tensor(w)
+            best.assign(tf.where(tf.reshape(improved, shape), w, best))
+            stop.assign(tf.where(tf.reshape(newly, shape), w, stop))
+        s.best_val.assign(tf.where(improved, val, s.best_val))
+        s.best_eval.assign(tf.where(improved, index, s.best_eval))
+        s.stop_eval.assign(tf.where(newly, index, s.stop_eval))
+        s.wait.assign(wait)
+        s.stopped.assign(tf.logical_or(s.stopped, newly))
+        return tf.constant(True)
+
+    def _snapshot(self, row):
+        """The weights of the members ``snap_members`` into row ``row`` of the snapshots."""
+        s = self.state
+        for w, snap in zip(self._weights(), s.snapshots, strict=True):
+            snap.scatter_nd_update(row, tf.gather(tf.convert_to_tensor(w), s.snap_members)[None])
+        return tf.constant(True)
 
     # ----------------------------------------------------------------------- public API
 
@@ -538,6 +627,11 @@ class StackedMLP(keras.Model):
         s.lam_prox.assign(config.lam_of("prox"))
         s.dropout.assign(config.dropout.astype("float32"))
         s.noise.assign(config.noise.astype("float32"))
+        s.max_norm.assign(config.max_norm.astype("float32"))
+        s.best_val.assign(np.full(self.members, np.inf, "float32"))
+        for var in (s.wait, s.best_eval, s.stop_eval):
+            var.assign(np.zeros(self.members, "int64"))
+        s.stopped.assign(np.zeros(self.members, bool))
         s.seed.assign(config.seed)
         for i, layer in enumerate((self.hidden1, self.hidden2, self.out)):
             shape = tuple(layer.kernel.shape[1:])
@@ -545,9 +639,11 @@ class StackedMLP(keras.Model):
             layer.bias.assign(np.zeros(layer.bias.shape, dtype="float32"))
         reset_optimizer(self.optimizer)
         self.config = config
+        self._final = None
 
     def run(self, config: StackConfig, X, y, *, epochs: int | None = None, steps: int | None = None,
-            X_val=None, y_val=None, every: int | None = None, feed: str = "indices") -> dict:
+            X_val=None, y_val=None, every: int | None = None, patience: int | None = None,
+            snapshots=None, feed: str = "indices") -> dict:
         """Reset to ``config`` and train every member in one ``fit`` call.
 
         ``epochs`` (of ``ceil(n / batch_size)`` steps) or ``steps`` (a fixed number of gradient
@@ -558,6 +654,18 @@ class StackedMLP(keras.Model):
         batch data loss + penalty, averaged over the run's steps) and, with ``every``,
         ``curve_epochs`` ``(n_evals,)``, ``curve_train`` and ``curve_val`` ``(n_evals, K)``
         (``curve_val`` is ``None`` without validation data).
+
+        ``patience`` (epochs, a multiple of ``every``; needs validation data): early stopping of
+        every member on its validation data loss, checked at each evaluation, exactly as
+        ``keras.callbacks.EarlyStopping(monitor="val_loss", patience=patience)`` would at that
+        granularity (for a penalized member Keras's ``val_loss`` would include the penalty; this is
+        the data loss alone). Adds ``best_epoch`` (the evaluation with the lowest validation loss),
+        ``stop_epoch`` (when the member stopped, or the last epoch) and ``stopped`` (bool), arrays
+        over members; then :meth:`use_weights` switches between the final weights, the best ones
+        (``restore_best_weights=True``) and those at the stop (``restore_best_weights=False``).
+
+        ``snapshots`` (member indices): those members' weights at every evaluation, returned as
+        ``snapshots``, a list in ``keras.Sequential`` order of arrays ``(n_evals, S, ...)``.
         """
         if feed not in FEEDS:
             raise ValueError(f"feed must be one of {FEEDS}, got {feed!r}")
@@ -573,10 +681,26 @@ class StackedMLP(keras.Model):
         spe = steps_per_epoch(n, self.batch_size)
         n_evals = 0
         if every is not None:
-            every = int(check_scalar(every, "every", min_value=1))
+            every = check_int(every, "every", min_value=1, max_value=10**6)
             n_evals = len(schedule) // (every * spe)
             if n_evals == 0:
                 raise ValueError(f"every must be at most the number of whole epochs, got {every}")
+        patience_evals = 0
+        if patience is not None:
+            patience = check_int(patience, "patience", min_value=1, max_value=10**6)
+            if not n_evals or not has_val:
+                raise ValueError("patience needs every and validation data (X_val, y_val)")
+            if patience % every:
+                raise ValueError(f"patience must be a multiple of every ({every}), got {patience}")
+            patience_evals = patience // every
+        snap = np.zeros(0, "int32")
+        if snapshots is not None:
+            snap = check_array(snapshots, "snapshots", ndim=1)
+            if not n_evals or snap.size == 0 or np.any(snap != np.round(snap)) or snap.min() < 0 \
+                    or snap.max() >= self.members:
+                raise ValueError(f"snapshots must hold member indices in [0, {self.members}) and needs every")
+            snap = snap.astype("int32")
+            check_size(n_evals * snap.size * sum(int(np.prod(w.shape[1:])) for w in self._weights()), "snapshots")
         self.reset(config)
         s = self.state
         for var, value in ((s.X, X), (s.y, y), (s.X_val, X_val), (s.y_val, y_val)):
@@ -585,6 +709,10 @@ class StackedMLP(keras.Model):
         blank = np.full((max(n_evals, 1), self.members), np.nan, "float32")  # XLA: never 0 rows
         s.curve_train.assign(blank)
         s.curve_val.assign(blank)
+        s.patience.assign(patience_evals)
+        s.snap_members.assign(snap)
+        for w, var in zip(self._weights(), s.snapshots, strict=True):
+            var.assign(np.zeros((max(n_evals, 1), max(snap.size, 1), *w.shape[1:]), "float32"))
         if feed == "indices":
             ds = tf.data.Dataset.from_tensor_slices(schedule)
         else:
@@ -597,7 +725,36 @@ class StackedMLP(keras.Model):
             out["curve_epochs"] = every * np.arange(1, n_evals + 1)
             out["curve_train"] = s.curve_train.numpy().astype(float)
             out["curve_val"] = s.curve_val.numpy().astype(float) if has_val else None
+        self._final = [w.numpy() for w in self._weights()]
+        if patience_evals:
+            stopped = s.stopped.numpy()
+            out["best_epoch"] = every * (s.best_eval.numpy() + 1)
+            out["stop_epoch"] = np.where(stopped, every * (s.stop_eval.numpy() + 1), every * n_evals)
+            out["stopped"] = stopped
+            self._stopped = stopped
+        if snap.size:
+            out["snapshots"] = [var.numpy() for var in s.snapshots]
         return out
+
+    def use_weights(self, which: str = "final") -> None:
+        """After a run with ``patience``: give every member its ``"final"`` weights (the end of the
+        run), its ``"best"`` ones (lowest validation loss: ``restore_best_weights=True``) or those
+        at its ``"stopped"`` epoch (``restore_best_weights=False``; the final weights for a member
+        that never stopped). :meth:`measure`, :meth:`member_weights` and the rest then see them."""
+        which = check_choice(which, "which", WEIGHTS)
+        if self._final is None:
+            raise ValueError("which: run the stack first (use_weights switches a finished run's weights)")
+        if which != "final" and not int(self.state.patience.numpy()):
+            raise ValueError(f"which={which!r} needs a run with patience (early stopping)")
+        for k, (w, final) in enumerate(zip(self._weights(), self._final, strict=True)):
+            if which == "final":
+                w.assign(final)
+            elif which == "best":
+                w.assign(self.state.best_weights[k])
+            else:
+                stop = self.state.stop_weights[k].numpy()
+                mask = self._stopped.reshape((-1,) + (1,) * (final.ndim - 1))
+                w.assign(np.where(mask, stop, final))
 
     def predict_members(self, X) -> np.ndarray:
         """P(class 1) of every member, ``(K, m)``, for points ``X`` shared ``(m, 2)`` or per

@@ -120,6 +120,7 @@ def test_stack_config_and_grid():
     (dict(seed=-1), "seed"),
     (dict(dropout=1.0), "dropout"),
     (dict(noise=-0.1), "noise"),
+    (dict(max_norm=-1.0), "max_norm"),
     (dict(kind=["l1", "l2"], seed=[1, 2, 3]), "same length"),
     (dict(lam=[[0.1]]), "lam"),
 ])
@@ -354,3 +355,80 @@ def test_bad_input_names_the_argument(stack, moons):
     for call, match in cases:
         with pytest.raises(ValueError, match=match):
             call()
+
+
+def test_max_norm_matches_keras_maxnorm_on_the_hidden_kernels(stack, moons):
+    """A member with max_norm = c trains as a Sequential network whose hidden layers have
+    kernel_constraint=keras.constraints.MaxNorm(c) (applied after each Adam step); c = 0: none."""
+    X, y = per_member_sets(moons, 90)
+    config = stack_config(["none", "l2", "none", "none"], [0, 1e-2, 0, 0], [11, 12, 13, 14],
+                          max_norm=[0.0, 0.5, 0.3, 0.0])
+    stack.run(config, X, y, epochs=3)
+    schedule = batch_schedule(config.seed, 90, 32, epochs=3)
+    for k in (1, 2):
+        alone = build_mlp(str(config.kind[k]), float(config.lam[k]), hidden=H, steps_per_execution=1)
+        for layer in alone.layers[:2]:
+            layer.kernel_constraint = keras.constraints.MaxNorm(float(config.max_norm[k]))
+            layer.kernel.constraint = layer.kernel_constraint
+        reset_model(alone, int(config.seed[k]))
+        for rows in schedule[:, k]:
+            batch = rows[rows >= 0]
+            alone.train_on_batch(X[k, batch].astype("float32"), y[k, batch].astype("float32"))
+        for ours, theirs in zip(stack.member_weights(k), alone.get_weights(), strict=True):
+            np.testing.assert_allclose(ours, theirs, rtol=0, atol=EQUIV_ATOL)
+        norms = [np.linalg.norm(w[k], axis=0) for w in stack.hidden_kernels()]  # per hidden unit
+        assert max(n.max() for n in norms) <= config.max_norm[k] + 1e-6
+        assert max(n.max() for n in norms) > 0.9 * config.max_norm[k]  # the constraint was active
+    unconstrained = stack.member_weights(3)
+    stack.run(stack_config(["none", "l2", "none", "none"], [0, 1e-2, 0, 0], [11, 12, 13, 14]), X, y, epochs=3)
+    for a, b in zip(unconstrained, stack.member_weights(3), strict=True):
+        np.testing.assert_array_equal(a, b)  # c = 0 is no constraint, bit for bit
+
+
+def test_early_stopping_keeps_the_best_and_the_stopped_weights(stack, moons):
+    """The best weights are those of the evaluation with the lowest validation loss (a run of
+    that many epochs ends with them); a member stops after `patience` epochs without improvement."""
+    X, y = per_member_sets(moons, 20)
+    config = stack_config(KINDS, [0, 1e-3, 1e-3, 1e-3], [1, 2, 3, 4])
+    X_val, y_val = moons.X_test[:300], moons.y_test[:300]
+    run = stack.run(config, X, y, epochs=300, X_val=X_val, y_val=y_val, every=5, patience=10, snapshots=[0, 2])
+    curve = run["curve_val"]
+    for k in range(4):
+        first_stop = None
+        best, wait = np.inf, 0
+        for i, v in enumerate(curve[:, k]):  # keras.callbacks.EarlyStopping's rule, one evaluation at a time
+            wait += 1
+            if v < best:
+                best, best_i, wait = v, i, 0
+            elif wait >= 2:
+                first_stop = i
+                break
+        assert run["stopped"][k] == (first_stop is not None)
+        assert run["best_epoch"][k] == 5 * (best_i + 1)
+        assert run["stop_epoch"][k] == (5 * (first_stop + 1) if first_stop is not None else 300)
+    assert run["stopped"][2] and not run["stopped"].all()  # measured: member 2 stops at epoch 215
+    final = [stack.member_weights(k) for k in range(4)]
+    snaps = run["snapshots"]
+    assert snaps[0].shape == (60, 2, 2, H) and snaps[5].shape == (60, 2, 1)
+    for a, b in zip(final[2], [s[-1, 1] for s in snaps], strict=True):
+        np.testing.assert_array_equal(a, b)  # the last snapshot is the final weights
+    stack.use_weights("best")
+    best_loss = stack.measure(X_val, y_val)["data_loss"]
+    seen = np.arange(60)[:, None] < run["stop_epoch"] // 5  # the evaluations before each member stopped
+    np.testing.assert_allclose(best_loss, np.where(seen, curve, np.inf).min(axis=0), rtol=1e-5)
+    k = 2
+    for a, b in zip(stack.member_weights(k), [s[run["best_epoch"][k] // 5 - 1, 1] for s in snaps], strict=True):
+        np.testing.assert_array_equal(a, b)
+    stack.use_weights("stopped")
+    stopped_loss = stack.measure(X_val, y_val)["data_loss"]
+    np.testing.assert_allclose(stopped_loss[k], curve[run["stop_epoch"][k] // 5 - 1, k], rtol=1e-5)
+    stack.use_weights("final")
+    for a, b in zip(stack.member_weights(1), final[1], strict=True):
+        np.testing.assert_array_equal(a, b)
+    with pytest.raises(ValueError, match="patience"):
+        stack.run(config, X, y, epochs=10, X_val=X_val, y_val=y_val, every=5, patience=7)
+    with pytest.raises(ValueError, match="patience"):
+        stack.run(config, X, y, epochs=10, every=5, patience=5)
+    stack.run(config, X, y, epochs=1)
+    with pytest.raises(ValueError, match="which"):
+        stack.use_weights("best")
