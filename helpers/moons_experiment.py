@@ -14,20 +14,29 @@ different sample of 100 points changes, not only what another initialization cha
 them on the training, validation and test sets; :class:`Results` reads the numbers back by
 method, and picks λ per training set on the validation set (:meth:`Results.tuned`: the test
 set never chooses).
+
+Lesson 06 adds methods without a penalty: a :class:`Method` is a penalty kind and λ plus a
+dropout rate, an input-noise σ and a max-norm c (lesson 05's ``(kind, λ)`` pairs still work and
+mean the same); :func:`run_design` with ``patience`` also measures every member early-stopped on
+the validation loss (:attr:`Results.readouts`: ``"final"``, ``"best"``, ``"stopped"``), and
+:meth:`Results.choose` picks, per training set, the best of any list of methods on validation.
+:func:`jittered_sets` builds the augmented training sets (each point plus jittered copies).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import NamedTuple
 
 import numpy as np
 
-from helpers._counts import check_int, check_seed
+from helpers._counts import check_int, check_seed, check_size
 from helpers._validate import check_array, check_choice, check_scalar, check_xy
 from helpers.data import make_moons_2d
 from helpers.stats import choose_by_validation, take_chosen
 
 SPLITS = ("train", "val", "test")
+READOUTS = ("final", "best", "stopped")  # the weights measured: end of training, early-stopped (restored or not)
 METRICS = ("accuracy", "data_loss", "objective", "penalty")
 FIRST_SEED = 1000  # training set s (s >= 1) is make_moons_2d(n, 0.3, seed=FIRST_SEED + s)
 
@@ -52,12 +61,66 @@ def training_sets(n_sets: int, n: int = 100, *, first=None, first_seed: int = FI
     return np.stack([X for X, _ in sets]), np.stack([y for _, y in sets])
 
 
+def jittered_sets(X, y, copies: int, sigma: float, seed: int = 0):
+    """Data augmentation by jitter: each training set ``X`` ``(S, n, 2)`` followed by ``copies``
+    copies of itself with Gaussian noise of standard deviation ``sigma`` added to every
+    coordinate (labels unchanged): shapes ``(S, n (1 + copies), 2)`` and ``(S, n (1 + copies))``.
+    The copies are drawn once (``numpy.random.default_rng(seed)``), unlike input noise, which
+    draws new noise at every step. Lesson 06."""
+    X, y = check_array(X, "X", ndim=3), check_array(y, "y", ndim=2)
+    if X.shape[2] != 2 or y.shape != X.shape[:2]:
+        raise ValueError(f"X and y must be training sets of shapes (S, n, 2) and (S, n), got {X.shape} and {y.shape}")
+    copies = check_int(copies, "copies", min_value=0, max_value=1000)
+    sigma = check_scalar(sigma, "sigma")
+    check_size(X.size * (1 + copies), "copies")
+    rng = np.random.default_rng(check_seed(seed, "seed"))
+    noisy = X[:, None] + sigma * rng.standard_normal((X.shape[0], copies, *X.shape[1:]))
+    X_all = np.concatenate([X[:, None], noisy], axis=1).reshape(X.shape[0], -1, 2)
+    return X_all, np.tile(y, (1, 1 + copies))
+
+
+class Method(NamedTuple):
+    """One training recipe: penalty ``kind`` and ``lam`` (as :func:`helpers.keras_stack.stack_config`),
+    ``dropout`` rate, input ``noise`` σ and ``max_norm`` c (0: none). ``str`` gives a label."""
+
+    kind: str = "none"
+    lam: float = 0.0
+    dropout: float = 0.0
+    noise: float = 0.0
+    max_norm: float = 0.0
+
+    def __str__(self) -> str:
+        parts = [] if self.kind == "none" else [f"{self.kind.upper()} λ={self.lam:g}"]
+        parts += [f"{name} {value:g}" for name, value in (("dropout", self.dropout), ("noise σ", self.noise),
+                                                          ("max-norm", self.max_norm)) if value]
+        return " + ".join(parts) or "none"
+
+
+def method(kind="none", lam=0.0, *, dropout=0.0, noise=0.0, max_norm=0.0, name: str = "method") -> Method:
+    """A validated :class:`Method`; ``kind`` may also be a ``Method`` or a ``(kind, λ)`` pair
+    (lesson 05's form). ``name`` is the argument named in error messages."""
+    from helpers.keras_stack import PENALTIES
+
+    if isinstance(kind, tuple) and not isinstance(kind, Method):
+        if len(kind) != 2:
+            raise ValueError(f"{name} must be a Method or a (kind, lam) pair, got {kind!r}")
+        kind, lam = kind
+    if isinstance(kind, Method):
+        kind, lam, dropout, noise, max_norm = kind
+    kind = check_choice(kind, f"{name} kind", PENALTIES)
+    lam = check_scalar(lam, f"{name} lam")
+    if kind == "none" and lam != 0:
+        raise ValueError(f"{name} lam must be 0 for kind 'none', got {lam!r}")
+    dropout = check_scalar(dropout, f"{name} dropout", max_value=0.99)
+    return Method(kind, lam, dropout, check_scalar(noise, f"{name} noise"), check_scalar(max_norm, f"{name} max_norm"))
+
+
 @dataclass(frozen=True)
 class Design:
-    """Every method on every training set: ``methods`` is a list of ``(kind, λ)``; member
+    """Every method on every training set: ``methods`` is a list of :class:`Method`; member
     ``s * len(methods) + m`` trains method ``m`` on set ``s`` with seed ``s``."""
 
-    methods: tuple[tuple[str, float], ...]
+    methods: tuple[Method, ...]
     X: np.ndarray  # (S, n, 2)
     y: np.ndarray  # (S, n)
 
@@ -73,36 +136,39 @@ class Design:
         """The :class:`helpers.keras_stack.StackConfig` of the members."""
         from helpers.keras_stack import stack_config
 
-        kinds = [kind for _ in range(self.n_sets) for kind, _ in self.methods]
-        lams = [lam for _ in range(self.n_sets) for _, lam in self.methods]
-        seeds = np.repeat(np.arange(self.n_sets), len(self.methods))
-        return stack_config(kind=kinds, lam=lams, seed=seeds)
+        fields = {name: [getattr(m, name) for _ in range(self.n_sets) for m in self.methods]
+                  for name in Method._fields}
+        return stack_config(**fields, seed=np.repeat(np.arange(self.n_sets), len(self.methods)))
 
     def member_data(self):
         """Each member's training set: ``(X, y)`` of shapes ``(K, n, 2)``, ``(K, n)``."""
         return np.repeat(self.X, len(self.methods), axis=0), np.repeat(self.y, len(self.methods), axis=0)
 
-    def index(self, kind: str, lam: float) -> int:
-        """The position of method ``(kind, lam)`` in :attr:`methods`."""
-        for m, (k, l) in enumerate(self.methods):
-            if k == kind and np.isclose(l, lam, rtol=1e-9, atol=0.0):
+    def index(self, kind, lam: float = 0.0, **fields) -> int:
+        """The position in :attr:`methods` of ``(kind, lam)`` with the given ``dropout``, ``noise``,
+        ``max_norm`` (default 0), or of ``kind`` if it is a :class:`Method`."""
+        wanted = kind if isinstance(kind, Method) else Method(kind, lam, **fields)
+        for m, candidate in enumerate(self.methods):
+            if candidate.kind == wanted.kind and np.allclose(candidate[1:], wanted[1:], rtol=1e-9, atol=0.0):
                 return m
-        raise ValueError(f"kind and lam must name a method of the design, got ({kind!r}, {lam!r}); "
-                         f"methods: {list(self.methods)}")
+        raise ValueError(f"kind and lam must name a method of the design, got {wanted!r}; "
+                         f"methods: {[str(m) for m in self.methods]}")
 
 
 def design(methods, X, y) -> Design:
-    """A :class:`Design` of ``methods`` (``[(kind, λ), ...]``) on the training sets ``X``, ``y``."""
-    from helpers.keras_stack import PENALTIES
-
-    if isinstance(methods, (str, bytes)) or not hasattr(methods, "__iter__"):
-        raise ValueError(f"methods must be a sequence of (kind, lam) pairs, got {methods!r}")
+    """A :class:`Design` of ``methods`` (:class:`Method` or lesson 05's ``(kind, λ)`` pairs) on
+    the training sets ``X``, ``y``."""
+    if isinstance(methods, (str, bytes, Method)) or not hasattr(methods, "__iter__"):
+        raise ValueError(f"methods must be a sequence of (kind, lam) pairs or Methods, got {methods!r}")
     checked = []
-    for i, method in enumerate(methods):
-        if not isinstance(method, (tuple, list)) or len(method) != 2:
-            raise ValueError(f"methods[{i}] must be a (kind, lam) pair, got {method!r}")
-        kind = check_choice(method[0], f"methods[{i}] kind", PENALTIES)
-        checked.append((kind, check_scalar(method[1], f"methods[{i}] lam")))
+    for i, m in enumerate(methods):
+        if isinstance(m, list):
+            m = tuple(m)
+        if not isinstance(m, tuple):
+            raise ValueError(f"methods[{i}] must be a (kind, lam) pair or a Method, got {m!r}")
+        checked.append(method(m, name=f"methods[{i}]"))
+    if len(set(checked)) < len(checked):
+        raise ValueError("methods must not repeat a method")
     if not checked:
         raise ValueError("methods must not be empty")
     X, y = check_array(X, "X", ndim=3), check_array(y, "y", ndim=2)
@@ -112,31 +178,53 @@ def design(methods, X, y) -> Design:
 
 
 class Results:
-    """What :func:`run_design` measured, read back by method: arrays over training sets."""
+    """What :func:`run_design` measured, read back by method: arrays over training sets.
 
-    def __init__(self, design: Design, measures: dict):
+    A method is named as ``(kind, lam)`` with optional ``dropout=``, ``noise=``, ``max_norm=``
+    (lesson 05's calls), or by a :class:`Method` in place of ``kind``. ``weights`` picks the
+    readout: ``"final"`` (the end of training; :attr:`measures`) or, after a run with
+    ``patience``, ``"best"`` / ``"stopped"`` (early stopping with or without
+    ``restore_best_weights``; :attr:`readouts`)."""
+
+    def __init__(self, design: Design, measures: dict, readouts: dict | None = None):
         self.design = design
         self.measures = measures  # {"train": ..., "val": ..., "test": ...} from StackedMLP.measure
+        self.readouts = {"final": measures, **(readouts or {})}
         self.kernels = None  # the trained hidden kernels, filled by run_design
+        self.run = {}  # what StackedMLP.run returned (curves, early-stopping epochs), filled by run_design
 
-    def _rows(self, kind: str, lam: float) -> np.ndarray:
-        m = self.design.index(kind, lam)
+    def _rows(self, kind, lam: float = 0.0, **fields) -> np.ndarray:
+        m = self.design.index(kind, lam, **fields)
         return np.arange(self.design.n_sets) * len(self.design.methods) + m
 
-    def get(self, split: str, metric: str, kind: str, lam: float) -> np.ndarray:
-        """``metric`` of method ``(kind, lam)`` on ``split``, one value per training set."""
+    def _readout(self, weights: str) -> dict:
+        weights = check_choice(weights, "weights", READOUTS)
+        if weights not in self.readouts:
+            raise ValueError(f"weights={weights!r} needs run_design(..., patience=...)")
+        return self.readouts[weights]
+
+    def get(self, split: str, metric: str, kind, lam: float = 0.0, *, weights: str = "final", **fields) -> np.ndarray:
+        """``metric`` of a method on ``split``, one value per training set."""
         split = check_choice(split, "split", SPLITS)
         metric = check_choice(metric, "metric", METRICS)
-        return np.asarray(self.measures[split][metric], dtype=float)[self._rows(kind, lam)]
+        return np.asarray(self._readout(weights)[split][metric], dtype=float)[self._rows(kind, lam, **fields)]
 
-    def counts(self, kind: str, lam: float, what: str = "zeros") -> np.ndarray:
+    def counts(self, kind, lam: float = 0.0, what: str = "zeros", **fields) -> np.ndarray:
         """Exactly-zero (``"zeros"``) or small (``"small"``) hidden weights, ``(S, 2)`` per layer."""
         what = check_choice(what, "what", ("zeros", "small"))
-        return np.asarray(self.measures["train"][what])[self._rows(kind, lam)]
+        return np.asarray(self.measures["train"][what])[self._rows(kind, lam, **fields)]
 
-    def member(self, kind: str, lam: float, s: int = 0) -> int:
-        """The member that trained ``(kind, lam)`` on set ``s``."""
-        return int(self._rows(kind, lam)[check_int(s, "s", max_value=self.design.n_sets - 1)])
+    def member(self, kind, lam: float = 0.0, s: int = 0, **fields) -> int:
+        """The member that trained the method on set ``s``."""
+        return int(self._rows(kind, lam, **fields)[check_int(s, "s", max_value=self.design.n_sets - 1)])
+
+    def run_values(self, key: str, kind, lam: float = 0.0, **fields) -> np.ndarray:
+        """A per-member array of the run (``results.run[key]``, e.g. ``"best_epoch"``,
+        ``"stop_epoch"``; ``"curve_val"`` gives ``(n_evals, S)``) for one method, over training sets."""
+        if key not in self.run or np.ndim(self.run[key]) == 0 or key == "curve_epochs":
+            keys = [k for k in self.run if np.ndim(self.run[k]) and k not in ("curve_epochs", "snapshots")]
+            raise ValueError(f"key must be one of {keys}, got {key!r}")
+        return np.asarray(self.run[key])[..., self._rows(kind, lam, **fields)]
 
     def tuned(self, kind: str, lams, split: str = "test", metric: str = "accuracy"):
         """λ chosen per training set on the **validation** accuracy among ``lams`` (ties: the
@@ -144,24 +232,79 @@ class Results:
         lams = [check_scalar(lam, "lams") for lam in lams]
         if not lams:
             raise ValueError("lams must not be empty")
-        val = np.stack([self.get("val", "accuracy", kind, lam) for lam in lams], axis=1)
-        chosen = choose_by_validation(val)  # ties: the first (smallest) λ
-        values = np.stack([self.get(split, metric, kind, lam) for lam in lams], axis=1)
-        return take_chosen(values, chosen), np.asarray(lams)[chosen]
+        values, chosen = self.choose([(kind, lam) for lam in lams], split, metric)
+        return values, np.asarray(lams)[chosen]
+
+    def choose(self, methods, split: str = "test", metric: str = "accuracy", weights: str = "final"):
+        """Per training set, the method of ``methods`` (Methods or ``(kind, λ)`` pairs, e.g. the
+        dropout rates) with the best **validation** accuracy (ties: the first), and ``metric`` on
+        ``split`` for it: ``(values (S,), index into methods (S,))``. The test set never chooses.
+        Lesson 06."""
+        if isinstance(methods, (str, bytes, Method)) or not hasattr(methods, "__iter__"):
+            raise ValueError(f"methods must be a sequence of Methods or (kind, lam) pairs, got {methods!r}")
+        methods = [method(m, name="methods") for m in methods]
+        if not methods:
+            raise ValueError("methods must not be empty")
+        val = np.stack([self.get("val", "accuracy", m, weights=weights) for m in methods], axis=1)
+        chosen = choose_by_validation(val)  # ties: the first
+        values = np.stack([self.get(split, metric, m, weights=weights) for m in methods], axis=1)
+        return take_chosen(values, chosen), chosen
 
 
 def run_design(stack, design: Design, val, test, *, epochs: int | None = None,
-               steps: int | None = None, grid=None) -> Results:
+               steps: int | None = None, grid=None, every: int | None = None,
+               patience: int | None = None, snapshots=None) -> Results:
     """Train every member of ``design`` in one ``stack.run`` (``epochs`` or a fixed number of
     ``steps``) and measure it on its own training set, on ``val`` and on ``test`` (``(X, y)``
     pairs shared by all members); with ``grid``, P(class 1) on those points too
-    (``results.measures["test"]["proba_grid"]``)."""
+    (``results.measures["test"]["proba_grid"]``).
+
+    With ``every`` (epochs), the training and validation data-loss curves are recorded
+    (``results.run``); with ``patience`` (epochs), every member is also early-stopped on its
+    validation loss and measured with its best and its stopped weights (``results.readouts``;
+    lesson 06); ``snapshots`` (member indices) keeps their weights at every evaluation."""
     if stack.members != design.members:
         raise ValueError(f"stack must hold {design.members} members (the design's), got {stack.members}")
     X, y = design.member_data()
-    stack.run(design.config(), X, y, epochs=epochs, steps=steps)
+    curves = {} if every is None else {"X_val": val[0], "y_val": val[1], "every": every}
+    run = stack.run(design.config(), X, y, epochs=epochs, steps=steps, patience=patience, snapshots=snapshots,
+                    **curves)
     measures = {"train": stack.measure(X, y), "val": stack.measure(*val),
                 "test": stack.measure(*test, grid=grid)}
-    results = Results(design, measures)
+    readouts = {}
+    if patience is not None:
+        for which in ("best", "stopped"):
+            stack.use_weights(which)
+            readouts[which] = {"train": stack.measure(X, y), "val": stack.measure(*val), "test": stack.measure(*test)}
+        stack.use_weights("final")
+    results = Results(design, measures, readouts)
     results.kernels = stack.hidden_kernels()
+    results.run = run
     return results
+
+
+def predict_stacked(weights, X) -> np.ndarray:
+    """P(class 1) of many article networks at once, in NumPy (float32, as Keras): ``weights`` in
+    ``keras.Sequential`` order (kernel1, bias1, kernel2, bias2, kernel3, bias3), each stacked over
+    F networks (e.g. the ``snapshots`` of :meth:`helpers.keras_stack.StackedMLP.run`, reshaped to
+    ``(F, ...)``); ``X`` points ``(m, 2)``. Returns ``(F, m)``. Lesson 06 (the epoch explorer)."""
+    if not isinstance(weights, (list, tuple)) or len(weights) != 6:
+        raise ValueError("weights must be a list of 6 stacked arrays (kernel1, bias1, ..., bias3)")
+    k1, b1, k2, b2, k3, b3 = (check_array(w, f"weights[{i}]").astype("float32") for i, w in enumerate(weights))
+    X = check_array(X, "X", ndim=2).astype("float32")
+    f, h = k1.shape[0], k1.shape[-1] if k1.ndim == 3 else 0
+    if (k1.shape != (f, 2, h) or b1.shape != (f, h) or k2.shape != (f, h, h) or b2.shape != (f, h)
+            or k3.shape != (f, h, 1) or b3.shape != (f, 1) or X.shape[1] != 2):
+        raise ValueError(f"weights must be stacked article networks (F, 2, h), (F, h), (F, h, h), (F, h), "
+                         f"(F, h, 1), (F, 1) and X (m, 2); got {[w.shape for w in weights]} and {X.shape}")
+    check_size(f * len(X), "X")
+    chunk = max(1, 2**21 // max(1, len(X) * h))  # networks per pass: at most ~2M hidden activations
+    out = np.empty((f, len(X)))
+    for i in range(0, f, chunk):
+        part = slice(i, i + chunk)
+        a = np.maximum(X @ k1[part] + b1[part, None], 0)
+        a = np.maximum(a @ k2[part] + b2[part, None], 0)
+        z = (a @ k3[part])[..., 0] + b3[part]
+        with np.errstate(over="ignore"):  # exp(-z) overflows to inf for z < -89: p = 0, as in float32 Keras
+            out[part] = 1 / (1 + np.exp(-z))
+    return out

@@ -73,3 +73,79 @@ def test_run_design_trains_and_measures_every_member():
     assert [k.shape for k in r.kernels] == [(9, 2, 4), (9, 4, 4)]
     with pytest.raises(ValueError, match="stack"):
         run_design(StackedMLP(2, hidden=4), d, val, val, epochs=1)
+
+
+def test_methods_carry_dropout_noise_and_max_norm_and_pairs_still_work():
+    from helpers.moons_experiment import Method, method
+
+    X, y = training_sets(2, n=12)
+    d = design([("none", 0.0), Method(dropout=0.3), Method("l2", 1e-3, noise=0.1), Method(max_norm=2.0)], X, y)
+    cfg = d.config()
+    assert list(cfg.dropout[:4]) == [0, 0.3, 0, 0] and list(cfg.noise[:4]) == [0, 0, 0.1, 0]
+    assert list(cfg.max_norm[:4]) == [0, 0, 0, 2.0] and list(cfg.kind[:4]) == ["none", "none", "l2", "none"]
+    assert d.index(Method(dropout=0.3)) == d.index("none", dropout=0.3) == 1 and d.index("none", 0.0) == 0
+    assert str(Method("l2", 1e-3, noise=0.1)) == "L2 λ=0.001 + noise σ 0.1" and str(Method()) == "none"
+    assert method(("l1", 1e-3)) == Method("l1", 1e-3)
+    with pytest.raises(ValueError, match="dropout"):
+        design([Method(dropout=1.5)], X, y)
+    with pytest.raises(ValueError, match="repeat"):
+        design([("none", 0.0), Method()], X, y)
+    with pytest.raises(ValueError, match="lam must be 0"):
+        method("none", 0.1)
+
+
+def test_jittered_sets_append_noisy_copies_with_the_same_labels():
+    from helpers.moons_experiment import jittered_sets
+
+    X, y = training_sets(2, n=10)
+    Xa, ya = jittered_sets(X, y, copies=3, sigma=0.1, seed=0)
+    assert Xa.shape == (2, 40, 2) and ya.shape == (2, 40)
+    np.testing.assert_array_equal(Xa[:, :10], X)
+    for c in range(1, 4):
+        np.testing.assert_array_equal(ya[:, 10 * c:10 * (c + 1)], y)
+        jitter = Xa[:, 10 * c:10 * (c + 1)] - X
+        assert 0.05 < jitter.std() < 0.15
+    np.testing.assert_array_equal(jittered_sets(X, y, 0, 0.1)[0], X)
+
+
+def test_choose_picks_any_method_on_validation_and_reads_early_stopped_weights():
+    from helpers.moons_experiment import Method
+
+    d = design([Method(), Method(dropout=0.1), Method(dropout=0.5)], *training_sets(2, n=12))
+    val = np.array([0.5, 0.7, 0.6, 0.9, 0.1, 0.2])  # set 0 prefers dropout 0.1, set 1 no dropout
+    measures = {split: {"accuracy": val + (10 if split == "test" else 0), "data_loss": val, "objective": val,
+                        "penalty": 0 * val} for split in ("train", "val", "test")}
+    best = {split: {k: v - 1 for k, v in m.items()} for split, m in measures.items()}
+    r = Results(d, measures, {"best": best})
+    values, chosen = r.choose([Method(), Method(dropout=0.1), Method(dropout=0.5)])
+    np.testing.assert_array_equal(chosen, [1, 0])
+    np.testing.assert_array_equal(values, [10.7, 10.9])
+    np.testing.assert_array_equal(r.get("test", "accuracy", Method(dropout=0.5), weights="best"), [9.6, 9.2])
+    with pytest.raises(ValueError, match="weights"):
+        r.get("test", "accuracy", Method(), weights="stopped")
+    r.run = {"best_epoch": np.array([10, 20, 30, 40, 50, 60]), "curve_val": np.arange(12.0).reshape(2, 6)}
+    np.testing.assert_array_equal(r.run_values("best_epoch", "none", dropout=0.5), [30, 60])
+    assert r.run_values("curve_val", Method()).shape == (2, 2)
+    with pytest.raises(ValueError, match="key"):
+        r.run_values("nothing", Method())
+
+
+def test_run_design_with_early_stopping_measures_three_readouts_and_keeps_snapshots():
+    from helpers.keras_stack import StackedMLP
+    from helpers.moons_experiment import Method, predict_stacked
+
+    d = design([Method(), Method(dropout=0.3)], *training_sets(2, n=20))
+    stack = StackedMLP(d.members, hidden=4)
+    val = make_moons_2d(60, noise=0.3, seed=5)
+    r = run_design(stack, d, val, val, epochs=20, every=5, patience=5, snapshots=[0, 3], grid=val[0][:7])
+    assert set(r.readouts) == {"final", "best", "stopped"} and r.run["best_epoch"].shape == (4,)
+    best_val = r.get("val", "data_loss", Method(), weights="best")
+    np.testing.assert_allclose(best_val, r.run_values("curve_val", Method()).min(axis=0)[:2]
+                               if r.run["stopped"].sum() == 0 else best_val)
+    assert np.all(best_val <= r.get("val", "data_loss", Method()) + 1e-6)
+    snaps = r.run["snapshots"]
+    assert snaps[0].shape == (4, 2, 2, 4)
+    last = predict_stacked([w[-1] for w in snaps], val[0][:7])
+    np.testing.assert_allclose(last, r.measures["test"]["proba_grid"][[0, 3]], atol=1e-5)
+    with pytest.raises(ValueError, match="weights"):
+        predict_stacked(snaps[:3], val[0])
