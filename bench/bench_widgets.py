@@ -3,10 +3,11 @@
     .venv/bin/python bench/bench_widgets.py [N] [--backend agg|ipympl|both]
 
 Widgets: the overfitting explorer (notebook 01; degree slider, and noise slider separately),
-the λ explorer of notebook 02, the geometry view (notebook 04) and the Keras λ explorer
+the λ explorer of notebook 02, the geometry view (notebook 04), the Keras λ explorer
 (notebook 05, on synthetic arrays of the notebook's shapes: 6 λ, a 100 × 100 probability grid
 from ``grid_points(n=100)``, 81 histogram bins from ``hist_edges(0.4, 81)``, the 100 training
-points of ``load_moons_2d``; no Keras model is trained).
+points of ``load_moons_2d``; no Keras model is trained) and the epoch explorer of notebook 06
+(6 methods × 30 epochs of 60 × 60 grids, synthetic; its epoch slider and its method buttons).
 
 One "update" = setting the slider's value (ipywidgets observer, the widget's recompute, the
 redraw). Two ways per widget, on the same figure, the same slider values, interleaved in the
@@ -97,7 +98,29 @@ def build_widgets():
     kx = KerasLambdaExplorer(lams, grids, xx, yy, edges, counts, m.X_train, m.y_train, labels=labels)
     out["05 Keras λ explorer"] = (kx, kx.blitter, lambda v: setattr(kx.slider, "value", v),
                                   [0, 1, 2, 3, 4, 5, 4, 3, 2, 1])
+    for control in ("epoch", "method"):
+        ep = _epoch_explorer(m)
+        widget = ep.slider if control == "epoch" else ep.buttons
+        values = list(range(30)) + list(range(28, 0, -1)) if control == "epoch" else [1, 2, 3, 4, 5, 4, 3, 2, 1, 0]
+        out[f"06 epoch explorer: {control}"] = (ep, ep.blitter, lambda v, w=widget: setattr(w, "value", v), values)
     return out
+
+
+def _epoch_explorer(m):
+    """Lesson 06's explorer on synthetic arrays of the notebook's shapes: 6 methods, 30 epochs, a
+    60 x 60 grid (``grid_points(n=60)``), the 100 training points."""
+    from helpers.keras_tools import grid_points
+    from helpers.keras_widgets import EpochExplorer
+
+    xx, yy, _ = grid_points(n=60)
+    epochs = 10 * np.arange(1, 31)
+    grids = np.stack([[1 / (1 + np.exp(-(1 + e / 5) * (xx - 0.5 * yy - 0.3 * np.sin((2 + k) * xx))))
+                       for e in range(30)] for k in range(6)])
+    train = np.stack([0.6 * np.exp(-epochs / (80 + 20 * k)) + 0.05 for k in range(6)])
+    val = train + 0.0005 * epochs
+    labels = ["none", "dropout 0.3", "dropout 0.5", "noise σ 0.1", "noise σ 0.2", "max-norm 1"]
+    return EpochExplorer(epochs, grids, xx, yy, train, val, m.X_train, m.y_train, labels=labels,
+                         best=np.full(6, 80.0))
 
 
 def time_moves(set_value, values, n, start):

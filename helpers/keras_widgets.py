@@ -178,3 +178,115 @@ def boundary_lines(xx, yy, grid, level: float = 0.5) -> list:
     level = check_scalar(level, "level", min_value=None)
     gen = contourpy.contour_generator(xx, yy, grid, line_type=contourpy.LineType.Separate)
     return list(gen.lines(level))
+
+
+class EpochExplorer:
+    """Watch training unfold: the decision boundary at the epoch chosen on a slider (left) and
+    the training and validation loss curves with that epoch marked (right), for the method
+    chosen on toggle buttons (e.g. no regularization and a few dropout rates). Notebook 06.
+
+    Arguments: ``epochs`` (E,) increasing, the evaluated epochs; ``proba_grids`` (M, E, ny, nx)
+    P(class 1) of method m at epoch e on the grid ``xx, yy`` (ny, nx); ``curve_train``,
+    ``curve_val`` (M, E) the data losses; ``X, y`` the training points; ``labels`` M method
+    names; ``best`` optional (M,) the epoch of lowest validation loss, drawn as a dashed line.
+
+    As :class:`KerasLambdaExplorer`: precomputed arrays only (no TensorFlow), a plain Agg figure
+    shown as PNG frames (or an ipympl ``fig`` with two axes), blitted: a move redraws the image,
+    the points, the boundary, both curves, the two epoch markers and the titles. Exposes ``fig``,
+    ``slider`` (epoch index), ``buttons`` (method index), ``ui`` and :meth:`update`.
+    """
+
+    @finite_result("X", "xx", "yy", "curve_train", "curve_val", "epochs", action="draw", hint="rescale {name}")
+    def __init__(self, epochs, proba_grids, xx, yy, curve_train, curve_val, X, y, labels, best=None, fig=None):
+        import ipywidgets as widgets
+        from matplotlib.collections import LineCollection
+
+        self.epochs = check_array(epochs, "epochs", ndim=1)
+        if np.any(np.diff(self.epochs) <= 0):
+            raise ValueError("epochs must be strictly increasing")
+        self.proba_grids = check_array(proba_grids, "proba_grids", ndim=4)
+        self.xx, self.yy, _ = _check_grid(xx, yy)
+        n_methods, n_epochs = self.proba_grids.shape[:2]
+        if n_epochs != self.epochs.size or self.proba_grids.shape[2:] != self.xx.shape:
+            raise ValueError(f"proba_grids must have shape (M, {self.epochs.size}, *xx.shape), got "
+                             f"{self.proba_grids.shape}")
+        self.curve_train = check_array(curve_train, "curve_train", ndim=2)
+        self.curve_val = check_array(curve_val, "curve_val", ndim=2)
+        for name, curve in (("curve_train", self.curve_train), ("curve_val", self.curve_val)):
+            if curve.shape != (n_methods, n_epochs):
+                raise ValueError(f"{name} must have shape ({n_methods}, {n_epochs}), got {curve.shape}")
+        X, y = check_array(X, "X", ndim=2), check_array(y, "y", ndim=1)
+        if X.shape[1] != 2 or len(X) != len(y):
+            raise ValueError(f"X must be points (n, 2) with one label each in y, got {X.shape} and {y.shape}")
+        if not isinstance(labels, (list, tuple)) or len(labels) != n_methods or \
+                not all(isinstance(label, str) for label in labels):
+            raise ValueError(f"labels must be a list of {n_methods} strings, got {labels!r}")
+        self.labels = list(labels)
+        self.best = None if best is None else check_array(best, "best", ndim=1)
+        if self.best is not None and self.best.size != n_methods:
+            raise ValueError(f"best must hold one epoch per method ({n_methods}), got {self.best.size}")
+        if fig is not None and (not isinstance(fig, Figure) or len(fig.axes) < 2):
+            raise ValueError("fig must be a matplotlib Figure with two axes (map, curves)")
+        if fig is None:
+            fig = Figure(figsize=(10, 4), layout="constrained")
+            FigureCanvasAgg(fig)
+            fig.subplots(1, 2)
+        self.fig = fig
+        self.ax_map, self.ax_curve = fig.axes[:2]
+        extent = (self.xx.min(), self.xx.max(), self.yy.min(), self.yy.max())
+        self.image = self.ax_map.imshow(self.proba_grids[0, 0], origin="lower", extent=extent, aspect="auto",
+                                        cmap="RdBu_r", vmin=0, vmax=1, alpha=0.55)
+        colors = np.where(y == 1, CLASS_COLORS[1], CLASS_COLORS[0])
+        self.points = self.ax_map.scatter(X[:, 0], X[:, 1], c=colors, s=14, edgecolor="k", linewidth=0.4)
+        self.contour = LineCollection([], colors="k", linewidths=1.5, zorder=2)
+        self.ax_map.add_collection(self.contour, autolim=False)
+        self.ax_map.set(xlabel="$x_1$", ylabel="$x_2$", xlim=extent[:2], ylim=extent[2:])
+        self.line_train, = self.ax_curve.plot(self.epochs, self.curve_train[0], color=COLORS["none"],
+                                              label="training loss")
+        self.line_val, = self.ax_curve.plot(self.epochs, self.curve_val[0], color=COLORS["l2"],
+                                            label="validation loss")
+        self.marker = self.ax_curve.axvline(self.epochs[0], color="k", lw=1)
+        self.best_line = self.ax_curve.axvline(self.epochs[0], color="k", lw=1, ls="--",
+                                               visible=self.best is not None, label="lowest validation loss")
+        both = np.concatenate([self.curve_train.ravel(), self.curve_val.ravel()])
+        span = both.max() - both.min()
+        self.ax_curve.set(xlim=(0, self.epochs[-1]), ylim=(both.min() - 0.05 * span, both.max() + 0.05 * span),
+                          xlabel="epoch", ylabel="data loss (cross-entropy)")
+        self.ax_curve.legend(loc="upper right", fontsize="small")
+        self.ax_map.set_title(" ")
+        self.ax_curve.set_title(" ")
+        self.blitter = Blitter(fig, [self.image, self.points, self.contour, self.line_train, self.line_val,
+                                     self.marker, self.best_line],
+                               labels=[self.ax_map.title, self.ax_curve.title])
+        options = [(f"{e:g}", i) for i, e in enumerate(self.epochs)]
+        self.slider = widgets.SelectionSlider(options=options, value=0, description="epoch",
+                                              continuous_update=True)
+        self.buttons = widgets.ToggleButtons(options=[(label, i) for i, label in enumerate(self.labels)], value=0)
+        self.slider.observe(lambda change: self.update(self.buttons.value, change["new"]), names="value")
+        self.buttons.observe(lambda change: self.update(change["new"], self.slider.value), names="value")
+        canvas = widget_canvas(fig)
+        self.frame = None if canvas is not None else widgets.Image(format="png")
+        self.ui = widgets.VBox([self.slider, self.buttons, canvas if canvas is not None else self.frame])
+        self.update(0, 0)
+
+    def update(self, method: int, index: int) -> None:
+        """Show method ``method`` at epoch ``epochs[index]``: swap the image, replace the boundary,
+        set both curves and the markers, the titles, then blit."""
+        for name, value, size in (("method", method, len(self.labels)), ("index", index, self.epochs.size)):
+            if not isinstance(value, (int, np.integer)) or not 0 <= value < size:
+                raise ValueError(f"{name} must be an integer in [0, {size}), got {value!r}")
+        self.method, self.index = int(method), int(index)
+        grid = self.proba_grids[method, index]
+        epoch = self.epochs[index]
+        self.image.set_data(grid)
+        self.contour.set_segments(boundary_lines(self.xx, self.yy, grid))
+        self.line_train.set_ydata(self.curve_train[method])
+        self.line_val.set_ydata(self.curve_val[method])
+        self.marker.set_xdata([epoch, epoch])
+        if self.best is not None:
+            self.best_line.set_xdata([self.best[method]] * 2)
+        self.ax_map.set_title(f"{self.labels[method]}: boundary p = 0.5 at epoch {epoch:g}")
+        self.ax_curve.set_title(f"validation loss {self.curve_val[method, index]:.3f} at epoch {epoch:g}")
+        self.blitter.redraw()
+        if self.frame is not None:
+            self.frame.value = png_frame(self.fig)

@@ -110,3 +110,53 @@ def test_default_explorer_sends_png_frames_that_change_with_the_slider():
     ex.slider.value = 1
     assert bytes(ex.frame.value).startswith(b"\x89PNG") and bytes(ex.frame.value) != first
     assert ex.ui.children[1] is ex.frame
+
+
+def _epoch_inputs(n_methods=2, n_epochs=4, n=6):
+    xx, yy = np.meshgrid(np.linspace(-1, 1, n), np.linspace(-1, 1, n))
+    grids = np.stack([[0.5 + 0.1 * (xx - (m + e) / 10) for e in range(n_epochs)] for m in range(n_methods)])
+    epochs = 10 * np.arange(1, n_epochs + 1)
+    train = np.stack([np.linspace(0.6, 0.1, n_epochs) + 0.05 * m for m in range(n_methods)])
+    val = np.stack([np.linspace(0.6, 0.4, n_epochs) + 0.05 * m for m in range(n_methods)])
+    return dict(epochs=epochs, proba_grids=grids, xx=xx, yy=yy, curve_train=train, curve_val=val,
+                X=np.array([[0.0, 0.0], [0.5, 0.5]]), y=np.array([0, 1]), labels=["none", "dropout 0.5"],
+                best=np.array([30.0, 20.0]))
+
+
+def test_epoch_explorer_follows_the_slider_and_the_method_buttons():
+    from helpers.keras_widgets import EpochExplorer
+
+    args = _epoch_inputs()
+    ex = EpochExplorer(**args)
+    full = ex.blitter.n_full_draws
+    pixels = np.asarray(ex.fig.canvas.buffer_rgba()).copy()
+    ex.slider.value = 2
+    assert (ex.method, ex.index) == (0, 2)
+    np.testing.assert_allclose(ex.image.get_array(), args["proba_grids"][0, 2])
+    xs = np.concatenate(ex.contour.get_segments())[:, 0]
+    np.testing.assert_allclose(xs, 0.2, atol=1e-9)  # p = 0.5 where x = (m + e) / 10
+    assert list(ex.marker.get_xdata()) == [30, 30] and "epoch 30" in ex.ax_map.get_title()
+    ex.buttons.value = 1
+    np.testing.assert_allclose(ex.line_val.get_ydata(), args["curve_val"][1])
+    assert list(ex.best_line.get_xdata()) == [20.0, 20.0] and ex.ax_map.get_title().startswith("dropout 0.5")
+    assert f"{args['curve_val'][1, 2]:.3f}" in ex.ax_curve.get_title()
+    assert ex.blitter.n_full_draws == full and np.any(np.asarray(ex.fig.canvas.buffer_rgba()) != pixels)
+    with pytest.raises(ValueError, match="index"):
+        ex.update(0, 9)
+    plt.close(ex.fig)
+
+
+@pytest.mark.parametrize("key, value, match", [
+    ("epochs", np.array([20, 10, 30, 40]), "epochs"),
+    ("proba_grids", np.zeros((2, 3, 6, 6)), "proba_grids"),
+    ("curve_val", np.zeros((2, 3)), "curve_val"),
+    ("labels", ["only one"], "labels"),
+    ("best", np.array([10.0]), "best"),
+])
+def test_epoch_explorer_rejects_bad_input(key, value, match):
+    from helpers.keras_widgets import EpochExplorer
+
+    args = _epoch_inputs()
+    args[key] = value
+    with pytest.raises(ValueError, match=match):
+        EpochExplorer(**args)
