@@ -197,3 +197,53 @@ def test_a_variant_may_coincide_with_the_right_answer_on_some_cases():
 def test_cases_with_different_variant_lists_are_a_checker_bug():
     with pytest.raises(RuntimeError, match="different numbers of variants"):
         _judge([(1.0, [(2.0, "a.", "")]), (3.0, [])], [2.0, 5.0])
+
+
+# --------------------------------------------------------------------------------------------
+# Lesson 06: each known mistake is named
+# --------------------------------------------------------------------------------------------
+
+def _dropout_with(train, infer=lambda h, rate, keep: h):
+    return lambda h, rate, keep, training: train(h, rate, keep) if training else infer(h, rate, keep)
+
+
+def _epoch_rule(ties_improve=False, extra_wait=0):
+    def restored(losses, patience):
+        best, best_epoch, wait = np.inf, 0, 0
+        for epoch, loss in enumerate(losses, start=1):
+            wait += 1
+            if loss < best or (ties_improve and loss == best):
+                best, best_epoch, wait = loss, epoch, 0
+            elif wait >= patience + extra_wait:
+                break
+        return best_epoch
+    return restored
+
+
+def _noise_ridge(lam_of, center=False):
+    def fit(X, y, sigma):
+        if center:
+            X, y = X - X.mean(axis=0), y - y.mean()
+        return np.linalg.solve(X.T @ X + lam_of(len(y), sigma) * np.eye(X.shape[1]), X.T @ y)
+    return fit
+
+
+@pytest.mark.parametrize("task_id, wrong, expected", [
+    ("06.1", _dropout_with(lambda h, rate, keep: h * keep), "does not divide the survivors by 1 − rate"),
+    ("06.1", _dropout_with(lambda h, rate, keep: h * keep * (1 - rate)), "multiplies the survivors by 1 − rate"),
+    ("06.1", _dropout_with(lambda h, rate, keep: h * keep / (1 - rate), lambda h, rate, keep: h * keep / (1 - rate)),
+     "drops units at inference too"),
+    ("06.1", _dropout_with(lambda h, rate, keep: h * keep / (1 - rate), lambda h, rate, keep: h / (1 - rate)),
+     "scales at inference too"),
+    ("06.1", _dropout_with(lambda h, rate, keep: h * ~keep / (1 - rate)), "zeroes the units that keep=True marks"),
+    ("06.2", lambda losses, patience: int(np.argmin(losses)) + 1, "lowest loss of the whole history"),
+    ("06.2", _epoch_rule(ties_improve=True), "counts an equal loss as an improvement"),
+    ("06.2", _epoch_rule(extra_wait=1), "waits one epoch more than patience"),
+    ("06.3", _noise_ridge(lambda n, s: s**2), "λ = σ², without the factor n"),
+    ("06.3", _noise_ridge(lambda n, s: n * s), "λ = nσ, not nσ²"),
+    ("06.3", _noise_ridge(lambda n, s: 0.0), "least squares, with no penalty"),
+    ("06.3", _noise_ridge(lambda n, s: n * s**2, center=True), "centres the data"),
+])
+def test_lesson_06_mistakes_are_named(task_id, wrong, expected):
+    message = _message(task_id, wrong)
+    assert expected in message, message

@@ -92,6 +92,12 @@ def _first_unpenalized(X, y, lam):
     return np.linalg.solve(X.T @ X + lam * eye, X.T @ y)
 
 
+def _first_unchanged(out, h):
+    out = np.array(out, dtype=float)
+    out.flat[0] = np.asarray(h, dtype=float).flat[0]  # the loop over units starts one too late
+    return out
+
+
 def _zero_first(a):
     a = np.array(a, dtype=float)
     a.flat[0] = 0.0
@@ -121,6 +127,11 @@ SPECIFIC = {  # task -> {mutant name: function of (reference solution, keras mod
              "off-by-one": lambda ref, keras: lambda X, y, lam, lr, n_iter: ref(X, y, lam, lr, n_iter - 1),
              "off-by-one up": lambda ref, keras: lambda X, y, lam, lr, n_iter: ref(X, y, lam, lr, n_iter + 1)},
     "05.1": {"off-by-one": lambda ref, keras: _model(keras, units=(129, 128, 1))},
+    "06.1": {"off-by-one": lambda ref, keras: lambda h, rate, keep, training:
+             _first_unchanged(ref(h, rate, keep, training), h)},
+    "06.2": {"off-by-one": lambda ref, keras: lambda losses, patience: ref(losses, patience) - 1},
+    "06.3": {"n − 1": lambda ref, keras: lambda X, y, sigma:
+             np.linalg.solve(X.T @ X + (len(y) - 1) * sigma**2 * np.eye(X.shape[1]), X.T @ y)},
     "05.2": {"n − 1": lambda ref, keras: lambda m, tol: np.sum(np.abs(_dense_kernels(m)) < tol)
              / (_dense_kernels(m).size - 1),
              "off-by-one": lambda ref, keras: lambda m, tol: np.mean(np.abs(_dense_kernels(m, skip_last=True)) < tol)},
@@ -135,6 +146,9 @@ NOT_APPLICABLE = {  # task -> the specific kinds it has no place for, and why
     "03.2": {"off-by-one": "one step: no loop, no index"},
     "04.1": {"n − 1": "no n"},
     "05.1": {"n − 1": "a model, no n"},
+    "06.1": {"n − 1": "no n"},
+    "06.2": {"n − 1": "no mean over n: an epoch is chosen"},
+    "06.3": {"off-by-one": "a closed form: no loop, no index"},
 }
 
 NEUTRAL = "wrong value"
@@ -185,6 +199,16 @@ EXPECTED = {  # task -> {mutant: words its message must contain}
              "factor 2": "twice the expected value", "factor ½": "half the expected value",
              "input unchanged": "a Sequential, not real numbers", "noise": NEUTRAL,
              "n − 1": "divides by n − 1 instead of n", "off-by-one": NEUTRAL},
+    "06.1": {"constant": "same values", "sign flip": "wrong sign", "factor 2": "twice the expected value",
+             "factor ½": "half the expected value", "input unchanged": "argument `h` unchanged", "noise": NEUTRAL,
+             "off-by-one": "wrong value for rate=0.2, training=True at index (0, 0)"},
+    "06.2": {"constant": "same value, 3, on every test case", "sign flip": "expected 3, got -3",
+             "factor 2": "expected 3, got 6", "factor ½": "expected 3, got 1.5",
+             "input unchanged": "expected one number",
+             "noise": "expected 3, got 3.0001", "off-by-one": "counts epochs from 0"},
+    "06.3": {"constant": "wrong shape", "sign flip": "wrong sign", "factor 2": "twice the expected value",
+             "factor ½": "half the expected value", "input unchanged": "wrong shape for n=12, sigma=0.3: got (12, 3)",
+             "noise": NEUTRAL, "n − 1": "λ = (n − 1)σ² instead of nσ²"},
 }
 
 
