@@ -103,7 +103,7 @@ EXCLUDED: dict[str, str] = {
              "member_input_noise", IN_GRAPH),
     **_names("helpers.keras_stack", "StackConfig", RECORD),
     **_names("helpers.moons_experiment", "run_design", TRAINING),
-    **_names("helpers.moons_experiment", "Design Results", RECORD),
+    **_names("helpers.moons_experiment", "Design Results Method", RECORD),
     **_names("helpers.stats", "PairedDifference", RECORD),
 }
 """Public functions and classes not under the property, with the reason. Private modules
@@ -440,6 +440,13 @@ def _adam(dims, ctx):
     return import_keras().optimizers.Adam(1e-3)
 
 
+def _stacked_weights(dims, ctx):
+    """Two stacked article networks with 3 hidden units (helpers.moons_experiment.predict_stacked)."""
+    rng = np.random.default_rng(0)
+    shapes = [(2, 2, 3), (2, 3), (2, 3, 3), (2, 3), (2, 3, 1), (2, 1)]
+    return [rng.standard_normal(shape) for shape in shapes]
+
+
 def _first_set(dims, ctx):
     """A training set of ``n`` points, the ``n`` passed beside it (the shipped set in lesson 05)."""
     n = dims["n"]
@@ -704,7 +711,7 @@ SPECS: dict[str, Spec] = {
     "helpers.stats.take_chosen": Spec({"scores": X, "chosen": Arr(("n",), elements=st.just(0.0))}),
     "helpers.keras_stack.stack_config": Spec({"kind": Choice(("l1", "l2", "prox")), "lam": NONNEG,
                                               "seed": Int(0, 1000), "dropout": Num(0.0, 0.9), "noise": NONNEG,
-                                              "members": Opt(Int(1, 5))}),
+                                              "max_norm": NONNEG, "members": Opt(Int(1, 5))}),
     "helpers.keras_stack.stack_grid": Spec({"runs": Obj(lambda d, c: [("none", 0.0), ("l1", 1e-3)],
                                                         [[("none",)], [("bogus", 1.0)], [("l2", -1.0)], []]),
                                             "seeds": Obj(lambda d, c: [0, 1], [[-1], [2.5], [], "01"])}),
@@ -722,6 +729,29 @@ SPECS: dict[str, Spec] = {
     "helpers.moons_experiment.design": Spec({"methods": Obj(lambda d, c: [("none", 0.0), ("l1", 1e-3)],
                                                             [[("bogus", 1.0)], [("l1",)], [], ["l1"]]),
                                              "X": Arr(("s", "n", 2)), "y": Arr(("s", "n"))}),
+    # lesson 06: regularization without a penalty
+    "helpers.moons_experiment.method": Spec({"kind": Choice(("l1", "l2", "prox")), "lam": NONNEG,
+                                             "dropout": Num(0.0, 0.9), "noise": NONNEG, "max_norm": NONNEG}),
+    "helpers.moons_experiment.jittered_sets": Spec({"X": Arr(("s", "n", 2)), "y": Arr(("s", "n")),
+                                                    "copies": Int(0, 3), "sigma": NONNEG, "seed": SEED}),
+    "helpers.moons_experiment.predict_stacked": Spec({"weights": Obj(_stacked_weights, [[np.zeros((2, 2, 3))]]),
+                                                      "X": Arr(("n", 2))}),
+    "helpers.implicit.gd_least_squares": Spec({"X": X, "y": Y, "lr": Num(1e-4, 0.1),
+                                               "steps": Obj(lambda d, c: [0, 2, 5], [[3, 1], [-1], [0.5], []])}),
+    "helpers.implicit.gd_shrinkage": Spec({"s": Arr(("k",), elements=st.floats(0, 10)), "lr": Num(1e-3, 0.1),
+                                           "t": Int(0, 100)}),
+    "helpers.implicit.ridge_shrinkage": Spec({"s": Arr(("k",), elements=st.floats(0, 10)), "lam": POSITIVE}),
+    "helpers.implicit.inverted_dropout": Spec({"h": X, "rate": Num(0.0, 0.9), "rng": Obj(
+        lambda d, c: np.random.default_rng(0), ["rng", -1]), "training": Bool()}),
+    "helpers.implicit.noise_ridge_lambda": Spec({"n": Int(1, 1000), "sigma": NONNEG}),
+    "helpers.implicit.noisy_copies_least_squares": Spec({"X": X, "y": Y, "sigma": NONNEG, "copies": Int(1, 5),
+                                                         "seed": Int(0, 1000)}),
+    "helpers.keras_widgets.EpochExplorer": Spec({
+        "epochs": Arr(("L",), post=increasing), "proba_grids": Arr(("m", "L", "gy", "gx"), st.floats(0, 1)),
+        "xx": Arr(("gy", "gx"), post=lambda a: np.sort(a, axis=1)), "yy": Arr(("gy", "gx")),
+        "curve_train": Arr(("m", "L")), "curve_val": Arr(("m", "L")), "X": Arr(("n", 2)), "y": LABELS_01,
+        "labels": Obj(lambda d, c: ["a"] * d["m"], [["a"] * 9, 3]), "best": Opt(Arr(("m",))),
+        "fig": Opt(Obj(lambda d, c: _agg_figure(2), [_agg_figure(1)]))}, examples=8),
 }
 
 
