@@ -29,9 +29,10 @@ from dataclasses import dataclass
 from typing import NamedTuple
 
 import numpy as np
+from scipy.special import expit
 
 from helpers._counts import check_int, check_seed, check_size
-from helpers._validate import check_array, check_choice, check_scalar, check_xy
+from helpers._validate import check_array, check_choice, check_scalar, check_xy, finite_result
 from helpers.data import make_moons_2d
 from helpers.stats import choose_by_validation, take_chosen
 
@@ -283,6 +284,7 @@ def run_design(stack, design: Design, val, test, *, epochs: int | None = None,
     return results
 
 
+@finite_result("X", "weights", action="predict", hint="rescale {name}")
 def predict_stacked(weights, X) -> np.ndarray:
     """P(class 1) of many article networks at once, in NumPy (float32, as Keras): ``weights`` in
     ``keras.Sequential`` order (kernel1, bias1, kernel2, bias2, kernel3, bias3), each stacked over
@@ -304,7 +306,5 @@ def predict_stacked(weights, X) -> np.ndarray:
         part = slice(i, i + chunk)
         a = np.maximum(X @ k1[part] + b1[part, None], 0)
         a = np.maximum(a @ k2[part] + b2[part, None], 0)
-        z = (a @ k3[part])[..., 0] + b3[part]
-        with np.errstate(over="ignore"):  # exp(-z) overflows to inf for z < -89: p = 0, as in float32 Keras
-            out[part] = 1 / (1 + np.exp(-z))
+        out[part] = expit((a @ k3[part])[..., 0] + b3[part])  # the sigmoid, without overflow
     return out
