@@ -55,8 +55,8 @@ def _pytest(args: list[str], env: dict, cwd: Path = ROOT) -> subprocess.Complete
 
 def test_the_keras_notebooks_are_found():
     names = {p.name for p in keras_notebooks()}
-    assert {"03_weight_decay.ipynb", "05_keras_experiment.ipynb",
-            "05_keras_experiment_solution.ipynb"} <= names
+    assert {"03_weight_decay.ipynb", "05_keras_experiment.ipynb", "05_keras_experiment_solution.ipynb",
+            "06_beyond_penalties.ipynb", "06_beyond_penalties_solution.ipynb"} <= names
 
 
 @pytest.mark.parametrize("path", keras_notebooks(), ids=lambda p: str(p.relative_to(ROOT)))
