@@ -16,6 +16,9 @@ COLORS = {
     "val": "#56B4E9",
     "test": "#009E73",
     "truth": "#000000",
+    # the parts of the expected test error (notebook 07); the total is "test", the noise "truth"
+    "bias": "#882255",
+    "variance": "#332288",
 }
 CLASS_COLORS = ("#0072B2", "#E69F00")  # class 0, class 1
 
