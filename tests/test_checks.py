@@ -170,12 +170,12 @@ def _per_fit(preds, y_test):
 
 
 def _padded(F, y):
-    """An exact fit that is not the smallest: solve on the first n columns, zeros elsewhere."""
+    """An exact fit that is not the smallest: least squares on the first n columns, zeros elsewhere."""
     n, p = F.shape
     if p <= n:
         return np.linalg.lstsq(F, y, rcond=None)[0]
     w = np.zeros(p)
-    w[:n] = np.linalg.solve(F[:, :n], y)
+    w[:n] = np.linalg.lstsq(F[:, :n], y, rcond=None)[0]
     return w
 
 
@@ -187,7 +187,6 @@ def _gd(scale=1.0, start=0.0, extra=0):
             w = w - scale * lr * F.T @ (F @ w - y)
         return w
     return gd
-
 
 
 WRONG = {
@@ -202,9 +201,9 @@ WRONG = {
         (lambda xt, yt, xn, d: np.vander(xn, d + 1, increasing=True)[:, 1:]
          @ np.linalg.lstsq(np.vander(xt, d + 1, increasing=True)[:, 1:], yt, rcond=None)[0],
          "no intercept"),
-        (lambda xt, yt, xn, d: np.polyfit(xt, yt, d), "coefficients, not predictions"),
+        (lambda xt, yt, xn, d: np.polyfit(xt, yt, d), "coefficients for degree=3, not predictions"),
         (lambda xt, yt, xn, d: np.polyval(np.polyfit(xt, yt, d - 1), xn), "fits degree"),
-        (lambda xt, yt, xn, d: np.polyval(np.polyfit(xt, yt, d), xt), "one per training point"),
+        (lambda xt, yt, xn, d: np.polyval(np.polyfit(xt, yt, d), xt), "predictions at the 12 training points"),
     ],
     "02.1": [
         (lambda w, lam: lam * np.sum(np.abs(w)), "L1 penalty"),
@@ -259,8 +258,8 @@ WRONG = {
     ],
     "04.2": [
         (_ista(lambda X, y, w, lam, lr: w - lr * (X.T @ (X @ w - y) / len(y) + lam * np.sign(w))),
-         "only near 0"),
-        (_ista(lambda X, y, w, lam, lr: _soft(w - lr * X.T @ (X @ w - y), lr * lam)), "blew up"),
+         "only jitter near 0"),
+        (_ista(lambda X, y, w, lam, lr: _soft(w - lr * X.T @ (X @ w - y), lr * lam)), "not divided by n"),
         (_ista(lambda X, y, w, lam, lr: _soft(w - lr * X.T @ (X @ w - y) / len(y), lam)),
          "instead of η·λ"),
         (lambda X, y, lam, lr, n_iter: np.zeros(X.shape[1] + 1), "wrong shape"),
@@ -286,13 +285,13 @@ WRONG = {
     "07.3": [
         (lambda F, y: np.linalg.solve(F.T @ F + 1e-8 * np.eye(F.shape[1]), F.T @ y), "ridge λ"),
         (lambda F, y: np.linalg.lstsq(F, y, rcond=1e-2)[0], "rcond"),
-        (lambda F, y: F.T @ np.linalg.solve(F @ F.T, y), "less well"),
+        (lambda F, y: F.T @ np.linalg.solve(F @ F.T, y), "LinAlgError"),
         (lambda F, y: np.linalg.lstsq(F, y, rcond=0)[0], "enormous"),
         (_padded, "null space"),
         (lambda F, y: np.linalg.lstsq(F, y, rcond=None)[0][:-1], "wrong shape"),
     ],
     "07.4": [
-        (_gd(scale=1 / 6), "divided by n"),
+        (lambda F, y, lr, n_steps: _gd(scale=1 / len(y))(F, y, lr, n_steps), "divided by n"),
         (_gd(scale=2.0), "factor of 2"),
         (_gd(scale=-1.0), "uphill"),
         (_gd(start=0.1), "does not start from w = 0"),
