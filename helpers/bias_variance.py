@@ -26,9 +26,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from helpers._validate import check_array, check_pair, check_scalar
+from helpers._counts import check_size
+from helpers._validate import check_array, check_pair, check_scalar, finite_result
 from helpers.linear import ridge_prediction_matrix
-from helpers.overfitting import standardized_poly
+from helpers.overfitting import _standardized_poly
 
 __all__ = ["Decomposition", "bias_variance", "decompose", "exact_bias_variance",
            "polynomial_prediction_matrix"]
@@ -45,6 +46,7 @@ def _check_preds(preds, f_true):
     return preds, f_true
 
 
+@finite_result("preds", "f_true", action="average", hint="rescale {name}")
 def bias_variance(preds, f_true) -> tuple[float, float]:
     r"""Squared bias and variance of a learner from its fits to ``R`` training sets.
 
@@ -82,6 +84,7 @@ class Decomposition:
         return self.bias2 + self.variance + self.noise
 
 
+@finite_result("preds", "f_true", "noise_sd", "y_test", action="average", hint="rescale {name}")
 def decompose(preds, f_true, noise_sd: float, y_test) -> Decomposition:
     r"""Bias², variance and noise of a learner, and its expected test MSE measured directly.
 
@@ -102,6 +105,7 @@ def decompose(preds, f_true, noise_sd: float, y_test) -> Decomposition:
                          float(per_set.std(ddof=1) / root_r), float(gap.std(ddof=1) / root_r))
 
 
+@finite_result("H", "f_train", "f_test", "noise_sd", action="multiply", hint="rescale {name}")
 def exact_bias_variance(H, f_train, f_test, noise_sd: float) -> tuple[float, float]:
     r"""Closed-form bias² and variance of a linear smoother :math:`\hat f(x_0) = H y` at fixed inputs.
 
@@ -120,6 +124,7 @@ def exact_bias_variance(H, f_train, f_test, noise_sd: float) -> tuple[float, flo
     return float(np.mean((H @ f_train - f_test) ** 2)), float(sigma2 * np.mean(np.sum(H**2, axis=1)))
 
 
+@finite_result("x_train", "x_test", "lam", action="fit", hint="rescale {name}")
 def polynomial_prediction_matrix(x_train, x_test, degree: int, lam: float = 0.0) -> np.ndarray:
     r"""``H`` with ``H @ y`` = the degree-``degree`` polynomial fit's predictions at ``x_test``.
 
@@ -129,5 +134,9 @@ def polynomial_prediction_matrix(x_train, x_test, degree: int, lam: float = 0.0)
     least squares). One matrix serves every training set with the inputs ``x_train``
     (:func:`helpers.linear.ridge_prediction_matrix`). Notebook 07.
     """
-    Z, mean, std = standardized_poly(x_train, degree)
-    return ridge_prediction_matrix(Z, standardized_poly(x_test, degree, mean, std)[0], lam)
+    x_train = check_array(x_train, "x_train", ndim=1)
+    x_test = check_array(x_test, "x_test", ndim=1)
+    lam = check_scalar(lam, "lam")
+    check_size(x_test.size * x_train.size, "x_test")
+    Z, mean, std = _standardized_poly(x_train, degree, None, None, "x_train")
+    return ridge_prediction_matrix(Z, _standardized_poly(x_test, degree, mean, std, "x_test")[0], lam)

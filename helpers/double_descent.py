@@ -25,10 +25,12 @@ from __future__ import annotations
 import numpy as np
 from threadpoolctl import threadpool_limits
 
-from helpers._validate import check_array, check_pair, check_scalar, check_xy
+from helpers._counts import MAX_SEED, check_int, check_iterations, check_seed, check_size
+from helpers._validate import check_array, check_pair, check_scalar, check_xy, finite_result
 from helpers.blit import Blitter
 from helpers.data import make_curve_1d, true_curve
-from helpers.linear import ridge_path_by_lambda
+from helpers.linear import _check_lams, ridge_path_by_lambda
+from helpers.overfitting import decade_limits
 from helpers.plots import COLORS, widget_canvas
 
 __all__ = ["FREQUENCY_SCALE", "DoubleDescentExplorer", "DoubleDescentPath", "double_descent_sweep",
@@ -36,37 +38,47 @@ __all__ = ["FREQUENCY_SCALE", "DoubleDescentExplorer", "DoubleDescentPath", "dou
            "lambda_label", "tuned_on_validation"]
 
 FREQUENCY_SCALE = 30.0  # γ: the Cauchy scale of the frequencies (radians per unit of x)
+MAX_SCALE = 1e6  # larger frequencies only alias on [0, 1]; far larger ones would overflow ωx
+SEED_OFFSETS = (10_000, 20_000)  # the sweep's validation sets and features use seed + these + k
 
 
+@finite_result("scale", action="draw frequencies", hint="use a scale of the order of 1 to 1000")
 def draw_frequencies(p: int, scale: float = FREQUENCY_SCALE, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
     r"""``p`` random frequencies :math:`\omega_j \sim \mathrm{Cauchy}(0, \gamma)` and phases
     :math:`b_j \sim U(0, 2\pi)` from ``np.random.default_rng(seed)``: ``(omega, phase)``.
     Notebook 07."""
-    p = int(check_scalar(p, "p", min_value=1))
-    scale = check_scalar(scale, "scale", strict=True)
-    rng = np.random.default_rng(seed)
+    p = check_int(p, "p", min_value=1)
+    check_size(2 * p, "p")
+    scale = check_scalar(scale, "scale", strict=True, max_value=MAX_SCALE)
+    rng = np.random.default_rng(check_seed(seed))
     return scale * rng.standard_cauchy(p), rng.uniform(0.0, 2 * np.pi, p)
 
 
+@finite_result("x", "omega", "phase", action="compute features", hint="rescale {name}")
 def fourier_features(x, omega, phase) -> np.ndarray:
     r"""Random Fourier features :math:`\sqrt{2/p}\,\cos(\omega_j x + b_j)`: one row per ``x``, one
     column per frequency (``p = len(omega)``). Notebook 07."""
     x = check_array(x, "x", ndim=1)
     omega, phase = check_pair(omega, phase, "omega", "phase", ndim=1)
+    check_size(x.size * omega.size, "omega")
     return np.sqrt(2.0 / omega.size) * np.cos(np.outer(x, omega) + phase)
 
 
 def feature_counts(n: int, p_max: int = 1000, per_decade: int = 10) -> np.ndarray:
     """Numbers of features from 1 to ``p_max``, log-spaced (``per_decade`` a decade), plus every
     whole number within 5 of ``n`` (where the peak is): increasing, no repeats. Notebook 07."""
-    n = int(check_scalar(n, "n", min_value=1))
-    p_max = int(check_scalar(p_max, "p_max", min_value=1))
-    per_decade = int(check_scalar(per_decade, "per_decade", min_value=1))
-    logs = np.round(np.logspace(0, np.log10(p_max), round(per_decade * np.log10(p_max)) + 1))
+    n = check_int(n, "n", min_value=1)
+    p_max = check_int(p_max, "p_max", min_value=1)
+    per_decade = check_int(per_decade, "per_decade", min_value=1)
+    count = round(per_decade * np.log10(p_max)) + 1
+    check_size(count, "per_decade")
+    logs = np.round(np.logspace(0, np.log10(p_max), count))
     near = np.arange(max(1, n - 5), min(p_max, n + 5) + 1)
     return np.unique(np.r_[logs.astype(int), near])
 
 
+@finite_result("F", "y", "lr", "w0", action="descend",
+               hint="the steps diverge unless lr < 2 / (largest singular value of F)²; or rescale {name}")
 def gradient_descent_least_squares(F, y, lr: float, n_steps: int, w0=None) -> np.ndarray:
     r"""Plain gradient descent on :math:`\tfrac12\|F w - y\|^2` (half the *sum* of squared errors).
 
@@ -79,7 +91,7 @@ def gradient_descent_least_squares(F, y, lr: float, n_steps: int, w0=None) -> np
     """
     F, y = check_xy(F, y, "F", "y")
     lr = check_scalar(lr, "lr", strict=True)
-    n_steps = int(check_scalar(n_steps, "n_steps"))
+    n_steps = check_iterations(n_steps, "n_steps", min_value=0)
     w = np.zeros(F.shape[1]) if w0 is None else check_array(w0, "w0", ndim=1).copy()
     if w.shape != (F.shape[1],):
         raise ValueError(f"w0 must have shape ({F.shape[1]},), got {w.shape}")
@@ -95,16 +107,17 @@ def _fits(F_train, y_train, F_eval, lams):
     return F_eval @ coefs.T, np.linalg.norm(coefs, axis=1)
 
 
-def _check_grid(ps, lams):
+def _check_grid(ps, lams, rows: int):
+    """Feature counts (increasing whole numbers >= 1) and λ values (>= 0), for ``rows`` inputs."""
     ps = check_array(ps, "ps", ndim=1)
-    if np.any(ps < 1) or np.any(ps != np.round(ps)) or np.any(np.diff(ps) <= 0):
+    if np.any(ps != np.round(ps)) or np.any(ps < 1) or np.any(np.diff(ps) <= 0):
         raise ValueError("ps must be increasing whole numbers >= 1")
-    lams = check_array(lams, "lams", ndim=1)
-    if np.any(lams < 0):
-        raise ValueError("lams must all be >= 0")
-    return ps.astype(int), lams
+    ps = np.array([check_int(p, "ps", min_value=1) for p in ps], dtype=int)
+    check_size(rows * int(ps[-1]), "ps")
+    return ps, _check_lams(lams)
 
 
+@finite_result("x_test", "y_test", "noise", "scale", action="fit", hint="rescale {name}")
 def double_descent_sweep(ps, lams, x_test, y_test, *, n_train: int = 30, n_val: int = 100,
                          noise: float = 0.3, n_draws: int = 200, scale: float = FREQUENCY_SCALE,
                          seed: int = 0) -> dict:
@@ -112,16 +125,20 @@ def double_descent_sweep(ps, lams, x_test, y_test, *, n_train: int = 30, n_val: 
 
     Draw ``k`` (``k = 0 .. n_draws-1``) is a fresh training set ``make_curve_1d(n_train, noise,
     seed + k)``, a fresh validation set ``make_curve_1d(n_val, noise, seed + 10_000 + k)`` and
-    fresh features ``draw_frequencies(max(ps), scale, seed + 20_000 + k)``; the test points
-    ``(x_test, y_test)`` are the same for every draw. Fits as in the module docstring.
-    Returns ``{"ps", "lams", "test_mse", "val_mse", "weight_norm"}``, the last three of shape
-    ``(n_draws, len(ps), len(lams))``. Notebook 07.
+    fresh features ``draw_frequencies(max(ps), scale, seed + 20_000 + k)`` (so ``seed`` is at most
+    ``MAX_SEED - 20_000 - n_draws``); the test points ``(x_test, y_test)`` are the same for every
+    draw. Fits as in the module docstring. Returns ``{"ps", "lams", "test_mse", "val_mse",
+    "weight_norm"}``, the last three of shape ``(n_draws, len(ps), len(lams))``. Notebook 07.
     """
-    ps, lams = _check_grid(ps, lams)
     x_test, y_test = check_pair(x_test, y_test, "x_test", "y_test", ndim=1)
-    n_train = int(check_scalar(n_train, "n_train", min_value=1))
-    n_val = int(check_scalar(n_val, "n_val", min_value=1))
-    n_draws = int(check_scalar(n_draws, "n_draws", min_value=1))
+    n_train = check_int(n_train, "n_train", min_value=1)
+    n_val = check_int(n_val, "n_val", min_value=1)
+    ps, lams = _check_grid(ps, lams, n_train + n_val + x_test.size)
+    noise = check_scalar(noise, "noise", max_value=1e6)
+    n_draws = check_int(n_draws, "n_draws", min_value=1)
+    check_size(3 * n_draws * ps.size * lams.size, "n_draws")
+    scale = check_scalar(scale, "scale", strict=True, max_value=MAX_SCALE)
+    seed = check_int(seed, "seed", max_value=MAX_SEED - SEED_OFFSETS[-1] - n_draws)
     shape = (n_draws, ps.size, lams.size)
     out = {"ps": ps, "lams": lams, "test_mse": np.empty(shape), "val_mse": np.empty(shape),
            "weight_norm": np.empty(shape)}
@@ -134,8 +151,8 @@ def double_descent_sweep(ps, lams, x_test, y_test, *, n_train: int = 30, n_val: 
 def _sweep_draw(out, k, ps, lams, x_test, y_test, n_train, n_val, noise, scale, seed):
     """Draw ``k`` of :func:`double_descent_sweep`, written into row ``k`` of ``out``'s tables."""
     x, y = make_curve_1d(n_train, noise, seed=seed + k)
-    x_val, y_val = make_curve_1d(n_val, noise, seed=seed + 10_000 + k)
-    omega, phase = draw_frequencies(ps[-1], scale, seed=seed + 20_000 + k)
+    x_val, y_val = make_curve_1d(n_val, noise, seed=seed + SEED_OFFSETS[0] + k)
+    omega, phase = draw_frequencies(ps[-1], scale, seed=seed + SEED_OFFSETS[1] + k)
     cosines = np.cos(np.outer(np.r_[x, x_val, x_test], omega) + phase)  # all features, unscaled
     targets = np.r_[y_val, y_test]
     for i, p in enumerate(ps):
@@ -151,13 +168,21 @@ def tuned_on_validation(sweep: dict) -> tuple[np.ndarray, np.ndarray]:
     Returns ``(test_mse, lam)``, both of shape ``(n_draws, len(ps))``: a practical stand-in for
     the "optimal" λ of Nakkiran et al. (2021), tuned on data the fit never saw. Notebook 07.
     """
-    best = np.argmin(sweep["val_mse"], axis=2)
-    test = np.take_along_axis(sweep["test_mse"], best[..., None], axis=2)[..., 0]
-    return test, sweep["lams"][best]
+    if not isinstance(sweep, dict) or not {"lams", "val_mse", "test_mse"} <= set(sweep):
+        raise ValueError("sweep must be the dict double_descent_sweep returns (with 'lams', 'val_mse' "
+                         f"and 'test_mse'), got {type(sweep).__name__}")
+    val, test = check_pair(sweep["val_mse"], sweep["test_mse"], 'sweep["val_mse"]', 'sweep["test_mse"]', ndim=3)
+    lams = check_array(sweep["lams"], 'sweep["lams"]', ndim=1)
+    if lams.size != val.shape[2]:
+        raise ValueError(f'sweep["lams"] must have one entry per λ of sweep["val_mse"] ({val.shape[2]}), '
+                         f"got {lams.size}")
+    best = np.argmin(val, axis=2)
+    return np.take_along_axis(test, best[..., None], axis=2)[..., 0], lams[best]
 
 
 def lambda_label(lam: float) -> str:
     """``0`` or ``1e-08``-style text for a λ of the widget's grid."""
+    lam = check_scalar(lam, "lam")
     return "0" if lam == 0 else f"{lam:.0e}"
 
 
@@ -170,12 +195,15 @@ class DoubleDescentPath:
     ``len(ps) × len(lams) × n_grid``.
     """
 
+    @finite_result("x_train", "y_train", "x_test", "y_test", action="fit", hint="rescale {name}")
     def __init__(self, x_train, y_train, x_test, y_test, ps, lams, *, scale: float = FREQUENCY_SCALE,
                  seed: int = 0, n_grid: int = 200):
         self.x_train, self.y_train = check_pair(x_train, y_train, "x_train", "y_train", ndim=1)
         self.x_test, self.y_test = check_pair(x_test, y_test, "x_test", "y_test", ndim=1)
-        self.ps, self.lams = _check_grid(ps, lams)
-        self.x_grid = np.linspace(0.0, 1.0, int(check_scalar(n_grid, "n_grid", min_value=2)))
+        n_grid = check_int(n_grid, "n_grid", min_value=2)
+        self.ps, self.lams = _check_grid(ps, lams, self.x_train.size + self.x_test.size + n_grid)
+        check_size(self.ps.size * self.lams.size * n_grid, "n_grid")
+        self.x_grid = np.linspace(0.0, 1.0, n_grid)
         self.omega, self.phase = draw_frequencies(self.ps[-1], scale, seed)
         n, m = self.x_train.size, self.x_test.size
         cosines = np.cos(np.outer(np.r_[self.x_train, self.x_test, self.x_grid], self.omega) + self.phase)
@@ -192,6 +220,7 @@ class DoubleDescentPath:
 
     def index(self, p, lam) -> tuple[int, int]:
         """Positions of ``p`` and ``lam`` in the grids (``ValueError`` naming the one not on its grid)."""
+        p, lam = check_int(p, "p", min_value=1), check_scalar(lam, "lam")
         i, j = np.flatnonzero(self.ps == p), np.flatnonzero(np.isclose(self.lams, lam, rtol=1e-9, atol=0.0))
         if i.size == 0:
             raise ValueError(f"p must be one of the grid's values {self.ps.tolist()}, got {p!r}")
@@ -228,12 +257,11 @@ class DoubleDescentExplorer:
         self.path = path
         n = path.x_train.size
         p = int(path.ps[np.argmin(np.abs(np.log(path.ps / n)))]) if p is None else p
-        path.index(p, lam)  # both on the grid, or a ValueError naming the one that is not
-        self.p = widgets.SelectionSlider(options=[(str(v), int(v)) for v in path.ps], value=p,
+        i, j = path.index(p, lam)  # both on the grid, or a ValueError naming the one that is not
+        self.p = widgets.SelectionSlider(options=[(str(v), int(v)) for v in path.ps], value=int(path.ps[i]),
                                          description="p features", continuous_update=True)
         self.lam = widgets.SelectionSlider(options=[(lambda_label(v), float(v)) for v in path.lams],
-                                           value=float(path.lams[path.index(p, lam)[1]]),
-                                           description="λ", continuous_update=True)
+                                           value=float(path.lams[j]), description="λ", continuous_update=True)
         with plt.ioff():
             self.fig, (self.ax_fit, self.ax_err) = plt.subplots(1, 2, figsize=(9.5, 3.6),
                                                                 layout="constrained")
@@ -262,9 +290,8 @@ class DoubleDescentExplorer:
         self.vline = ax.axvline(1.0, color=COLORS["l2"], lw=1, ls="-")
         self.dot, = ax.plot([], [], "o", ms=6, color=COLORS["l2"])
         ax.axvline(n, color=COLORS["truth"], lw=1, ls="--", label=f"p = n = {n}")
-        lo, hi = float(path.test_mse.min()), float(path.test_mse.max())
         ax.set(xscale="log", yscale="log", xlim=(path.ps[0] / 1.3, path.ps[-1] * 1.3),
-               ylim=(10 ** np.floor(np.log10(lo)), 10 ** np.ceil(np.log10(hi))),
+               ylim=decade_limits(np.clip(path.test_mse, 1e-12, 1e300), floor=1e-12),
                xlabel="number of features p (log)", ylabel="test MSE (log)")
         ax.legend(loc="upper right", fontsize=8)
 
