@@ -84,3 +84,16 @@ def test_bad_input_names_the_argument():
         exact_bias_variance(np.zeros((2, 2)), np.zeros(3), f, 0.3)
     with pytest.raises(ValueError, match="degree"):
         polynomial_prediction_matrix(np.linspace(0, 1, 5), np.zeros(2), 0)
+
+
+def test_messages_name_the_callers_arguments_and_overflow_is_a_value_error():
+    with pytest.raises(ValueError, match="^x_train must hold enough different values"):
+        polynomial_prediction_matrix(np.zeros(5), np.zeros(2), 2)  # not the inner "x"
+    with pytest.raises(ValueError, match="^x_test"):
+        polynomial_prediction_matrix(np.linspace(0, 1, 5), [np.nan], 2)
+    with pytest.raises(ValueError, match="degree must be a whole number"):
+        polynomial_prediction_matrix(np.linspace(0, 1, 5), np.zeros(2), 2.5)
+    with pytest.raises(ValueError, match="^preds: values too large"):
+        bias_variance(np.full((3, 2), 1e200), np.zeros(2))
+    with pytest.raises(ValueError, match="^noise_sd: values too large"):
+        exact_bias_variance(np.eye(2), np.zeros(2), np.zeros(2), 1e200)

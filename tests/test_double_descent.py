@@ -141,3 +141,27 @@ def test_widget_sliders_update_the_views_by_blitting(path):
         DoubleDescentExplorer("not a path")
     with pytest.raises(ValueError, match="p must"):
         DoubleDescentExplorer(path, p=8)
+
+
+def test_counts_are_whole_numbers_and_seeds_leave_room_for_the_sweeps_offsets(data):
+    for call, name in ((lambda: draw_frequencies(2.5), "p"),
+                       (lambda: feature_counts(30, per_decade=True), "per_decade"),
+                       (lambda: gradient_descent_least_squares(np.eye(2), np.ones(2), 0.5, 3.5), "n_steps"),
+                       (lambda: double_descent_sweep([1, 2.5], [0.0], data.X_test, data.y_test), "ps"),
+                       (lambda: double_descent_sweep([1, 2], [0.0], data.X_test, data.y_test, n_draws=0), "n_draws")):
+        with pytest.raises(ValueError, match=f"^{name} must be"):
+            call()
+    with pytest.raises(ValueError, match=r"^seed must be a whole number in \[0, 4294947293\]"):
+        double_descent_sweep([1, 2], [0.0], data.X_test, data.y_test, n_draws=2, seed=2**32 - 10)
+    assert gradient_descent_least_squares(np.eye(2), np.ones(2), 0.5, 2.0).shape == (2,)  # 2.0 is a whole count
+
+
+def test_a_diverging_descent_and_a_bad_sweep_dict_are_value_errors():
+    with pytest.raises(ValueError, match=r"too large to descend .*lr < 2 / \(largest singular value of F\)²"):
+        gradient_descent_least_squares(np.eye(3) * 10, np.ones(3), 1.0, 1000)
+    with pytest.raises(ValueError, match="^sweep must be the dict"):
+        tuned_on_validation({"lams": [0.0]})
+    with pytest.raises(ValueError, match=r'^sweep\["lams"\] must have one entry per λ'):
+        tuned_on_validation({"lams": [0.0], "val_mse": np.ones((1, 2, 3)), "test_mse": np.ones((1, 2, 3))})
+    with pytest.raises(ValueError, match="^lam must be a real number"):
+        lambda_label("0")

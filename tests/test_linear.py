@@ -165,3 +165,15 @@ def test_ridge_path_and_prediction_matrix_bad_input():
         ridge_prediction_matrix(X, np.ones((3, 3)), 1.0)
     with pytest.raises(ValueError, match="lam"):
         ridge_prediction_matrix(X, X, -1.0)
+    with pytest.raises(ValueError, match="^fit_intercept must be True or False"):
+        ridge_path_by_lambda(X, y, [1.0], fit_intercept="no")
+    with pytest.raises(ValueError, match="^fit_intercept must be True or False"):
+        ridge_prediction_matrix(X, X, 1.0, fit_intercept=0)
+    with pytest.raises(ValueError, match="^X: values too large to fit"):
+        ridge_path_by_lambda(np.array([[1e200, 0.0], [-1e200, 1.0], [0.0, 2.0]]), np.ones(3), [0.0])
+
+
+def test_the_course_has_one_ridge_path():
+    import helpers.sparsity
+
+    assert helpers.sparsity.ridge_path_by_lambda is ridge_path_by_lambda  # lesson 04's and lesson 07's
