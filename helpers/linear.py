@@ -111,7 +111,8 @@ def ridge_path_by_lambda(X, y, lams, fit_intercept: bool = True) -> tuple[np.nda
     the minimum-norm least-squares solution :math:`X_c^+ y_c` with ``np.linalg.lstsq``'s cutoff
     (singular values at or below :math:`\varepsilon\max(n, p)\,s_{\max}` count as 0), the limit of
     :math:`w(\lambda)` as λ → 0. Returns ``(coefs, intercepts)`` aligned with ``lams``: one *row
-    per λ*, shape ``(len(lams), n_features)``. Notebooks 04 (the ridge path) and 07 (double descent).
+    per λ*, shape ``(len(lams), n_features)`` (scikit-learn's path functions return the transpose,
+    one column per α). Notebooks 04 (the ridge path) and 07 (double descent).
     """
     X, y = check_xy(X, y)
     lams = _check_lams(lams)

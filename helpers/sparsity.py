@@ -9,7 +9,8 @@ Conventions (the same as :mod:`helpers.linear`, i.e. scikit-learn's):
   + \\frac{\\lambda(1-\\rho)}{2}\\|w\\|^2` (``ElasticNet(alpha=lam, l1_ratio=rho)``).
 
 The intercept :math:`b` is never penalized. The closed forms for orthonormal features state their
-own convention. Everything here is introduced in notebook 04 (``04_l1_vs_l2.ipynb``).
+own convention. Everything here is introduced in notebook 04 (``04_l1_vs_l2.ipynb``);
+``ridge_path_by_lambda`` is :func:`helpers.linear.ridge_path_by_lambda`, re-exported here.
 """
 
 from __future__ import annotations
