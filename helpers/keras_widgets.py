@@ -174,6 +174,8 @@ def boundary_lines(xx, yy, grid, level: float = 0.5) -> list:
     (contourpy, the library behind ``ax.contour``)."""
     import contourpy
 
+    if grid is None:  # optional for _check_grid's other callers, not here
+        raise ValueError("grid must be a 2-D array of values on (xx, yy), got None")
     xx, yy, grid = _check_grid(xx, yy, grid)
     level = check_scalar(level, "level", min_value=None)
     gen = contourpy.contour_generator(xx, yy, grid, line_type=contourpy.LineType.Separate)

@@ -67,6 +67,8 @@ def test_boundary_lines_match_ax_contour():
     assert got.shape == want.shape
     np.testing.assert_allclose(np.sort(got, axis=0), np.sort(want, axis=0), atol=1e-9)
     plt.close(fig)
+    with pytest.raises(ValueError, match="^grid must be a 2-D array"):  # not contourpy's TypeError
+        boundary_lines(args["xx"], args["yy"], None)
 
 
 def test_contour_is_replaced_not_accumulated():
