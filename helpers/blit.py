@@ -54,6 +54,13 @@ def _prefix_data_url(change) -> None:
         change["owner"]._data_url = PNG_DATA_URL + value
 
 
+def _sequence(items, name: str, kind: type) -> list:
+    """``items`` as a list, after checking each is a ``kind`` (an Artist, a Text)."""
+    if not isinstance(items, (list, tuple)) or not all(isinstance(item, kind) for item in items):
+        raise ValueError(f"{name} must be a list of matplotlib {kind.__name__} objects, got {items!r}")
+    return list(items)
+
+
 class Blitter:
     """Keep a figure's static background and redraw only ``artists`` on :meth:`redraw`.
 
@@ -75,6 +82,13 @@ class Blitter:
     MAX_CACHED_LABELS = 256
 
     def __init__(self, fig, artists=(), labels=()):
+        from matplotlib.artist import Artist
+        from matplotlib.figure import Figure
+        from matplotlib.text import Text
+
+        if not isinstance(fig, Figure):
+            raise ValueError(f"fig must be a matplotlib Figure, got {type(fig).__name__}")
+        artists, labels = _sequence(artists, "artists", Artist), _sequence(labels, "labels", Text)
         self.fig = fig
         self.artists = []
         self.labels = []

@@ -11,12 +11,14 @@ from __future__ import annotations
 import hashlib
 import io
 import os
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
-from helpers._validate import check_scalar
+from helpers._counts import check_int, check_seed, check_size
+from helpers._validate import check_array, check_choice, check_scalar
 
 REGENERATE = ("python3 course.py data  (or, inside the course environment: "
               "python -m helpers.make_data --write)")
@@ -38,13 +40,24 @@ def data_dir() -> Path:
 
 def true_curve(x) -> np.ndarray:
     r"""The noiseless function behind the 1-D set: :math:`f(x) = \sin(2\pi x)` on [0, 1]."""
-    return np.sin(2 * np.pi * np.asarray(x, dtype=float))
+    x = check_array(x, "x", allow_empty=True)
+    if np.abs(x).max(initial=0.0) > 1e6:  # far outside [0, 1]; 2πx would lose every digit
+        raise ValueError(f"x must lie within ±1e6 (the curve is meant for [0, 1]), got values up to "
+                         f"{np.abs(x).max():.3g}")
+    return np.sin(2 * np.pi * x)
+
+
+def _check_generator(n, noise, seed, min_n: int = 1, columns: int = 2):
+    """The arguments every generator shares: ``n`` points (at most what a helper may allocate for
+    ``columns`` numbers per point), a noise level >= 0 and a seed."""
+    n = check_int(n, "n", min_value=min_n)
+    check_size(n * columns, "n")
+    return n, check_scalar(noise, "noise", max_value=1e6), check_seed(seed)
 
 
 def make_curve_1d(n: int, noise: float = 0.3, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
     """``n`` points ``x ~ U(0, 1)``, ``y = sin(2πx) + N(0, noise²)``. Used in notebooks 01-02."""
-    n = int(check_scalar(n, "n", min_value=1))
-    noise = check_scalar(noise, "noise")
+    n, noise, seed = _check_generator(n, noise, seed)
     rng = np.random.default_rng(seed)
     x = rng.uniform(0.0, 1.0, n)
     y = true_curve(x) + noise * rng.standard_normal(n)
@@ -57,8 +70,7 @@ def make_moons_2d(n: int, noise: float = 0.3, seed: int = 0) -> tuple[np.ndarray
     Same construction as scikit-learn's ``make_moons`` (written out so the shipped bytes do not
     depend on another library's version). Used in notebooks 01 and 05.
     """
-    n = int(check_scalar(n, "n", min_value=2))
-    noise = check_scalar(noise, "noise")
+    n, noise, seed = _check_generator(n, noise, seed, min_n=2, columns=3)
     rng = np.random.default_rng(seed)
     n_out = n // 2
     n_in = n - n_out
@@ -81,12 +93,11 @@ def make_sparse_regression(n: int = 200, n_features: int = 100, n_informative: i
     ``coef`` has ``n_informative`` nonzeros of decreasing size (3, -2.5, 2, -1.5, 1, ...) at
     random positions. Returns ``(X, y, coef)``. Used in notebook 04.
     """
-    n = int(check_scalar(n, "n", min_value=1))
-    n_features = int(check_scalar(n_features, "n_features", min_value=1))
-    n_informative = int(check_scalar(n_informative, "n_informative", min_value=0))
+    n_features = check_int(n_features, "n_features", min_value=1)
+    n, noise, seed = _check_generator(n, noise, seed, columns=n_features + 1)
+    n_informative = check_int(n_informative, "n_informative", min_value=0)
     if n_informative > n_features:
         raise ValueError(f"n_informative must be <= n_features, got {n_informative} > {n_features}")
-    noise = check_scalar(noise, "noise")
     rng = np.random.default_rng(seed)
     coef = np.zeros(n_features)
     support = np.sort(rng.choice(n_features, n_informative, replace=False))
@@ -159,31 +170,55 @@ FILES = {
 
 def generate(name: str) -> bytes:
     """The exact bytes of shipped file ``name``, regenerated from its seeds."""
-    if name not in FILES:
-        raise ValueError(f"name must be one of {sorted(FILES)}, got {name!r}")
-    return FILES[name]().encode()
+    return FILES[check_choice(name, "name", sorted(FILES))]().encode()
 
 
 def _sha256(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
+_DIGEST = re.compile(r"[0-9a-f]{64}")
+
+
 def read_manifest(folder: Path | None = None) -> dict[str, str]:
-    """``{file name: sha256}`` from ``data/SHA256SUMS`` (``sha256sum -c`` can read it too)."""
-    path = (folder or data_dir()) / MANIFEST
+    """``{file name: sha256}`` from ``data/SHA256SUMS`` (``sha256sum -c`` can read it too).
+
+    Every non-blank line must be ``<64 hex digits>  <file name>``; a missing, unreadable or
+    malformed manifest raises :class:`DataFileError` naming it and the command that rebuilds it.
+    """
+    path = Path(folder or data_dir()) / MANIFEST
     if not path.is_file():
         raise DataFileError(f"{path} is missing. Regenerate the data with: {REGENERATE}")
+    try:
+        text = path.read_bytes().decode("utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise DataFileError(f"{path} cannot be read ({exc}). Regenerate the data with: {REGENERATE}") from None
     sums = {}
-    for line in path.read_text().splitlines():
-        if line.strip():
-            digest, name = line.split(maxsplit=1)
-            sums[name.lstrip("*")] = digest
+    for number, line in enumerate(text.splitlines(), start=1):
+        if not line.strip():
+            continue
+        parts = line.split(maxsplit=1)
+        if len(parts) != 2 or not _DIGEST.fullmatch(parts[0]) or not parts[1].strip():
+            raise DataFileError(f"{path} is malformed (line {number}: {line[:80]!r} is not "
+                                f"'<sha256>  <file name>'). Regenerate the data with: {REGENERATE}")
+        sums[parts[1].strip().lstrip("*")] = parts[0]
     return sums
 
 
 def write_all(folder: Path | None = None) -> list[Path]:
-    """Regenerate every shipped file and the manifest in ``folder``; returns the paths written."""
+    """Regenerate every shipped file and the manifest in ``folder``; returns the paths written.
+
+    A path in the way (``data/`` itself a file, or a folder where a data file belongs) raises
+    :class:`DataFileError` saying what to move; nothing is deleted.
+    """
     folder = Path(folder or data_dir())
+    if folder.exists() and not folder.is_dir():
+        raise DataFileError(f"{folder} should be the data folder but is a file: move it away, "
+                            f"then run: {REGENERATE}")
+    blocked = [folder / name for name in (*FILES, MANIFEST) if (folder / name).is_dir()]
+    if blocked:
+        raise DataFileError(f"{', '.join(map(str, blocked))} should be a file but is a folder: move it "
+                            f"away, then run: {REGENERATE}")
     folder.mkdir(parents=True, exist_ok=True)
     written, lines = [], []
     for name in FILES:
@@ -203,6 +238,8 @@ def verified_bytes(name: str) -> bytes:
         raise DataFileError(f"{name} is not listed in {folder / MANIFEST}. "
                             f"Regenerate the data with: {REGENERATE}")
     path = folder / name
+    if path.is_dir():
+        raise DataFileError(f"data file {path} is a folder, not a file: move it away, then run: {REGENERATE}")
     if not path.is_file():
         raise DataFileError(f"data file {path} is missing. Regenerate it with: {REGENERATE}")
     data = path.read_bytes()
@@ -213,8 +250,12 @@ def verified_bytes(name: str) -> bytes:
 
 
 def verify_data() -> dict[str, str]:
-    """Check every shipped file against the manifest; returns ``{name: 'ok'}`` or raises."""
-    return {name: (verified_bytes(name), "ok")[1] for name in read_manifest()}
+    """Check every dataset the course ships (:data:`FILES`, not whatever the manifest lists) against
+    its checksum in the manifest; returns ``{name: 'ok'}`` or raises :class:`DataFileError`.
+
+    So an empty or partial manifest fails here, naming the first file it does not vouch for.
+    """
+    return {name: (verified_bytes(name), "ok")[1] for name in FILES}
 
 
 def _read_csv(name: str):

@@ -17,7 +17,8 @@ import math
 
 import numpy as np
 
-from helpers._validate import check_array, check_scalar
+from helpers._counts import check_int, check_size
+from helpers._validate import check_array, check_scalar, finite_result
 from helpers.blit import Blitter
 from helpers.plots import COLORS, widget_canvas
 
@@ -44,11 +45,15 @@ def _check_problem(w_hat, hessian):
     return w_hat, hessian
 
 
+_PROBLEM = ("w_hat", "hessian")
+
+
+@finite_result("W", *_PROBLEM, action="evaluate the loss")
 def quadratic_loss(W, w_hat, hessian) -> np.ndarray:
     r""":math:`(w - \hat w)^\top H (w - \hat w)` for every row of ``W`` (shape ``(..., 2)``)."""
     w_hat, hessian = _check_problem(w_hat, hessian)
     W = check_array(W, "W")
-    if W.shape[-1] != 2:
+    if W.ndim == 0 or W.shape[-1] != 2:
         raise ValueError(f"W must have 2 entries in its last axis, got shape {W.shape}")
     D = W - w_hat
     return np.einsum("...i,ij,...j->...", D, hessian, D)
@@ -63,10 +68,17 @@ def diamond_xy(t: float) -> tuple[np.ndarray, np.ndarray]:
 def circle_xy(t: float, n: int = 200) -> tuple[np.ndarray, np.ndarray]:
     r"""Closed outline of the L2 ball :math:`w_1^2 + w_2^2 \le t^2` (``n`` points)."""
     t = check_scalar(t, "t")
-    angle = np.linspace(0.0, 2 * np.pi, int(check_scalar(n, "n", min_value=3)))
+    angle = np.linspace(0.0, 2 * np.pi, _check_points(n))
     return t * np.cos(angle), t * np.sin(angle)
 
 
+def _check_points(n) -> int:
+    n = check_int(n, "n", min_value=3)
+    check_size(2 * n, "n")
+    return n
+
+
+@finite_result(*_PROBLEM, "level", action="draw the ellipse")
 def level_set_xy(w_hat, hessian, level: float, n: int = 200) -> tuple[np.ndarray, np.ndarray]:
     r"""Outline of the ellipse :math:`(w-\hat w)^\top H (w-\hat w) = c` (``level`` = c), closed.
 
@@ -75,12 +87,13 @@ def level_set_xy(w_hat, hessian, level: float, n: int = 200) -> tuple[np.ndarray
     w_hat, hessian = _check_problem(w_hat, hessian)
     level = check_scalar(level, "level")
     vals, vecs = np.linalg.eigh(hessian)
-    angle = np.linspace(0.0, 2 * np.pi, int(check_scalar(n, "n", min_value=3)))
+    angle = np.linspace(0.0, 2 * np.pi, _check_points(n))
     circle = np.stack([np.cos(angle), np.sin(angle)])
     pts = w_hat[:, None] + np.sqrt(level) * (vecs / np.sqrt(vals)) @ circle
     return pts[0], pts[1]
 
 
+@finite_result(*_PROBLEM, "t", action="find the constrained optimum")
 def constrained_l2(w_hat, hessian, t: float) -> np.ndarray:
     r"""Minimizer of :math:`(w-\hat w)^\top H (w-\hat w)` subject to :math:`\|w\|_2 \le t`.
 
@@ -113,6 +126,7 @@ def constrained_l2(w_hat, hessian, t: float) -> np.ndarray:
     return w * (t / np.linalg.norm(w))  # land exactly on the circle
 
 
+@finite_result(*_PROBLEM, "t", action="find the constrained optimum")
 def constrained_l1(w_hat, hessian, t: float) -> np.ndarray:
     r"""Minimizer of :math:`(w-\hat w)^\top H (w-\hat w)` subject to :math:`|w_1|+|w_2| \le t`.
 
@@ -158,6 +172,7 @@ class GeometryView:
     of ``.ui``. Introduced in notebook 04.
     """
 
+    @finite_result(*_PROBLEM, "lim", action="draw the loss contours")
     def __init__(self, w_hat=(2.0, 0.9), hessian=((1.5, 0.8), (0.8, 1.0)), t: float = 1.0,
                  t_min: float = 0.1, t_max: float = 3.0, lim: float = 3.2):
         import ipywidgets as widgets

@@ -12,8 +12,27 @@ from __future__ import annotations
 
 import numpy as np
 
-from helpers._validate import check_array, check_scalar
+from helpers._counts import check_iterations
+from helpers._validate import check_array, check_float32, check_scalar, check_xy, finite_result
 from helpers.keras_env import import_keras
+
+
+def _regularizer(value, name: str, keras):
+    """``None``, a Keras regularizer, or what ``keras.regularizers.get`` understands (``"l2"``)."""
+    if value is None:
+        return None
+    try:
+        return keras.regularizers.get(value)
+    except (ValueError, TypeError):
+        raise ValueError(f"{name} must be None, a keras regularizer or its name, got {value!r}") from None
+
+
+def _checked_xy(model, X, y):
+    """``X`` (one column per input of ``model``) and ``y`` as float32, ``y`` as a column."""
+    from helpers.keras_tools import _check_inputs
+
+    X, y = check_xy(X, y)
+    return _check_inputs(model, X), check_float32(y, "y").reshape(-1, 1)
 
 
 def linear_model(kernel, bias: float | None = 0.0, kernel_regularizer=None,
@@ -25,15 +44,16 @@ def linear_model(kernel, bias: float | None = 0.0, kernel_regularizer=None,
     """
     keras = import_keras()
 
-    kernel = check_array(kernel, "kernel", ndim=1)
+    kernel = check_float32(check_array(kernel, "kernel", ndim=1), "kernel")
     use_bias = bias is not None
-    layer = keras.layers.Dense(1, use_bias=use_bias, kernel_regularizer=kernel_regularizer,
-                               bias_regularizer=bias_regularizer)
-    inputs = keras.Input(shape=(len(kernel),))
-    model = keras.Model(inputs, layer(inputs))
     weights = [kernel.reshape(-1, 1)]
     if use_bias:
-        weights.append(np.array([check_scalar(bias, "bias", min_value=None)]))
+        weights.append(np.array([check_float32(check_scalar(bias, "bias", min_value=None), "bias")]))
+    layer = keras.layers.Dense(1, use_bias=use_bias,
+                               kernel_regularizer=_regularizer(kernel_regularizer, "kernel_regularizer", keras),
+                               bias_regularizer=_regularizer(bias_regularizer, "bias_regularizer", keras))
+    inputs = keras.Input(shape=(len(kernel),))
+    model = keras.Model(inputs, layer(inputs))
     layer.set_weights(weights)
     return model
 
@@ -44,9 +64,8 @@ def train_full_batch(model, X, y, optimizer, steps: int = 1) -> list[np.ndarray]
     Returns the layer's weights (``[kernel, bias]`` flattened to 1-D float64, or ``[kernel]``)
     after every step: a list of ``steps`` entries, each a list of arrays.
     """
-    X = check_array(X, "X", ndim=2).astype("float32")
-    y = check_array(y, "y", ndim=1).astype("float32").reshape(-1, 1)
-    steps = int(check_scalar(steps, "steps", min_value=1))
+    X, y = _checked_xy(model, X, y)
+    steps = check_iterations(steps, "steps")
     model.compile(optimizer=optimizer, loss="mse")
     out = []
     for _ in range(steps):
@@ -55,13 +74,13 @@ def train_full_batch(model, X, y, optimizer, steps: int = 1) -> list[np.ndarray]
     return out
 
 
+@finite_result("X", "y", action="compute the loss", hint="rescale {name}")
 def data_loss_and_penalty(model, X, y) -> tuple[float, float]:
     """The two parts of what Keras reports as ``loss``: the compiled ``"mse"`` on the model's
     predictions (``keras.losses.MeanSquaredError``) and the penalty ``sum(model.losses)``."""
     keras = import_keras()
 
-    X = check_array(X, "X", ndim=2).astype("float32")
-    y = check_array(y, "y", ndim=1).astype("float32").reshape(-1, 1)
+    X, y = _checked_xy(model, X, y)
     y_pred = model(X, training=False)
     data_loss = float(keras.losses.MeanSquaredError()(y, y_pred))
     penalty = float(sum(float(loss) for loss in model.losses))

@@ -33,7 +33,17 @@ import numpy as np  # noqa: E402
 import tensorflow as tf  # noqa: E402
 from keras import ops  # noqa: E402
 
-from helpers._validate import check_array, check_pair, check_scalar, check_xy  # noqa: E402
+from helpers._counts import check_int, check_iterations, check_seed, check_size  # noqa: E402
+from helpers._validate import (  # noqa: E402
+    check_array,
+    check_bool,
+    check_choice,
+    check_float32,
+    check_pair,
+    check_scalar,
+    check_xy,
+    finite_result,
+)
 
 ARTICLE_LAMBDA = 0.001
 PENALTIES = ("none", "l1", "l2", "prox")
@@ -42,19 +52,29 @@ MAX_STEPS_PER_EXECUTION = 1_000_000
 
 
 def _check_penalty(penalty: str) -> str:
-    if penalty not in PENALTIES:
-        raise ValueError(f"penalty must be one of {PENALTIES}, got {penalty!r}")
-    return penalty
+    return check_choice(penalty, "penalty", PENALTIES)
 
 
-def _check_moons(X, y):
+def _check_moons(X, y, x_name="X", y_name="y"):
     """Points of the 2-D two-class data (two columns) and their 0/1 labels, as float32."""
-    X, y = check_xy(X, y)
+    X, y = check_xy(X, y, x_name, y_name)
     if X.shape[1] != 2:
-        raise ValueError(f"X must have 2 columns, got shape {X.shape}")
+        raise ValueError(f"{x_name} must have 2 columns, got shape {X.shape}")
     if not np.all((y == 0) | (y == 1)):
-        raise ValueError("y must hold 0/1 labels")
-    return X.astype("float32"), y.astype("float32")
+        raise ValueError(f"{y_name} must hold 0/1 labels")
+    return check_float32(X, x_name), y.astype("float32")
+
+
+def _check_model(model, *, layers=()) -> keras.Model:
+    """A Keras model (with the named layers, e.g. those of :func:`build_mlp`)."""
+    if not isinstance(model, keras.Model):
+        raise ValueError(f"model must be a keras.Model, got {type(model).__name__}")
+    names = {layer.name for layer in model.layers}
+    missing = [name for name in layers if name not in names]
+    if missing:
+        raise ValueError(f"model must have the layers {', '.join(layers)} (a build_mlp model); "
+                         f"{', '.join(missing)} missing")
+    return model
 
 
 class TunablePenalty(keras.regularizers.Regularizer):
@@ -65,10 +85,9 @@ class TunablePenalty(keras.regularizers.Regularizer):
     """
 
     def __init__(self, kind: str, lam: float):
-        if kind not in ("l1", "l2"):
-            raise ValueError(f"kind must be 'l1' or 'l2', got {kind!r}")
-        self.kind = kind
-        self.lam = keras.Variable(check_scalar(lam, "lam"), trainable=False, dtype="float32",
+        self.kind = check_choice(kind, "kind", ("l1", "l2"))
+        self.lam = keras.Variable(check_float32(check_scalar(lam, "lam"), "lam"), trainable=False,
+                                  dtype="float32",
                                   name=f"{kind}_strength")
 
     def __call__(self, x):
@@ -101,9 +120,14 @@ class ProxAdam(keras.optimizers.Adam):
     """
 
     def __init__(self, l1: float = ARTICLE_LAMBDA, prox_layers=HIDDEN, **kwargs):
+        l1 = check_float32(check_scalar(l1, "l1"), "l1")
+        if prox_layers is not None:
+            if not isinstance(prox_layers, (list, tuple)) or not all(isinstance(p, str) for p in prox_layers):
+                raise ValueError(f"prox_layers must be a list of layer names or None, got {prox_layers!r}")
+            prox_layers = tuple(prox_layers)
         super().__init__(**kwargs)
-        self.l1 = check_scalar(l1, "l1")
-        self.prox_layers = None if prox_layers is None else tuple(prox_layers)
+        self.l1 = l1
+        self.prox_layers = prox_layers
         self._prox_indices: set[int] = set()
 
     def build(self, variables):
@@ -148,9 +172,13 @@ def build_mlp(penalty: str = "none", lam: float = ARTICLE_LAMBDA, *, hidden: int
     Weights are initialized from Keras's global seed (``keras.utils.set_random_seed``).
     """
     penalty = _check_penalty(penalty)
-    lam = check_scalar(lam, "lam")
-    hidden = int(check_scalar(hidden, "hidden", min_value=1))
-    learning_rate = check_scalar(learning_rate, "learning_rate", strict=True)
+    lam = check_float32(check_scalar(lam, "lam"), "lam")
+    hidden = check_int(hidden, "hidden", min_value=1)
+    check_size(hidden * hidden, "hidden")
+    learning_rate = check_float32(check_scalar(learning_rate, "learning_rate", strict=True), "learning_rate")
+    tunable = check_bool(tunable, "tunable")
+    steps_per_execution = check_int(steps_per_execution, "steps_per_execution", min_value=1,
+                                    max_value=MAX_STEPS_PER_EXECUTION)
     if penalty in ("l1", "l2"):
         make = {"l1": keras.regularizers.l1, "l2": keras.regularizers.l2}[penalty]
         reg = TunablePenalty(penalty, lam) if tunable else make(lam)
@@ -173,7 +201,8 @@ def build_mlp(penalty: str = "none", lam: float = ARTICLE_LAMBDA, *, hidden: int
 
 def set_lambda(model: keras.Model, lam: float) -> None:
     """Set λ of a model built with ``tunable=True`` (or the L1 strength of a ``"prox"`` model)."""
-    lam = check_scalar(lam, "lam")
+    _check_model(model)
+    lam = check_float32(check_scalar(lam, "lam"), "lam")
     if isinstance(model.optimizer, ProxAdam):
         # A Python float read at trace time: changing it requires a retrace, which we force.
         model.optimizer.l1 = lam
@@ -195,7 +224,11 @@ def reset_model(model: keras.Model, seed: int) -> None:
     and step counter: zeros. The compiled training graph is kept, so the next ``fit`` does not
     retrace.
     """
-    seed = int(check_scalar(seed, "seed"))
+    _check_model(model)
+    seed = check_seed(seed)
+    if not all(hasattr(layer, "kernel") and getattr(layer, "bias", None) is not None
+               for layer in model.layers):
+        raise ValueError("model must have Dense layers with biases only (a build_mlp model)")
     for i, layer in enumerate(model.layers):
         init = keras.initializers.GlorotUniform(seed=seed * 1000 + i)
         layer.kernel.assign(init(layer.kernel.shape))
@@ -215,11 +248,12 @@ def fit_fast(model: keras.Model, X, y, epochs: int, *, batch_size: int = 32, see
     shuffle=True)``: every epoch visits each example once, in a fresh random order (seeded by
     ``seed``), in batches of ``batch_size``. Returns the ``History``.
     """
+    _check_model(model)
     X, y = _check_moons(X, y)
-    epochs = int(check_scalar(epochs, "epochs", min_value=1))
-    batch_size = int(check_scalar(batch_size, "batch_size", min_value=1))
+    epochs = check_iterations(epochs, "epochs")
+    batch_size = check_int(batch_size, "batch_size", min_value=1)
     ds = (tf.data.Dataset.from_tensor_slices((X, y))
-          .shuffle(len(X), seed=int(seed), reshuffle_each_iteration=True)
+          .shuffle(len(X), seed=check_seed(seed), reshuffle_each_iteration=True)
           .batch(batch_size)
           .repeat(epochs))
     return model.fit(ds, epochs=1, shuffle=False, verbose=0)
@@ -231,22 +265,45 @@ def fit_plain(model: keras.Model, X, y, epochs: int, X_val, y_val, *, batch_size
 
     Use a model compiled with ``steps_per_execution=1`` for a faithful baseline.
     """
+    _check_model(model)
     X, y = _check_moons(X, y)
-    X_val, y_val = _check_moons(X_val, y_val)
-    epochs = int(check_scalar(epochs, "epochs", min_value=1))
+    X_val, y_val = _check_moons(X_val, y_val, "X_val", "y_val")
+    epochs = check_iterations(epochs, "epochs")
+    batch_size = check_int(batch_size, "batch_size", min_value=1)
     return model.fit(X, y, epochs=epochs, batch_size=batch_size,
                      validation_data=(X_val, y_val), verbose=0)
 
 
+def _check_inputs(model, X) -> np.ndarray:
+    """``X`` as float32 with one column per input of ``model``."""
+    _check_model(model)
+    X = check_float32(check_array(X, "X", ndim=2), "X")
+    try:
+        width = model.inputs[0].shape[-1]
+    except (AttributeError, IndexError, TypeError, ValueError):  # a model not built on keras.Input
+        width = None
+    if width is not None and X.shape[1] != width:
+        raise ValueError(f"X must have {width} columns (the model's inputs), got shape {X.shape}")
+    return X
+
+
+@finite_result("X", action="predict", hint="rescale {name} like the training data")
 def predict_proba(model: keras.Model, X) -> np.ndarray:
     """P(class 1) for each row of ``X``, one graph call (no batching overhead, no progress bar)."""
-    X = check_array(X, "X", ndim=2).astype("float32")
+    X = _check_inputs(model, X)
     return np.asarray(model(X, training=False)).ravel()
 
 
 def binary_cross_entropy(y, p, eps: float = 1e-7) -> float:
-    r"""Mean :math:`-[y\log p + (1-y)\log(1-p)]` with ``p`` clipped to ``[eps, 1-eps]`` (as Keras)."""
+    r"""Mean :math:`-[y\log p + (1-y)\log(1-p)]` with ``p`` clipped to ``[eps, 1-eps]`` (as Keras).
+
+    ``y`` holds labels in [0, 1] (0/1, or soft labels); ``eps`` is in (0, 0.5)."""
     y, p = check_pair(y, p, "y", "p", ndim=1)
+    if np.any((y < 0) | (y > 1)):
+        raise ValueError("y must hold labels in [0, 1]")
+    eps = check_scalar(eps, "eps", strict=True)
+    if not eps < 0.5:
+        raise ValueError(f"eps must be < 0.5, got {eps!r}")
     p = np.clip(p, eps, 1 - eps)
     return float(-np.mean(y * np.log(p) + (1 - y) * np.log(1 - p)))
 
@@ -259,11 +316,13 @@ def accuracy(y, p) -> float:
 
 def data_loss(model: keras.Model, X, y) -> float:
     """Binary cross-entropy of ``model`` on ``(X, y)`` *without* the penalty (unlike ``fit``'s loss)."""
+    check_xy(X, y)
     return binary_cross_entropy(y, predict_proba(model, X))
 
 
 def hidden_kernels(model: keras.Model) -> list[np.ndarray]:
     """The two hidden kernels (the penalized weights) as NumPy arrays: shapes (2, h) and (h, h)."""
+    _check_model(model, layers=HIDDEN)
     return [np.asarray(model.get_layer(name).kernel.numpy()) for name in HIDDEN]
 
 
@@ -287,20 +346,29 @@ def sparsity_counts(kernels, tol: float = 1e-3) -> list[dict]:
     return out
 
 
+@finite_result("xlim", "ylim", action="lay out the grid")
 def grid_points(xlim=(-2.0, 3.0), ylim=(-1.75, 2.25), n: int = 120):
     """A regular ``n × n`` grid over ``xlim × ylim``: returns ``(xx, yy, points)`` with
     ``points`` of shape ``(n*n, 2)`` (row-major, matching ``xx.ravel()``)."""
-    n = int(check_scalar(n, "n", min_value=2))
+    n = check_int(n, "n", min_value=2)
+    check_size(4 * n * n, "n")
+    lims = []
     for name, lim in (("xlim", xlim), ("ylim", ylim)):
-        if len(lim) != 2 or not lim[0] < lim[1]:
+        lim = check_array(lim, name, ndim=1)
+        if lim.size != 2 or not lim[0] < lim[1]:
             raise ValueError(f"{name} must be (low, high) with low < high, got {lim!r}")
-    xx, yy = np.meshgrid(np.linspace(*xlim, n), np.linspace(*ylim, n))
+        lims.append(lim)
+    xx, yy = np.meshgrid(np.linspace(*lims[0], n), np.linspace(*lims[1], n))
     return xx, yy, np.column_stack([xx.ravel(), yy.ravel()])
 
 
+@finite_result("xlim", "ylim", action="predict on the grid", hint="use limits near the data")
 def decision_grid(model: keras.Model, xlim=(-2.0, 3.0), ylim=(-1.75, 2.25), n: int = 120):
     """``(xx, yy, proba)``: P(class 1) of ``model`` on :func:`grid_points`, shaped like ``xx``."""
+    _check_model(model)
     xx, yy, pts = grid_points(xlim, ylim, n)
+    check_float32(xx, "xlim")
+    check_float32(yy, "ylim")
     return xx, yy, predict_proba(model, pts).reshape(xx.shape)
 
 
@@ -308,17 +376,23 @@ def hist_edges(limit: float = 0.4, n_bins: int = 81) -> np.ndarray:
     """Symmetric histogram edges on [-limit, limit] with an odd number of bins, so one bin is
     centred on 0 (the "zero bin" of the weight histograms)."""
     limit = check_scalar(limit, "limit", strict=True)
-    n_bins = int(check_scalar(n_bins, "n_bins", min_value=1))
+    n_bins = check_int(n_bins, "n_bins", min_value=1)
+    check_size(n_bins + 1, "n_bins")
     if n_bins % 2 == 0:
         raise ValueError(f"n_bins must be odd so a bin is centred on 0, got {n_bins}")
     return np.linspace(-limit, limit, n_bins + 1)
 
 
+@finite_result("edges", action="count into bins")
 def weight_hist(kernels, edges) -> np.ndarray:
     """Counts of all entries of ``kernels`` in ``edges``; values outside are clipped to the end bins."""
     edges = check_array(edges, "edges", ndim=1)
-    if isinstance(kernels, np.ndarray):
+    if edges.size < 2 or np.any(np.diff(edges) <= 0):
+        raise ValueError("edges must be at least 2 increasing values")
+    if not isinstance(kernels, (list, tuple)):
         kernels = [kernels]
+    if len(kernels) == 0:
+        raise ValueError("kernels must be a non-empty list of arrays")
     w = np.concatenate([check_array(k, f"kernels[{i}]").ravel() for i, k in enumerate(kernels)])
     w = np.clip(w, edges[0], edges[-1])
     return np.histogram(w, bins=edges)[0]
@@ -335,10 +409,18 @@ class ModelPool:
     """
 
     def __init__(self, data, epochs: int, *, batch_size: int = 32, learning_rate: float = 1e-3):
+        parts = [f"{xy}_{part}" for part in ("train", "val", "test") for xy in ("X", "y")]
+        if any(getattr(data, part, None) is None for part in parts):
+            raise ValueError(f"data must be a helpers.Dataset with {', '.join(parts)} "
+                             f"(e.g. load_moons_2d()), got {type(data).__name__}")
+        for part in ("train", "val", "test"):
+            _check_moons(getattr(data, f"X_{part}"), getattr(data, f"y_{part}"), f"data.X_{part}",
+                         f"data.y_{part}")
         self.data = data
-        self.epochs = int(check_scalar(epochs, "epochs", min_value=1))
-        self.batch_size = int(check_scalar(batch_size, "batch_size", min_value=1))
-        self.learning_rate = check_scalar(learning_rate, "learning_rate", strict=True)
+        self.epochs = check_iterations(epochs, "epochs")
+        self.batch_size = check_int(batch_size, "batch_size", min_value=1)
+        self.learning_rate = check_float32(check_scalar(learning_rate, "learning_rate", strict=True),
+                                           "learning_rate")
         self.models: dict[str, keras.Model] = {}
 
     def model(self, penalty: str, lam: float = ARTICLE_LAMBDA) -> keras.Model:
@@ -372,6 +454,7 @@ class ModelPool:
         return out
 
 
+@finite_result("values", action="average")
 def mean_std(values) -> tuple[float, float]:
     """Mean and sample standard deviation (ddof=1; 0 for a single value) of ``values``."""
     v = check_array(values, "values", ndim=1)

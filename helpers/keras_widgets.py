@@ -13,7 +13,7 @@ import numpy as np
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
-from helpers._validate import check_array, check_same_shape
+from helpers._validate import check_array, check_choice, check_same_shape, check_scalar, finite_result
 from helpers.blit import Blitter
 from helpers.plots import CLASS_COLORS, COLORS, widget_canvas
 
@@ -39,6 +39,7 @@ class KerasLambdaExplorer:
     the slider calls it). Notebook 05.
     """
 
+    @finite_result("X", "xx", "yy", "edges", "counts", "lams", action="draw", hint="rescale {name}")
     def __init__(self, lams, proba_grids, xx, yy, edges, counts, X, y, labels=None,
                  penalty: str = "l1", fig=None):
         import ipywidgets as widgets
@@ -50,25 +51,28 @@ class KerasLambdaExplorer:
             raise ValueError("lams must be strictly increasing")
         n = self.lams.size
         self.proba_grids = check_array(proba_grids, "proba_grids", ndim=3)
-        self.xx = check_array(xx, "xx", ndim=2)
-        self.yy = check_array(yy, "yy", ndim=2)
+        self.xx, self.yy, _ = _check_grid(xx, yy)
         self.edges = check_array(edges, "edges", ndim=1)
+        if np.any(np.diff(self.edges) <= 0) or not self.edges[0] < 0 < self.edges[-1]:
+            raise ValueError("edges must be increasing and span 0 (the histogram's zero bin)")
         self.counts = check_array(counts, "counts", ndim=2)
         X = check_array(X, "X", ndim=2)
         y = check_array(y, "y", ndim=1)
         if self.proba_grids.shape[0] != n or self.proba_grids.shape[1:] != self.xx.shape:
             raise ValueError(f"proba_grids must have shape ({n}, *xx.shape), got "
                              f"{self.proba_grids.shape}")
-        check_same_shape(self.xx, self.yy, "xx", "yy")
         if self.counts.shape != (n, self.edges.size - 1):
             raise ValueError(f"counts must have shape ({n}, {self.edges.size - 1}), got "
                              f"{self.counts.shape}")
+        if X.shape[1] != 2:
+            raise ValueError(f"X must have 2 columns (points in the plane), got shape {X.shape}")
         if len(X) != len(y):
             raise ValueError(f"y must have one label per row of X: {len(y)} != {len(X)}")
-        if labels is not None and len(labels) != n:
-            raise ValueError(f"labels must have {n} entries, got {len(labels)}")
-        if penalty not in COLORS:
-            raise ValueError(f"penalty must be a key of helpers.COLORS, got {penalty!r}")
+        if labels is not None and (not isinstance(labels, (list, tuple)) or len(labels) != n):
+            raise ValueError(f"labels must be a list of {n} strings, got {labels!r}")
+        check_choice(penalty, "penalty", tuple(COLORS))
+        if fig is not None and (not isinstance(fig, Figure) or len(fig.axes) < 2):
+            raise ValueError("fig must be a matplotlib Figure with two axes (map, histogram)")
         self.labels = list(labels) if labels is not None else [""] * n
 
         if fig is None:
@@ -140,15 +144,37 @@ def png_frame(fig) -> bytes:
 
     from PIL import Image
 
+    if not isinstance(fig, Figure) or not hasattr(fig.canvas, "buffer_rgba"):
+        raise ValueError(f"fig must be a matplotlib Figure on an Agg canvas, got {type(fig).__name__}")
+
     buf = io.BytesIO()
     Image.fromarray(np.asarray(fig.canvas.buffer_rgba())).save(buf, format="png", compress_level=1)
     return buf.getvalue()
 
 
+def _check_grid(xx, yy, grid=None):
+    """Coordinates ``xx, yy`` of a grid (2-D, at least 2 x 2, the same shape) and values on it."""
+    xx = check_array(xx, "xx", ndim=2)
+    yy = check_array(yy, "yy", ndim=2)
+    check_same_shape(xx, yy, "xx", "yy")
+    if min(xx.shape) < 2:
+        raise ValueError(f"xx must be a grid of at least 2 x 2 points, got shape {xx.shape}")
+    for coords, name in ((xx, "xx"), (yy, "yy")):
+        if not coords.min() < coords.max():
+            raise ValueError(f"{name} must span an interval (its values are all {coords.min():g})")
+    if grid is not None:
+        grid = check_array(grid, "grid", ndim=2)
+        check_same_shape(xx, grid, "xx", "grid")
+    return xx, yy, grid
+
+
+@finite_result("xx", "yy", "grid", action="trace the contour")
 def boundary_lines(xx, yy, grid, level: float = 0.5) -> list:
     """The ``level`` contour of ``grid`` on ``(xx, yy)`` as a list of ``(n, 2)`` polylines
     (contourpy, the library behind ``ax.contour``)."""
     import contourpy
 
+    xx, yy, grid = _check_grid(xx, yy, grid)
+    level = check_scalar(level, "level", min_value=None)
     gen = contourpy.contour_generator(xx, yy, grid, line_type=contourpy.LineType.Separate)
     return list(gen.lines(level))

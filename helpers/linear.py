@@ -11,13 +11,18 @@ import warnings
 import numpy as np
 from sklearn.exceptions import ConvergenceWarning
 
-from helpers._validate import check_array, check_pair, check_scalar, check_xy
-from helpers.penalties import soft_threshold
+from helpers._counts import check_int, check_iterations, check_size
+from helpers._validate import check_array, check_bool, check_pair, check_scalar, check_xy, finite_result
+from helpers.penalties import _soft_threshold
 
 __all__ = ["ConvergenceWarning", "center", "coordinate_descent", "lasso_fit", "lasso_kkt_violation",
            "mse", "polynomial_features", "ridge_fit"]
 
 
+STANDARDIZE = "standardize the features (helpers.sparsity.standardize) or rescale {name}"
+
+
+@finite_result("X", "y", action="centre", hint=STANDARDIZE)
 def center(X, y, fit_intercept: bool = True):
     r"""Centred data for a model whose intercept is not penalized: ``(Xc, yc, x_mean, y_mean)``.
 
@@ -26,6 +31,12 @@ def center(X, y, fit_intercept: bool = True):
     :math:`X_c = X - \bar x`, :math:`y_c = y - \bar y`. ``fit_intercept=False`` returns the data
     unchanged (and zero means). The one place the course centres data.
     """
+    X, y = check_xy(X, y)
+    return _center(X, y, check_bool(fit_intercept, "fit_intercept"))
+
+
+def _center(X, y, fit_intercept: bool):
+    """:func:`center` on checked input (the fitting functions call it)."""
     if fit_intercept:
         x_mean, y_mean = X.mean(axis=0), float(y.mean())
         return X - x_mean, y - y_mean, x_mean, y_mean
@@ -41,6 +52,7 @@ def _kkt_violation(grad, coef, l1: float, l2: float = 0.0) -> np.ndarray:
                     np.maximum(np.abs(grad) - l1, 0.0))
 
 
+@finite_result("X", "y", "lam", action="fit", hint=STANDARDIZE)
 def ridge_fit(X, y, lam: float, fit_intercept: bool = True) -> tuple[np.ndarray, float]:
     r"""Ridge regression: minimize :math:`\|y - Xw - b\|^2 + \lambda\|w\|^2`.
 
@@ -52,7 +64,8 @@ def ridge_fit(X, y, lam: float, fit_intercept: bool = True) -> tuple[np.ndarray,
     """
     X, y = check_xy(X, y)
     lam = check_scalar(lam, "lam")
-    Xc, yc, x_mean, y_mean = center(X, y, fit_intercept)
+    fit_intercept = check_bool(fit_intercept, "fit_intercept")
+    Xc, yc, x_mean, y_mean = _center(X, y, fit_intercept)
     if lam == 0.0:
         coef = np.linalg.lstsq(Xc, yc, rcond=None)[0]
     else:
@@ -62,6 +75,8 @@ def ridge_fit(X, y, lam: float, fit_intercept: bool = True) -> tuple[np.ndarray,
     return coef, intercept
 
 
+@finite_result("X", "y", "coef", "intercept", action="compute the optimality conditions",
+               hint=STANDARDIZE)
 def lasso_kkt_violation(X, y, coef, intercept, lam) -> float:
     r"""Largest violation of the lasso optimality (KKT) conditions, 0 at the exact minimizer.
 
@@ -70,11 +85,15 @@ def lasso_kkt_violation(X, y, coef, intercept, lam) -> float:
     """
     X, y = check_xy(X, y)
     coef = check_array(coef, "coef", ndim=1)
+    if coef.shape != (X.shape[1],):
+        raise ValueError(f"coef must have one entry per column of X: {coef.size} != {X.shape[1]}")
+    intercept = check_scalar(intercept, "intercept", min_value=None)
     lam = check_scalar(lam, "lam")
     grad = X.T @ (y - X @ coef - intercept) / X.shape[0]
     return float(_kkt_violation(grad, coef, lam).max(initial=0.0))
 
 
+@finite_result("X", "y", "lam", "coef_init", action="fit", hint=STANDARDIZE)
 def lasso_fit(X, y, lam: float, fit_intercept: bool = True, *, tol: float = 1e-8,
               max_iter: int = 10_000, coef_init=None) -> tuple[np.ndarray, float]:
     r"""Lasso: minimize :math:`\frac{1}{2n}\|y - Xw - b\|^2 + \lambda\|w\|_1` by coordinate descent.
@@ -94,6 +113,7 @@ def lasso_fit(X, y, lam: float, fit_intercept: bool = True, *, tol: float = 1e-8
                               coef_init=coef_init, caller="lasso_fit")
 
 
+@finite_result("X", "y", "l1", "l2", "coef_init", action="fit", hint=STANDARDIZE)
 def coordinate_descent(X, y, l1: float, l2: float, fit_intercept: bool = True, *, tol: float = 1e-8,
                        max_iter: int = 10_000, coef_init=None, caller: str = "coordinate_descent"):
     r"""Minimize :math:`\frac{1}{2n}\|y - Xw - b\|^2 + l_1\|w\|_1 + \frac{l_2}{2}\|w\|^2`.
@@ -109,10 +129,13 @@ def coordinate_descent(X, y, l1: float, l2: float, fit_intercept: bool = True, *
     X, y = check_xy(X, y)
     l1 = check_scalar(l1, "l1")
     l2 = check_scalar(l2, "l2")
+    fit_intercept = check_bool(fit_intercept, "fit_intercept")
     tol = check_scalar(tol, "tol", strict=True)
-    max_iter = int(check_scalar(max_iter, "max_iter", min_value=1))
+    max_iter = check_iterations(max_iter, "max_iter")
+    if not isinstance(caller, str):
+        raise ValueError(f"caller must be a function's name, got {caller!r}")
     n, p = X.shape
-    Xc, yc, x_mean, y_mean = center(X, y, fit_intercept)
+    Xc, yc, x_mean, y_mean = _center(X, y, fit_intercept)
     gram = Xc.T @ Xc / n
     corr = Xc.T @ yc / n
     diag = np.diag(gram).copy()
@@ -131,7 +154,7 @@ def coordinate_descent(X, y, l1: float, l2: float, fit_intercept: bool = True, *
                 coef[j] = 0.0
                 continue
             old = coef[j]
-            new = float(soft_threshold(grad[j] + diag[j] * old, l1)) / (diag[j] + l2)
+            new = float(_soft_threshold(grad[j] + diag[j] * old, l1)) / (diag[j] + l2)
             if new != old:
                 grad -= gram[:, j] * (new - old)
                 coef[j] = new
@@ -149,15 +172,19 @@ def coordinate_descent(X, y, l1: float, l2: float, fit_intercept: bool = True, *
     return coef, intercept
 
 
+@finite_result("x", action="raise to the power degree", hint="rescale x to about [-1, 1] or lower degree")
 def polynomial_features(x, degree: int) -> np.ndarray:
-    """Columns ``x, x**2, ..., x**degree`` of a 1-D input (no constant column). Notebook 01."""
+    """Columns ``x, x**2, ..., x**degree`` of a 1-D input (no constant column). Notebook 01.
+
+    ``degree`` is a whole number >= 1, and the result (``len(x) * degree`` numbers) is bounded.
+    """
     x = check_array(x, "x", ndim=1)
-    degree = check_scalar(degree, "degree", min_value=1)
-    if degree != int(degree):
-        raise ValueError(f"degree must be a whole number, got {degree!r}")
-    return np.vander(x, int(degree) + 1, increasing=True)[:, 1:]
+    degree = check_int(degree, "degree", min_value=1)
+    check_size(x.size * degree, "degree")
+    return np.vander(x, degree + 1, increasing=True)[:, 1:]
 
 
+@finite_result("y_true", "y_pred", action="square the errors")
 def mse(y_true, y_pred) -> float:
     """Mean squared error :math:`\\frac{1}{n}\\sum (y - \\hat y)^2`."""
     y_true, y_pred = check_pair(y_true, y_pred, "y_true", "y_pred", ndim=1)

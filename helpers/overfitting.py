@@ -13,32 +13,43 @@ import functools
 
 import numpy as np
 
-from helpers._validate import check_array, check_scalar
+from helpers._counts import MAX_SEED, check_int, check_size
+from helpers._validate import check_array, check_pair, check_scalar, finite_result
 from helpers.blit import Blitter
 from helpers.data import make_curve_1d, true_curve
 from helpers.linear import mse, polynomial_features, ridge_fit
 from helpers.plots import COLORS, widget_canvas
 
 MAX_DEGREE = 12  # beyond this the 30-point fits are too ill-conditioned to print stable digits
+MAX_POLY_DEGREE = 30  # standardized monomials beyond this are numerically meaningless in float64
 
 
 def _check_degree(degree, name="degree", max_degree=MAX_DEGREE):
-    degree = check_scalar(degree, name, min_value=1)
-    if degree != int(degree) or degree > max_degree:
-        raise ValueError(f"{name} must be a whole number in [1, {max_degree}], got {degree!r}")
-    return int(degree)
+    return check_int(degree, name, min_value=1, max_value=max_degree)
 
 
+@finite_result("x", "mean", "std", action="standardize the powers", hint="rescale {name}")
 def standardized_poly(x, degree: int, mean=None, std=None):
     r"""Standardized monomials :math:`z_j = (x^j - \mu_j)/\sigma_j`, ``j = 1..degree``.
 
     ``mean`` / ``std`` default to the columns' own statistics (pass the training ones when
     transforming new points). Returns ``(Z, mean, std)``. Notebooks 01 and 02.
     """
-    x = check_array(x, "x", ndim=1)
-    P = polynomial_features(x, _check_degree(degree, max_degree=30))
+    return _standardized_poly(x, degree, mean, std, "x")
+
+
+def _standardized_poly(x, degree, mean, std, x_name):
+    """:func:`standardized_poly` for a caller whose argument ``x`` is called ``x_name``."""
+    x = check_array(x, x_name, ndim=1)
+    degree = _check_degree(degree, max_degree=MAX_POLY_DEGREE)
+    P = polynomial_features(x, degree)
     if mean is None:
+        if std is not None:
+            raise ValueError("mean must be given with std (both are the training statistics)")
         mean, std = P.mean(axis=0), P.std(axis=0)
+        if np.any(std <= 0):
+            raise ValueError(f"{x_name} must hold enough different values for every power up to "
+                             f"degree {degree} to vary (a column has std 0)")
     mean = check_array(mean, "mean", ndim=1)
     std = check_array(std, "std", ndim=1)
     if mean.shape != (P.shape[1],) or std.shape != (P.shape[1],):
@@ -48,27 +59,33 @@ def standardized_poly(x, degree: int, mean=None, std=None):
     return (P - mean) / std, mean, std
 
 
+_FIT = ("x_train", "y_train")
+
+
+@finite_result(*_FIT, action="fit", hint="rescale {name}")
 def fit_polynomial(x_train, y_train, degree: int):
     """Least-squares polynomial of ``degree``; returns a function ``x -> y_hat``. Notebook 01."""
-    x_train = check_array(x_train, "x_train", ndim=1)
-    y_train = check_array(y_train, "y_train", ndim=1)
-    Z, mean, std = standardized_poly(x_train, _check_degree(degree))
+    x_train, y_train = check_pair(x_train, y_train, "x_train", "y_train", ndim=1)
+    degree = _check_degree(degree)
+    Z, mean, std = _standardized_poly(x_train, degree, None, None, "x_train")
     coef, intercept = ridge_fit(Z, y_train, 0.0)
 
+    @finite_result("x", action="predict", hint="rescale x like the training x")
     def predict(x):
-        return standardized_poly(x, degree, mean, std)[0] @ coef + intercept
+        return _standardized_poly(x, degree, mean, std, "x")[0] @ coef + intercept
 
     return predict
 
 
+@finite_result(*_FIT, "x_test", "y_test", action="fit", hint="rescale {name}")
 def degree_sweep(x_train, y_train, x_test, y_test, degrees):
     """Training and test MSE of the least-squares polynomial for each degree. Notebook 01.
 
     Returns two arrays ``(train_mse, test_mse)`` aligned with ``degrees``.
     """
-    x_test = check_array(x_test, "x_test", ndim=1)
-    y_test = check_array(y_test, "y_test", ndim=1)
-    degrees = [_check_degree(d, "degrees") for d in np.atleast_1d(degrees)]
+    check_pair(x_train, y_train, "x_train", "y_train", ndim=1)
+    x_test, y_test = check_pair(x_test, y_test, "x_test", "y_test", ndim=1)
+    degrees = [_check_degree(d, "degrees") for d in check_array(degrees, "degrees", ndim=(0, 1)).ravel()]
     train, test = [], []
     for d in degrees:
         predict = fit_polynomial(x_train, y_train, d)
@@ -77,6 +94,7 @@ def degree_sweep(x_train, y_train, x_test, y_test, degrees):
     return np.array(train), np.array(test)
 
 
+@finite_result("noise", "x_test", "y_test", action="fit", hint="rescale {name}")
 def learning_curve(degree: int, sizes, x_test, y_test, *, noise: float = 0.3, seeds=range(10)):
     """Train/test MSE of a degree-``degree`` fit as the training set grows. Notebook 01.
 
@@ -86,19 +104,28 @@ def learning_curve(degree: int, sizes, x_test, y_test, *, noise: float = 0.3, se
     ``(len(sizes), len(seeds))``.
     """
     degree = _check_degree(degree)
-    sizes = [int(check_scalar(n, "sizes", min_value=degree + 2)) for n in np.atleast_1d(sizes)]
-    seeds = list(seeds)
+    sizes = [check_int(n, "sizes", min_value=degree + 2)
+             for n in check_array(sizes, "sizes", ndim=(0, 1)).ravel()]
+    check_size(max(sizes) * (degree + 1), "sizes")
+    check_pair(x_test, y_test, "x_test", "y_test", ndim=1)
+    noise = check_scalar(noise, "noise")
+    try:
+        seeds = list(seeds)
+    except TypeError:
+        raise ValueError(f"seeds must be a sequence of whole numbers, got {seeds!r}") from None
     if not seeds:
         raise ValueError("seeds must not be empty")
+    seeds = [check_int(s, "seeds", max_value=MAX_SEED - 1000) for s in seeds]
     train = np.empty((len(sizes), len(seeds)))
     test = np.empty_like(train)
     for i, n in enumerate(sizes):
         for j, s in enumerate(seeds):
-            x, y = make_curve_1d(n, noise=noise, seed=1000 + int(s))
+            x, y = make_curve_1d(n, noise=noise, seed=1000 + s)
             train[i, j], test[i, j] = (a[0] for a in degree_sweep(x, y, x_test, y_test, [degree]))
     return train, test
 
 
+@finite_result("noise", action="fit", hint="lower noise")
 def overfit_state(degree: int, n_train: int, noise: float, *, max_degree: int = MAX_DEGREE,
                   n_grid: int = 200) -> dict:
     """Everything the overfitting widget draws, as arrays (a pure function). Notebook 01.
@@ -110,10 +137,14 @@ def overfit_state(degree: int, n_train: int, noise: float, *, max_degree: int = 
     ``(n_train, noise)`` and are cached (read-only arrays), so a move of the degree slider
     fits one polynomial.
     """
+    max_degree = check_int(max_degree, "max_degree", min_value=1, max_value=MAX_POLY_DEGREE)
     degree = _check_degree(degree, max_degree=max_degree)
-    n_train = int(check_scalar(n_train, "n_train", min_value=max_degree + 2))
+    n_train = check_int(n_train, "n_train", min_value=max_degree + 2)
+    check_size(n_train * max_degree, "n_train")
     noise = check_scalar(noise, "noise")
-    s = dict(_overfit_data(n_train, noise, int(max_degree), int(n_grid)))
+    n_grid = check_int(n_grid, "n_grid", min_value=2)
+    check_size(n_grid * max_degree, "n_grid")
+    s = dict(_overfit_data(n_train, noise, max_degree, n_grid))
     s["y_fit"] = fit_polynomial(s["x_train"], s["y_train"], degree)(s["x_grid"])
     s["degree"] = degree
     return s
@@ -133,6 +164,7 @@ def _overfit_data(n_train: int, noise: float, max_degree: int, n_grid: int) -> d
     return out
 
 
+@finite_result("values", "floor", action="choose log-axis limits")
 def decade_limits(values, floor: float = 1e-4) -> tuple[float, float]:
     """Log-axis limits on whole decades around ``values``: ``(10**a, 10**b)`` with a margin of 2x
     each side and the low end not below ``floor``. Coarse on purpose: limits that change less
@@ -158,6 +190,10 @@ class OverfitExplorer:
     """
 
     def __init__(self, degree: int = 9, n_train: int = 30, noise: float = 0.3):
+        # the sliders' ranges: a value outside would be clamped silently
+        degree = _check_degree(degree)
+        n_train = check_int(n_train, "n_train", min_value=MAX_DEGREE + 2, max_value=300)
+        noise = check_scalar(noise, "noise", max_value=1.0)
         import ipywidgets as widgets
         import matplotlib.pyplot as plt
 

@@ -18,10 +18,11 @@ from __future__ import annotations
 
 import numpy as np
 
-from helpers._validate import check_array, check_pair, check_scalar
+from helpers._counts import check_int, check_seed, check_size
+from helpers._validate import all_finite, check_array, check_choice, check_pair, check_scalar, check_xy, finite_result
 from helpers.blit import Blitter
-from helpers.linear import lasso_fit, mse, ridge_fit
-from helpers.overfitting import standardized_poly
+from helpers.linear import STANDARDIZE, lasso_fit, mse, ridge_fit
+from helpers.overfitting import MAX_POLY_DEGREE, _standardized_poly
 from helpers.plots import COLORS, widget_canvas
 from helpers.sparsity import lasso_path_by_lambda
 
@@ -34,18 +35,16 @@ LASSO_MAX_ITER = 200_000
 
 def lambda_grid(kind: str) -> np.ndarray:
     """The explorer's λ values for ``kind`` ("l2" or "l1"), log-spaced, increasing."""
-    if kind not in GRID_EXPONENTS:
-        raise ValueError(f"kind must be 'l2' or 'l1' for a λ grid, got {kind!r}")
+    check_choice(kind, "kind", tuple(GRID_EXPONENTS))
     lo, hi, step = GRID_EXPONENTS[kind]
     return 10.0 ** np.linspace(lo, hi, round((hi - lo) / step) + 1)
 
 
 def _check_kind(kind):
-    if kind not in KINDS:
-        raise ValueError(f"kind must be one of {KINDS}, got {kind!r}")
-    return kind
+    return check_choice(kind, "kind", KINDS)
 
 
+@finite_result("data_loss", "penalty", "lam", action="add up the cost")
 def loss_plus_penalty(data_loss: float, penalty: float, lam: float) -> float:
     r"""Cost :math:`C = L + \lambda\,P`: data loss plus λ times the penalty, whatever the two
     are (the two students of notebook 02: marks lost and pages of rough work)."""
@@ -53,6 +52,7 @@ def loss_plus_penalty(data_loss: float, penalty: float, lam: float) -> float:
             + check_scalar(lam, "lam") * check_scalar(penalty, "penalty"))
 
 
+@finite_result("loss_a", "loss_b", "penalty_a", "penalty_b", action="find the flip")
 def preference_flip(loss_a: float, penalty_a: float, loss_b: float, penalty_b: float) -> float:
     r"""The λ at which model B's cost drops below model A's: :math:`\lambda^* = \frac{L_B-L_A}{P_A-P_B}`.
 
@@ -70,9 +70,11 @@ def preference_flip(loss_a: float, penalty_a: float, loss_b: float, penalty_b: f
     return (loss_b - loss_a) / (penalty_a - penalty_b)
 
 
+@finite_result("Z", "y", "lam", "coef_init", action="fit", hint=STANDARDIZE)
 def fit_kind(Z, y, lam: float, kind: str, coef_init=None):
     """Fit one kind at one λ on features ``Z``: ``(coef, intercept)``; see the module docstring."""
     _check_kind(kind)
+    Z, y = check_xy(Z, y, "Z", "y")
     lam = check_scalar(lam, "lam")
     if kind == "none" or lam == 0.0:
         return ridge_fit(Z, y, 0.0)
@@ -102,17 +104,17 @@ class PenalizedPath:
     MSE. λ on the grid is a table look-up; any other λ is fitted on the spot.
     """
 
+    @finite_result("x_train", "y_train", "x_val", "y_val", action="fit", hint="rescale {name}")
     def __init__(self, x_train, y_train, x_val, y_val, degree: int = 12, n_grid: int = 200):
-        self.x_train = check_array(x_train, "x_train", ndim=1)
-        self.y_train = check_array(y_train, "y_train", ndim=1)
-        self.x_val = check_array(x_val, "x_val", ndim=1)
-        self.y_val = check_array(y_val, "y_val", ndim=1)
-        check_pair(self.x_train, self.y_train, "x_train", "y_train")
-        check_pair(self.x_val, self.y_val, "x_val", "y_val")
-        self.degree = int(degree)
-        self.Z_train, self.mean, self.std = standardized_poly(self.x_train, self.degree)
-        self.Z_val = self.features(self.x_val)
-        self.x_grid = np.linspace(0.0, 1.0, int(n_grid))
+        self.x_train, self.y_train = check_pair(x_train, y_train, "x_train", "y_train", ndim=1)
+        self.x_val, self.y_val = check_pair(x_val, y_val, "x_val", "y_val", ndim=1)
+        self.degree = check_int(degree, "degree", min_value=1, max_value=MAX_POLY_DEGREE)
+        n_grid = check_int(n_grid, "n_grid", min_value=2)
+        check_size(n_grid * self.degree, "n_grid")
+        self.Z_train, self.mean, self.std = _standardized_poly(self.x_train, self.degree, None, None,
+                                                               "x_train")
+        self.Z_val = _standardized_poly(self.x_val, self.degree, self.mean, self.std, "x_val")[0]
+        self.x_grid = np.linspace(0.0, 1.0, n_grid)
         self.Z_grid = self.features(self.x_grid)
         self.lams = {k: lambda_grid(k) for k in ("l2", "l1")}
         self.table = {"none": self._summarize([fit_kind(self.Z_train, self.y_train, 0.0, "none")])}
@@ -120,10 +122,12 @@ class PenalizedPath:
             [ridge_fit(self.Z_train, self.y_train, lam) for lam in self.lams["l2"]])
         coefs, intercepts = _sklearn_lasso_path(self.Z_train, self.y_train, self.lams["l1"])
         self.table["l1"] = self._summarize(list(zip(coefs, intercepts, strict=True)))
+        if not all_finite(self.table):
+            raise FloatingPointError("overflow in the fits")  # reported by finite_result
 
     def features(self, x) -> np.ndarray:
         """Standardized monomials of ``x`` with the training mean and standard deviation."""
-        return standardized_poly(x, self.degree, self.mean, self.std)[0]
+        return _standardized_poly(x, self.degree, self.mean, self.std, "x")[0]
 
     def _summarize(self, fits) -> dict:
         coef = np.array([c for c, _ in fits])
@@ -162,6 +166,7 @@ class PenalizedPath:
                 "coef": coef, "intercept": b, "train_mse": tr, "val_mse": va}
 
 
+@finite_result("Z", "y", "lams", action="fit", hint=STANDARDIZE)
 def kfold_cv_mse(Z, y, lams, kind: str, k: int = 5, seed: int = 0) -> np.ndarray:
     """Mean k-fold cross-validation MSE of ``kind`` for each λ in ``lams``. Notebook 02.
 
@@ -175,15 +180,16 @@ def kfold_cv_mse(Z, y, lams, kind: str, k: int = 5, seed: int = 0) -> np.ndarray
     use a grid whose lower end is not too small, as notebook 02 does for the explorer.
     """
     _check_kind(kind)
-    Z = check_array(Z, "Z", ndim=2)
-    y = check_array(y, "y", ndim=1)
+    Z, y = check_xy(Z, y, "Z", "y")
     lams = check_array(lams, "lams", ndim=1)
-    k = int(check_scalar(k, "k", min_value=2))
+    if np.any(lams < 0):
+        raise ValueError("lams must be >= 0")
+    k = check_int(k, "k", min_value=2)
     if k > y.size:
         raise ValueError(f"k must be <= the number of rows ({y.size}), got {k}")
     from sklearn.model_selection import KFold
 
-    order = np.random.default_rng(seed).permutation(y.size)
+    order = np.random.default_rng(check_seed(seed)).permutation(y.size)
     errs = np.zeros(lams.size)
     for train_pos, fold_pos in KFold(n_splits=k).split(order):
         train, fold = np.sort(order[train_pos]), order[fold_pos]
@@ -215,6 +221,8 @@ class PenalizedPathExplorer:
             raise ValueError(f"path must be a PenalizedPath, got {type(path).__name__}")
         self.path = path
         kind = _check_kind(kind)
+        if lam is not None:
+            lam = check_scalar(lam, "lam", strict=True)
         self._busy = False
         grid_kind = kind if kind != "none" else "l2"
         lo, hi, step = GRID_EXPONENTS[grid_kind]

@@ -25,9 +25,13 @@ def setup(seed: int = 42) -> int:
 
     Call once per notebook, in the Setup cell. Seeds stay visible in the notebook itself
     (``rng = np.random.default_rng(seed)``); this only returns the number so every notebook
-    uses the same one.
+    uses the same one. ``seed`` is a whole number in [0, 2**32 - 1].
     """
     import matplotlib as mpl
+
+    from helpers._counts import check_seed
+
+    seed = check_seed(seed)
 
     mpl.rcParams.update({
         "figure.figsize": (6.4, 3.6),
@@ -50,6 +54,10 @@ def widget_canvas(fig):
     tests, inline) there is no canvas widget and the caller shows the figure its own way. Every
     widget of the course builds its layout through this function.
     """
+    from matplotlib.figure import Figure
+
+    if not isinstance(fig, Figure):
+        raise ValueError(f"fig must be a matplotlib Figure, got {type(fig).__name__}")
     try:
         import ipywidgets
     except ImportError:  # pragma: no cover - ipywidgets is pinned

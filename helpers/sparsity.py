@@ -16,9 +16,10 @@ from __future__ import annotations
 
 import numpy as np
 
-from helpers._validate import check_array, check_pair, check_scalar, check_xy
-from helpers.linear import center, coordinate_descent, lasso_fit, ridge_fit
-from helpers.penalties import l1_grad, l1_penalty, soft_threshold
+from helpers._counts import check_int, check_iterations, check_seed, check_size
+from helpers._validate import check_array, check_choice, check_pair, check_scalar, check_xy, finite_result
+from helpers.linear import STANDARDIZE, _center, coordinate_descent, lasso_fit, ridge_fit
+from helpers.penalties import _soft_threshold, l1_penalty
 
 __all__ = [
     "count_zeros",
@@ -69,20 +70,25 @@ def lasso_orthonormal(w_ols, lam: float) -> np.ndarray:
     """
     w_ols = check_array(w_ols, "w_ols", ndim=1)
     lam = check_scalar(lam, "lam")
-    return soft_threshold(w_ols, lam)
+    return _soft_threshold(w_ols, lam)
 
 
 def orthonormal_design(n: int, p: int, seed: int = 0) -> np.ndarray:
-    r"""An ``n x p`` matrix with orthonormal columns (:math:`X^\top X = I`), from a seeded QR."""
-    n = int(check_scalar(n, "n", min_value=1))
-    p = int(check_scalar(p, "p", min_value=1))
+    r"""An ``n x p`` matrix with orthonormal columns (:math:`X^\top X = I`), from a seeded QR.
+
+    ``n``, ``p`` and ``seed`` are whole numbers (``1 <= p <= n``, the matrix bounded in size)."""
+    n = check_int(n, "n", min_value=1)
+    p = check_int(p, "p", min_value=1)
     if p > n:
         raise ValueError(f"p must be <= n for orthonormal columns, got p={p} > n={n}")
-    rng = np.random.default_rng(seed)
+    check_size(n * p, "n")
+    rng = np.random.default_rng(check_seed(seed))
     q, r = np.linalg.qr(rng.standard_normal((n, p)))
     return q * np.sign(np.diag(r))  # fixed sign convention: deterministic across LAPACKs
 
 
+@finite_result("gram", "w_ols", "lam", action="solve for the ridge weights",
+               hint="gram must be XᵀX of centred data; rescale {name}")
 def ridge_from_ols(gram, w_ols, lam: float) -> np.ndarray:
     r"""Ridge weights from the least-squares ones: :math:`(G + \lambda I)^{-1} G\,\hat w^{\rm OLS}`.
 
@@ -100,6 +106,7 @@ def ridge_from_ols(gram, w_ols, lam: float) -> np.ndarray:
     return np.linalg.solve(gram + lam * np.eye(p), gram @ w_ols)
 
 
+@finite_result("before", "after", action="fit a scale factor")
 def fit_uniform_scale(before, after) -> tuple[float, float]:
     r"""Best single factor :math:`c` with ``after ≈ c * before`` (least squares).
 
@@ -113,6 +120,7 @@ def fit_uniform_scale(before, after) -> tuple[float, float]:
     return c, float(np.abs(c * before - after).max())
 
 
+@finite_result("before", "after", action="fit a threshold")
 def fit_soft_threshold(before, after) -> tuple[float, float]:
     r"""Best single threshold :math:`t \ge 0` with ``after ≈ S_t(before)`` (least squares, exact).
 
@@ -130,20 +138,21 @@ def fit_soft_threshold(before, after) -> tuple[float, float]:
             # d/dt sum (|b| - t - sign(b) a)^2 = 0  ->  t = mean(|b| - sign(b) a)
             t = float(np.mean(mags[active] - np.sign(before[active]) * after[active]))
             candidates.append(min(max(t, lo), hi))
-    errors = [float(np.sum((soft_threshold(before, t) - after) ** 2)) for t in candidates]
+    errors = [float(np.sum((_soft_threshold(before, t) - after) ** 2)) for t in candidates]
     t_best = float(candidates[int(np.argmin(errors))])
-    return t_best, float(np.abs(soft_threshold(before, t_best) - after).max())
+    return t_best, float(np.abs(_soft_threshold(before, t_best) - after).max())
 
 
 # --------------------------------------------------------------------------------------------
 # Paths and selection
 # --------------------------------------------------------------------------------------------
 
+@finite_result("X", "y", action="compute the correlations", hint=STANDARDIZE)
 def lasso_lambda_max(X, y) -> float:
     r"""Smallest :math:`\lambda` at which the lasso sets every weight to 0:
     :math:`\max_j |x_j^\top (y - \bar y)|/n` on centred ``X`` (scikit-learn's ``alpha``)."""
-    Xc, yc, _, _ = center(*check_xy(X, y))
-    return float(np.abs(Xc.T @ yc).max() / X.shape[0])
+    Xc, yc, _, _ = _center(*check_xy(X, y), True)
+    return float(np.abs(Xc.T @ yc).max() / Xc.shape[0])
 
 
 def _check_lams(lams) -> np.ndarray:
@@ -153,6 +162,7 @@ def _check_lams(lams) -> np.ndarray:
     return lams
 
 
+@finite_result("X", "y", "lams", action="fit", hint=STANDARDIZE)
 def ridge_path_by_lambda(X, y, lams) -> tuple[np.ndarray, np.ndarray]:
     r"""Ridge fits (cost :math:`\|y-Xw-b\|^2+\lambda\|w\|^2`) for each ``lam`` in ``lams``.
 
@@ -161,6 +171,7 @@ def ridge_path_by_lambda(X, y, lams) -> tuple[np.ndarray, np.ndarray]:
     per α); intercepts are not penalized.
     """
     lams = _check_lams(lams)
+    X, y = check_xy(X, y)
     fits = [ridge_fit(X, y, lam) for lam in lams]
     return np.array([c for c, _ in fits]), np.array([b for _, b in fits])
 
@@ -168,6 +179,7 @@ def ridge_path_by_lambda(X, y, lams) -> tuple[np.ndarray, np.ndarray]:
 LASSO_ENGINES = ("numpy", "sklearn")
 
 
+@finite_result("X", "y", "lams", action="fit", hint=STANDARDIZE)
 def lasso_path_by_lambda(X, y, lams, *, engine: str = "numpy", tol: float = 1e-6,
                          max_iter: int = 10_000) -> tuple[np.ndarray, np.ndarray]:
     r"""Lasso fits (scikit-learn's ``Lasso`` cost) for each ``lam`` in ``lams``, warm-started.
@@ -179,12 +191,16 @@ def lasso_path_by_lambda(X, y, lams, *, engine: str = "numpy", tol: float = 1e-6
     of sweeps (lesson 02's polynomial features); tests check both agree. Returns
     ``(coefs, intercepts)`` aligned with ``lams`` (any order): ``coefs`` has one *row per λ*,
     shape ``(len(lams), n_features)`` (scikit-learn's ``lasso_path`` returns the transpose), with
-    exact zeros.
+    exact zeros. ``engine="sklearn"`` needs every λ > 0 (``Lasso`` does not handle ``alpha=0``).
     """
     lams = _check_lams(lams)
     X, y = check_xy(X, y)
-    if engine not in LASSO_ENGINES:
-        raise ValueError(f"engine must be one of {LASSO_ENGINES}, got {engine!r}")
+    engine = check_choice(engine, "engine", LASSO_ENGINES)
+    tol = check_scalar(tol, "tol", strict=True)
+    max_iter = check_iterations(max_iter, "max_iter")
+    if engine == "sklearn" and np.any(lams == 0):
+        raise ValueError("lams must be > 0 with engine='sklearn' (scikit-learn's Lasso does not "
+                         "handle alpha=0); use engine='numpy'")
     coefs, intercepts = np.empty((lams.size, X.shape[1])), np.empty(lams.size)
     if engine == "sklearn":
         from sklearn.linear_model import Lasso
@@ -229,6 +245,10 @@ def selection_scores(coef, true_coef) -> tuple[float, float]:
     ``nan`` when the truth has no nonzero.
     """
     coef, true_coef = check_pair(coef, true_coef, "coef", "true_coef", ndim=1)
+    return _selection_scores(coef, true_coef)
+
+
+def _selection_scores(coef, true_coef) -> tuple[float, float]:
     selected, truth = coef != 0, true_coef != 0
     hits = int(np.sum(selected & truth))
     precision = hits / selected.sum() if selected.any() else float("nan")
@@ -239,7 +259,11 @@ def selection_scores(coef, true_coef) -> tuple[float, float]:
 def selection_path(path, true_coef) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """:func:`selection_scores` along a path: arrays ``(precision, recall, n_selected)``."""
     path = check_array(path, "path", ndim=2)
-    scores = np.array([selection_scores(row, true_coef) for row in path])
+    true_coef = check_array(true_coef, "true_coef", ndim=1)
+    if true_coef.size != path.shape[1]:
+        raise ValueError(f"true_coef must have one entry per column of path: {true_coef.size} != "
+                         f"{path.shape[1]}")
+    scores = np.array([_selection_scores(row, true_coef) for row in path])
     return scores[:, 0], scores[:, 1], (path != 0).sum(axis=1)
 
 
@@ -247,16 +271,20 @@ def selection_path(path, true_coef) -> tuple[np.ndarray, np.ndarray, np.ndarray]
 # Exact zeros versus near zeros: subgradient and proximal (ISTA) descent
 # --------------------------------------------------------------------------------------------
 
+@finite_result("X", "y", "coef", "intercept", "lam", action="compute the cost", hint=STANDARDIZE)
 def lasso_cost(X, y, coef, intercept: float, lam: float) -> float:
     r"""The lasso cost :math:`\frac{1}{2n}\|y - Xw - b\|^2 + \lambda\|w\|_1` (``Lasso(alpha=lam)``)."""
     X, y = check_xy(X, y)
     coef = check_array(coef, "coef", ndim=1)
+    if coef.shape != (X.shape[1],):
+        raise ValueError(f"coef must have one entry per column of X: {coef.size} != {X.shape[1]}")
     intercept = check_scalar(intercept, "intercept", min_value=None)
     lam = check_scalar(lam, "lam")
     resid = y - X @ coef - intercept
     return float(resid @ resid / (2 * X.shape[0])) + l1_penalty(coef, lam)
 
 
+@finite_result("X", action="compute the step size", hint=STANDARDIZE)
 def lasso_step_size(X) -> float:
     r"""The step size :math:`\eta = 1/L` of gradient descent on :math:`\frac{1}{2n}\|y - Xw\|^2`.
 
@@ -276,13 +304,14 @@ def lasso_step_size(X) -> float:
 
 
 def _prepare_descent(X, y, lam, lr, n_iter):
-    Xc, yc, x_mean, y_mean = center(*check_xy(X, y))
+    Xc, yc, x_mean, y_mean = _center(*check_xy(X, y), True)
     lam = check_scalar(lam, "lam")
-    n_iter = int(check_scalar(n_iter, "n_iter", min_value=1))
+    n_iter = check_iterations(n_iter, "n_iter")
     lr = lasso_step_size(Xc) if lr is None else check_scalar(lr, "lr", strict=True)
     return Xc, yc, x_mean, y_mean, lam, lr, n_iter
 
 
+@finite_result("X", "y", "lam", "lr", action="fit", hint="lower lr, or " + STANDARDIZE)
 def subgradient_lasso(X, y, lam: float, lr: float | None = None,
                       n_iter: int = 2000) -> tuple[np.ndarray, float]:
     r"""Plain (sub)gradient descent on the lasso cost, as an autodiff framework would do it.
@@ -298,11 +327,12 @@ def subgradient_lasso(X, y, lam: float, lr: float | None = None,
     n = Xc.shape[0]
     coef = np.zeros(Xc.shape[1])
     for _ in range(n_iter):
-        grad = -Xc.T @ (yc - Xc @ coef) / n + l1_grad(coef, lam)
+        grad = -Xc.T @ (yc - Xc @ coef) / n + lam * np.sign(coef)
         coef = coef - lr * grad
     return coef, float(y_mean - x_mean @ coef)
 
 
+@finite_result("X", "y", "lam", "lr", action="fit", hint="lower lr, or " + STANDARDIZE)
 def ista_lasso(X, y, lam: float, lr: float | None = None,
                n_iter: int = 2000) -> tuple[np.ndarray, float]:
     r"""Proximal gradient descent (ISTA) on the lasso cost: a gradient step on the data term,
@@ -318,7 +348,7 @@ def ista_lasso(X, y, lam: float, lr: float | None = None,
     n = Xc.shape[0]
     coef = np.zeros(Xc.shape[1])
     for _ in range(n_iter):
-        coef = soft_threshold(coef + lr * Xc.T @ (yc - Xc @ coef) / n, lr * lam)
+        coef = _soft_threshold(coef + lr * Xc.T @ (yc - Xc @ coef) / n, lr * lam)
     coef[coef == 0.0] = 0.0  # normalize -0.0
     return coef, float(y_mean - x_mean @ coef)
 
@@ -336,6 +366,7 @@ def count_zeros(w, tol: float = 1e-3) -> tuple[int, int]:
 # Elastic net and scaling
 # --------------------------------------------------------------------------------------------
 
+@finite_result("X", "y", "lam", "coef_init", action="fit", hint=STANDARDIZE)
 def elastic_net_fit(X, y, lam: float, l1_ratio: float = 0.5, *, tol: float = 1e-8,
                     max_iter: int = 10_000, coef_init=None) -> tuple[np.ndarray, float]:
     r"""Elastic net by coordinate descent; scikit-learn's ``ElasticNet(alpha=lam, l1_ratio=rho)``:
@@ -350,13 +381,12 @@ def elastic_net_fit(X, y, lam: float, l1_ratio: float = 0.5, *, tol: float = 1e-
     conditions at ``tol``. Returns ``(coef, intercept)``.
     """
     lam = check_scalar(lam, "lam")
-    rho = check_scalar(l1_ratio, "l1_ratio")
-    if rho > 1:
-        raise ValueError(f"l1_ratio must be in [0, 1], got {l1_ratio!r}")
+    rho = check_scalar(l1_ratio, "l1_ratio", max_value=1.0)
     return coordinate_descent(X, y, lam * rho, lam * (1 - rho), tol=tol, max_iter=max_iter,
                               coef_init=coef_init, caller="elastic_net_fit")
 
 
+@finite_result("X_train", "others", action="standardize")
 def standardize(X_train, *others) -> list[np.ndarray]:
     r"""Scale every column to mean 0 and standard deviation 1 using the *training* statistics.
 

@@ -21,27 +21,33 @@ import math
 
 import numpy as np
 
-from helpers._validate import check_array, check_same_shape, check_scalar, check_xy
-from helpers.penalties import l2_grad
+from helpers._counts import check_int, check_iterations, check_size
+from helpers._validate import check_array, check_choice, check_same_shape, check_scalar, check_xy, finite_result
+from helpers.penalties import _decay_shrink, l2_grad
 
 ADAM_MODES = ("none", "l2", "decoupled")
 
 
-def _check_linear(X, y, w, b):
+def _check_linear(X, y, w, b, w_name="w"):
     X, y = check_xy(X, y)
-    w = check_array(w, "w", ndim=1)
+    w = check_array(w, w_name, ndim=1)
     if len(w) != X.shape[1]:
-        raise ValueError(f"w must have one entry per column of X: {len(w)} != {X.shape[1]}")
+        raise ValueError(f"{w_name} must have one entry per column of X: {len(w)} != {X.shape[1]}")
     b = check_scalar(b, "b", min_value=None)
     return X, y, w, b
 
 
+_LINEAR = ("X", "y", "w", "b")
+
+
+@finite_result(*_LINEAR, action="compute the loss")
 def linear_mse(X, y, w, b: float = 0.0) -> float:
     r"""Data loss :math:`L_0 = \frac1n\sum_k (x_k^\top w + b - y_k)^2` (Keras's ``"mse"``)."""
     X, y, w, b = _check_linear(X, y, w, b)
     return float(np.mean((X @ w + b - y) ** 2))
 
 
+@finite_result(*_LINEAR, action="compute the gradient")
 def linear_mse_grad(X, y, w, b: float = 0.0) -> tuple[np.ndarray, float]:
     r"""Gradient of :func:`linear_mse`: :math:`\frac2n X^\top r` and :math:`\frac2n\sum_k r_k`
     with residuals :math:`r = Xw + b - y`. Returns ``(grad_w, grad_b)``."""
@@ -51,6 +57,7 @@ def linear_mse_grad(X, y, w, b: float = 0.0) -> tuple[np.ndarray, float]:
     return 2.0 / n * (X.T @ r), float(2.0 / n * r.sum())
 
 
+@finite_result(*_LINEAR, "lam", action="compute the cost")
 def mse_plus_l2_over_2n(X, y, w, b: float, lam: float) -> float:
     r"""The article's (and Nielsen's) cost :math:`C = L_0 + \frac{\lambda}{2n}\sum_i w_i^2`, with
     :math:`L_0` the mean squared error of :func:`linear_mse` (bias not penalized)."""
@@ -59,6 +66,7 @@ def mse_plus_l2_over_2n(X, y, w, b: float, lam: float) -> float:
     return linear_mse(X, y, w, b) + lam / (2 * len(y)) * float(np.sum(w**2))
 
 
+@finite_result(*_LINEAR, "lam", action="compute the gradient")
 def mse_plus_l2_over_2n_grad(X, y, w, b: float, lam: float) -> tuple[np.ndarray, float]:
     r"""Gradient of :func:`mse_plus_l2_over_2n`: :math:`\partial L_0/\partial w + \frac{\lambda}{n} w`
     for the weights (the penalty's part is :func:`helpers.l2_grad` with strength
@@ -70,61 +78,63 @@ def mse_plus_l2_over_2n_grad(X, y, w, b: float, lam: float) -> tuple[np.ndarray,
     return grad_w + l2_grad(w, lam / (2 * len(y))), grad_b
 
 
+@finite_result("w", "eps", action="take differences", hint="rescale {name}, or check what f returns")
 def finite_difference_grad(f, w, eps: float = 1e-6) -> np.ndarray:
     r"""Central-difference gradient :math:`\frac{f(w + \epsilon e_i) - f(w - \epsilon e_i)}{2\epsilon}`.
 
-    ``f`` maps a 1-D float array to a float. The error is :math:`O(\epsilon^2)` plus rounding
+    ``f`` maps a 1-D float array to a real number. The error is :math:`O(\epsilon^2)` plus rounding
     of order :math:`10^{-16}/\epsilon`; ``eps=1e-6`` gives about 1e-9 on well-scaled problems.
     """
     if not callable(f):
         raise ValueError(f"f must be callable, got {f!r}")
     w = check_array(w, "w", ndim=1)
     eps = check_scalar(eps, "eps", strict=True)
+
+    def value(at):
+        return check_scalar(f(at), "f(w)", min_value=None)
+
     grad = np.empty_like(w)
     for i in range(len(w)):
         step = np.zeros_like(w)
         step[i] = eps
-        grad[i] = (f(w + step) - f(w - step)) / (2 * eps)
+        grad[i] = (value(w + step) - value(w - step)) / (2 * eps)
     return grad
 
 
-def _check_shrink(lr, lam, n):
-    lr = check_scalar(lr, "lr")
-    lam = check_scalar(lam, "lam")
-    n = check_scalar(n, "n", strict=True)
-    shrink = lr * lam / n
-    if shrink >= 1.0:
-        raise ValueError(f"lr * lam / n must be < 1 for a decay (got {shrink:g}); lower lr or lam")
-    return shrink
-
-
-def decay_curve(w0, lr: float, lam: float, n: float, steps: int) -> np.ndarray:
+def decay_curve(w0, lr: float, lam: float, n: int, steps: int) -> np.ndarray:
     r"""Weights under weight decay alone (no data gradient): :math:`w_t = w_0 (1 - \eta\lambda/n)^t`.
 
     Returns an array of shape ``(steps + 1,) + np.shape(w0)`` for :math:`t = 0, \dots,` ``steps``:
     a geometric sequence, the same as applying :func:`helpers.weight_decay_step` with a zero
-    gradient ``steps`` times.
+    gradient ``steps`` times. ``n`` is a count and :math:`\eta\lambda/n < 1`, so the factor
+    :math:`1 - \eta\lambda/n` is in (0, 1] (the rule of :func:`helpers.weight_decay_step`).
     """
     w0 = check_array(w0, "w0")
-    shrink = _check_shrink(lr, lam, n)
-    steps = int(check_scalar(steps, "steps"))
+    shrink = _decay_shrink(lr, lam, n)
+    steps = check_int(steps, "steps")
+    check_size((steps + 1) * w0.size, "steps")
     t = np.arange(steps + 1).reshape((-1,) + (1,) * w0.ndim)
     return w0 * (1.0 - shrink) ** t
 
 
-def decay_half_life(lr: float, lam: float, n: float) -> float:
+def decay_half_life(lr: float, lam: float, n: int) -> float:
     r"""Steps for weight decay alone to halve a weight: :math:`\ln 2 / (-\ln(1 - \eta\lambda/n))`.
 
     For a small factor :math:`\eta\lambda/n` this is close to :math:`\ln 2\,n / (\eta\lambda)`.
-    Returns ``inf`` when ``lr * lam == 0`` (nothing decays).
+    Returns ``inf`` when ``lr * lam == 0`` (nothing decays); the same rule for ``lr``, ``lam``
+    and ``n`` as :func:`decay_curve`.
     """
-    shrink = _check_shrink(lr, lam, n)
+    shrink = _decay_shrink(lr, lam, n)
     if shrink == 0.0:
         return math.inf
-    return math.log(2.0) / -math.log1p(-shrink)
+    half_life = math.log(2.0) / -math.log1p(-shrink)
+    if not math.isfinite(half_life):
+        raise ValueError(f"lr * lam / n = {shrink:g} is too small for a half-life within float64; "
+                         "raise lr or lam")
+    return half_life
 
 
-def l2_equivalents(lam: float, n: float) -> dict[str, float]:
+def l2_equivalents(lam: float, n: int) -> dict[str, float]:
     r"""The course's :math:`\lambda` written in the other common L2 conventions.
 
     Each value gives the same plain-SGD update :math:`w \leftarrow (1 - \eta\lambda/n)w -
@@ -141,7 +151,7 @@ def l2_equivalents(lam: float, n: float) -> dict[str, float]:
       the course cost, so it has the same *minimizer*, not the same gradient step.
     """
     lam = check_scalar(lam, "lam")
-    n = check_scalar(n, "n", strict=True)
+    n = check_int(n, "n", min_value=1)
     return {"course": lam, "d2l": lam / n, "keras_l2": lam / (2 * n), "weight_decay": lam / n,
             "sklearn_ridge": lam / 2}
 
@@ -153,18 +163,24 @@ def _check_adam(w, grad, m, v, t, lr, beta_1, beta_2, epsilon):
     v = check_array(v, "v")
     for arr, name in ((grad, "grad"), (m, "m"), (v, "v")):
         check_same_shape(w, arr, "w", name)
-    t = check_scalar(t, "t", min_value=1)
-    if t != int(t):
-        raise ValueError(f"t must be a whole number of steps (1 for the first), got {t!r}")
+    if np.any(v < 0):
+        raise ValueError("v must be >= 0 (a mean of squared gradients)")
+    t = check_iterations(t, "t")
     lr = check_scalar(lr, "lr")
+    betas = []
     for value, name in ((beta_1, "beta_1"), (beta_2, "beta_2")):
         value = check_scalar(value, name)
         if value >= 1.0:
             raise ValueError(f"{name} must be < 1, got {value!r}")
+        betas.append(value)
     epsilon = check_scalar(epsilon, "epsilon")
-    return w, grad, m, v, int(t), lr, float(beta_1), float(beta_2), epsilon
+    return w, grad, m, v, t, lr, betas[0], betas[1], epsilon
 
 
+_ADAM = ("w", "grad", "m", "v", "lr", "epsilon")
+
+
+@finite_result(*_ADAM, action="take the step")
 def adam_update(w, grad, m, v, t: int, lr: float = 1e-3, beta_1: float = 0.9,
                 beta_2: float = 0.999, epsilon: float = 1e-7):
     r"""One Adam step, written exactly as Keras 3 computes it. Returns ``(w, m, v)``.
@@ -185,10 +201,21 @@ def _adam_core(w, g, m, v, t, lr, beta_1, beta_2, epsilon):
     """Adam's arithmetic on already-checked inputs (the training loop calls this directly)."""
     m = beta_1 * m + (1 - beta_1) * g
     v = beta_2 * v + (1 - beta_2) * g**2
+    if epsilon == 0.0 and np.any(v == 0.0):
+        raise ValueError("epsilon must be > 0 where v is 0 (m / sqrt(v) would be 0 / 0)")
     alpha = lr * math.sqrt(1 - beta_2**t) / (1 - beta_1**t)
     return w - alpha * m / (np.sqrt(v) + epsilon), m, v
 
 
+def _check_decay_step(w, grad_loss, weight_decay):
+    weight_decay = check_scalar(weight_decay, "weight_decay")
+    w = check_array(w, "w")
+    grad_loss = check_array(grad_loss, "grad_loss")
+    check_same_shape(w, grad_loss, "w", "grad_loss")
+    return w, grad_loss, weight_decay
+
+
+@finite_result("w", "grad_loss", "m", "v", "lr", "weight_decay", action="take the step")
 def adam_l2_update(w, grad_loss, m, v, t: int, lr: float, weight_decay: float, **adam_kwargs):
     r"""Adam on the penalized loss :math:`L_0 + \frac{\text{wd}}{2}\sum w^2` (Keras ``l2(wd/2)``).
 
@@ -196,24 +223,23 @@ def adam_l2_update(w, grad_loss, m, v, t: int, lr: float, weight_decay: float, *
     division by :math:`\sqrt v`, so it is rescaled coordinate by coordinate: the "L2" variant
     of Loshchilov & Hutter (2019). Returns ``(w, m, v)``.
     """
-    weight_decay = check_scalar(weight_decay, "weight_decay")
-    w = check_array(w, "w")
-    grad_loss = check_array(grad_loss, "grad_loss")
+    w, grad_loss, weight_decay = _check_decay_step(w, grad_loss, weight_decay)
     return adam_update(w, grad_loss + weight_decay * w, m, v, t, lr, **adam_kwargs)
 
 
+@finite_result("w", "grad_loss", "m", "v", "lr", "weight_decay", action="take the step")
 def adamw_update(w, grad_loss, m, v, t: int, lr: float, weight_decay: float, **adam_kwargs):
     r"""AdamW: decoupled weight decay :math:`w \leftarrow w - \eta\,\text{wd}\,w`, then an Adam
     step on the data gradient alone (the order Keras 3 uses; the gradient is taken at the
     weights before the decay). The decay is never divided by :math:`\sqrt v`: every weight
     shrinks by the same factor :math:`1 - \eta\,\text{wd}` per step. Returns ``(w, m, v)``.
     """
-    weight_decay = check_scalar(weight_decay, "weight_decay")
+    w, grad_loss, weight_decay = _check_decay_step(w, grad_loss, weight_decay)
     lr = check_scalar(lr, "lr")
-    w = check_array(w, "w")
     return adam_update(w - lr * weight_decay * w, grad_loss, m, v, t, lr, **adam_kwargs)
 
 
+@finite_result("X", "y", "w0", "lr", "weight_decay", action="train", hint="lower lr, or rescale {name}")
 def train_linear_adam(X, y, w0, steps: int, lr: float, weight_decay: float = 0.0,
                       mode: str = "decoupled", **adam_kwargs) -> np.ndarray:
     """Full-batch Adam on the linear model ``X @ w`` (no bias) with the MSE data loss.
@@ -222,10 +248,10 @@ def train_linear_adam(X, y, w0, steps: int, lr: float, weight_decay: float = 0.0
     (:func:`adamw_update`). Returns the weights after every step, shape ``(steps + 1, d)``
     (row 0 is ``w0``). Deterministic: no data shuffling, no noise.
     """
-    if mode not in ADAM_MODES:
-        raise ValueError(f"mode must be one of {ADAM_MODES}, got {mode!r}")
-    X, y, w, _ = _check_linear(X, y, w0, 0.0)
-    steps = int(check_scalar(steps, "steps"))
+    mode = check_choice(mode, "mode", ADAM_MODES)
+    X, y, w, _ = _check_linear(X, y, w0, 0.0, w_name="w0")
+    steps = check_iterations(steps, "steps", min_value=0)
+    check_size((steps + 1) * w.size, "steps")
     weight_decay = check_scalar(weight_decay, "weight_decay")
     m, v = np.zeros_like(w), np.zeros_like(w)
     # Check the Adam settings once (same defaults as adam_update), then run the bare arithmetic.

@@ -168,9 +168,9 @@ WRONG = {
         (lambda xt, yt, xn, d: np.vander(xn, d + 1, increasing=True)[:, 1:]
          @ np.linalg.lstsq(np.vander(xt, d + 1, increasing=True)[:, 1:], yt, rcond=None)[0],
          "no intercept"),
-        (lambda xt, yt, xn, d: np.polyfit(xt, yt, d), "coefficients, not predictions"),
+        (lambda xt, yt, xn, d: np.polyfit(xt, yt, d), "coefficients for degree=3, not predictions"),
         (lambda xt, yt, xn, d: np.polyval(np.polyfit(xt, yt, d - 1), xn), "fits degree"),
-        (lambda xt, yt, xn, d: np.polyval(np.polyfit(xt, yt, d), xt), "one per training point"),
+        (lambda xt, yt, xn, d: np.polyval(np.polyfit(xt, yt, d), xt), "predictions at the 12 training points"),
     ],
     "02.1": [
         (lambda w, lam: lam * np.sum(np.abs(w)), "L1 penalty"),
@@ -225,8 +225,8 @@ WRONG = {
     ],
     "04.2": [
         (_ista(lambda X, y, w, lam, lr: w - lr * (X.T @ (X @ w - y) / len(y) + lam * np.sign(w))),
-         "only near 0"),
-        (_ista(lambda X, y, w, lam, lr: _soft(w - lr * X.T @ (X @ w - y), lr * lam)), "blew up"),
+         "only jitter near 0"),
+        (_ista(lambda X, y, w, lam, lr: _soft(w - lr * X.T @ (X @ w - y), lr * lam)), "not divided by n"),
         (_ista(lambda X, y, w, lam, lr: _soft(w - lr * X.T @ (X @ w - y) / len(y), lam)),
          "instead of η·λ"),
         (lambda X, y, lam, lr, n_iter: np.zeros(X.shape[1] + 1), "wrong shape"),

@@ -72,3 +72,43 @@ def test_regenerating_repairs_a_corrupt_folder(data_copy):
     (data_copy / "sparse_100.csv").write_text("garbage")
     write_all(data_copy)
     assert load_sparse_100().X_train.shape == (100, 100)
+
+
+@pytest.mark.parametrize("manifest, why", [
+    (b"", "not listed"),
+    (None, "not listed"),  # the manifest with one line removed
+    (b"only-one-token\n", "malformed"),
+    (b"not-a-digest  curve_1d.csv\n", "malformed"),
+    (b"\xff\xfe\x00garbage\n", "cannot be read"),
+])
+def test_an_empty_partial_or_malformed_manifest_is_caught(data_copy, manifest, why):
+    path = data_copy / "SHA256SUMS"
+    if manifest is None:
+        manifest = b"".join(line for line in path.read_bytes().splitlines(keepends=True)
+                            if b"sparse_100.csv" not in line)
+    path.write_bytes(manifest)
+    with pytest.raises(DataFileError, match=rf"{why}.*course\.py data"):
+        verify_data()
+    from helpers.environment import check_environment
+
+    assert any("course.py data" in problem for problem in check_environment())
+
+
+def test_a_folder_where_a_data_file_belongs(data_copy):
+    (data_copy / "moons_2d.csv").unlink()
+    (data_copy / "moons_2d.csv").mkdir()
+    with pytest.raises(DataFileError, match=r"moons_2d\.csv is a folder.*course\.py data"):
+        load_moons_2d()
+    with pytest.raises(DataFileError, match=r"moons_2d\.csv should be a file but is a folder"):
+        write_all(data_copy)
+    assert (data_copy / "moons_2d.csv").is_dir()  # nothing deleted
+
+
+def test_make_data_reports_a_problem_in_one_line(data_copy, capsys):
+    from helpers.make_data import main
+
+    (data_copy / "SHA256SUMS").write_text("")
+    assert main([]) == 1
+    err = capsys.readouterr().err
+    assert err.startswith("error:") and "course.py data" in err and "Traceback" not in err
+    assert main(["--write"]) == 0 and main([]) == 0

@@ -2,10 +2,14 @@
 
 Every code task of ``assignments/NN_<topic>_assignment.ipynb`` has a checker in this package,
 in the module of its lesson (``helpers/checks/lessonNN.py``). A checker runs the learner's
-function on a few fixed test cases, compares with reference values computed there, and answers
-in one or two lines: passed, or what is wrong (wrong shape, wrong sign, a factor of 2, a missing
-1/n, near-zeros where exact zeros were expected, |w| where w² was meant, ...) followed by a
-hint. It never shows a traceback and never shows the solution.
+function on a few fixed test cases whose right answers differ, compares with reference values
+computed there, and answers in one or two lines: passed, or what is wrong (wrong shape, wrong
+sign, a factor of 2, a missing 1/n, n − 1 for n, near-zeros where exact zeros were expected,
+|w| where w² was meant, the same answer whatever the input, ...) followed by a hint; a mistake
+is named only when it explains every test case, else the message says what was expected and
+what came. Only real numbers count as answers (not text, True/False or complex numbers). The
+learner's code gets 10 s per check (:mod:`helpers.checks.time_limit`). It never shows a
+traceback and never shows the solution.
 
 Task ids are strings ``"LL.k"``: lesson ``LL`` (two digits), task ``k`` of that lesson's
 assignment; ``"3.2"`` and ``(3, 2)`` are accepted too. Reasoning tasks have no checker (their
@@ -19,7 +23,8 @@ Adding a lesson's checks: write ``helpers/checks/lessonNN.py`` with one function
 decorated with ``@task("NN.k", "short title")`` (see :mod:`helpers.checks.core` for the tools).
 Importing this package imports every ``lessonNN`` module it finds, so nothing else needs an
 edit; ``tests/test_checks.py`` fails until every ``## Task NN.k · Code`` of the solution
-notebooks has its checker.
+notebooks has its checker, and ``tests/test_checks_mutants.py`` until every checker has its
+family of wrong answers (each must fail with the message it deserves).
 """
 
 from __future__ import annotations

@@ -4,28 +4,30 @@ from __future__ import annotations
 
 import numpy as np
 
-from helpers.checks.core import _as_array, _call, _compare, _Fail, _fmt, task
+from helpers.checks.core import _as_array, _call, _Cases, _close, _Fail, _fmt, task
 
 
 @task("01.1", "mean squared error")
 def _check_01_1(fn):
     cases = [(np.array([1.0, 2.0, 3.0, 4.0]), np.array([1.5, 1.5, 3.0, 5.0])),
              (np.linspace(-1, 1, 7), np.linspace(-1, 1, 7) ** 3)]
+    answers = _Cases(scalar=True, shape_hint="Average the squared errors into one number (np.mean).")
     for y_true, y_pred in cases:
         err = y_true - y_pred
+        n = y_true.size
         expected = np.mean(err**2)
-        case = f"for y_true={_fmt(y_true)}"
         got = _call(fn, y_true.copy(), y_pred.copy())
-        _compare(got, expected, case=case, scalar=True, n=y_true.size,
-                 shape_hint="Average the squared errors into one number (np.mean).",
-                 variants=[
-                     (np.sqrt(expected), "it returned the root of the MSE (RMSE).",
-                      "Drop the square root: MSE is the mean of the squared errors."),
-                     (np.mean(np.abs(err)), "it returned the mean absolute error (|e| instead of e²).",
-                      "Square the errors instead of taking their absolute value."),
-                     (np.sum(err**2), f"it returned the sum of squared errors: a missing 1/n (n={y_true.size}).",
-                      "Take the mean (divide by n), not the sum."),
-                 ])
+        answers.add(got, expected, case=f"for y_true={_fmt(y_true)}", n=n, variants=[
+            (np.sqrt(expected), "it returned the root of the MSE (RMSE).",
+             "Drop the square root: MSE is the mean of the squared errors."),
+            (np.mean(np.abs(err)), "it returned the mean absolute error (|e| instead of e²).",
+             "Square the errors instead of taking their absolute value."),
+            (np.sum(err**2), f"it returned the sum of squared errors: a missing 1/n (n={n}).",
+             "Take the mean (divide by n), not the sum."),
+            (np.sum(err**2) / (n - 1), f"it divides the sum of squared errors by n − 1 (n={n}), not by n.",
+             "The MSE is the plain mean over the n errors (np.mean); n − 1 belongs to the sample variance."),
+        ])
+    answers.verdict()
     return "your MSE matches on 2 test cases."
 
 
@@ -43,28 +45,29 @@ def _check_01_2(fn):
     x_train = np.sort(rng.uniform(0, 1, 12))
     y_train = np.sin(2 * np.pi * x_train) + 0.3 * rng.standard_normal(12)
     x_new = np.linspace(0, 1, 9)
+    answers = _Cases(rtol=1e-5, atol=1e-6, shape_hint="Return one prediction per entry of x_new.")
     for degree in (3, 5):
         case = f"for degree={degree}"
         expected = _poly_predict_ref(x_train, y_train, x_new, degree)
         got = _call(fn, x_train.copy(), y_train.copy(), x_new.copy(), degree)
         arr = _as_array(got)
-        if arr.shape == (degree + 1,) or arr.shape == (degree,):
-            raise _Fail(f"it returned {arr.size} numbers {case}: coefficients, not predictions.",
+        coef = np.linalg.lstsq(np.vander(x_train, degree + 1, increasing=True), y_train, rcond=None)[0]
+        if any(_close(arr, c, 1e-5, 1e-6) for c in (coef, coef[::-1])):
+            raise _Fail(f"it returned the {arr.size} coefficients {case}, not predictions.",
                         "Multiply the features of x_new by the coefficients and return that.")
-        if arr.shape == x_train.shape:
-            raise _Fail(f"it returned {arr.size} values {case}, one per training point.",
+        if _close(arr, _poly_predict_ref(x_train, y_train, x_train, degree), 1e-5, 1e-6):
+            raise _Fail(f"it returned predictions at the {arr.size} training points {case}, not at x_new.",
                         "Predict at x_new, not at x_train.")
-        _compare(arr, expected, case=case, rtol=1e-5, atol=1e-6,
-                 shape_hint="Return one prediction per entry of x_new.",
-                 variants=[
-                     (_poly_predict_ref(x_train, y_train, x_new, degree, intercept=False),
-                      f"the fit has no intercept {case}.",
-                      "polynomial_features has no constant column: add a column of ones."),
-                     (_poly_predict_ref(x_train, y_train, x_new, degree - 1),
-                      f"it fits degree {degree - 1} instead of {degree}.",
-                      "Use powers x¹ … x^degree plus a constant column."),
-                     (_poly_predict_ref(x_train, y_train, x_new, degree + 1),
-                      f"it fits degree {degree + 1} instead of {degree}.",
-                      "Use powers x¹ … x^degree plus a constant column."),
-                 ])
+        answers.add(arr, expected, case=case, inputs={"x_new": x_new}, variants=[
+            (_poly_predict_ref(x_train, y_train, x_new, degree, intercept=False),
+             f"the fit has no intercept {case}.",
+             "polynomial_features has no constant column: add a column of ones."),
+            (_poly_predict_ref(x_train, y_train, x_new, degree - 1),
+             f"it fits degree {degree - 1} instead of {degree}.",
+             "Use powers x¹ … x^degree plus a constant column."),
+            (_poly_predict_ref(x_train, y_train, x_new, degree + 1),
+             f"it fits degree {degree + 1} instead of {degree}.",
+             "Use powers x¹ … x^degree plus a constant column."),
+        ])
+    answers.verdict()
     return "your polynomial fit predicts correctly for degrees 3 and 5."

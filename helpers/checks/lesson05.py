@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from helpers.checks.core import _call, _compare, _Fail, task
+from helpers.checks.core import _call, _Cases, _Fail, _fmt_pair, task
 
 
 def _keras():
@@ -67,8 +67,9 @@ def _check_05_1(fn):
                 if strength and l1 == 0:
                     raise _Fail(f"hidden layer {i} has no L1 penalty {case}.",
                                 "Pass kernel_regularizer=keras.regularizers.l1(l1_strength) to both hidden layers.")
-                raise _Fail(f"hidden layer {i} has L1 strength {l1:g}, expected {strength:g} {case}.",
-                            "Use keras.regularizers.l1(l1_strength) (the argument, not a constant).")
+                want, got = _fmt_pair(strength, l1)
+                raise _Fail(f"hidden layer {i} has L1 strength {got}, expected {want} {case}.",
+                            "Pass l1_strength itself to both hidden layers: keras.regularizers.l1(l1_strength).")
         if model.count_params() != 17025:
             raise _Fail(f"the model has {model.count_params()} parameters, expected 17025.",
                         "Check the layers: 2 → 128 → 128 → 1, all with biases.")
@@ -77,7 +78,7 @@ def _check_05_1(fn):
 
 def _sparsity_model(keras):
     k1 = np.array([[0.5, -1e-4, 0.0, 0.02], [3e-4, -0.3, 0.0, 1.2], [-0.004, 0.0, 0.8, -2e-5]])
-    k2 = np.array([[0.0, 0.3], [-5e-4, 0.0], [0.6, -0.0009], [0.01, -0.7]])
+    k2 = np.array([[0.0, 0.3], [-5e-4, 0.0], [0.6, -0.0009], [0.02, -0.7]])
     model = keras.Sequential([keras.Input(shape=(3,)), keras.layers.Dense(4), keras.layers.Dense(2)])
     model.set_weights([k1, np.zeros(4), k2, np.array([0.0, 0.1])])
     return model, [k1, k2], [np.zeros(4), np.array([0.0, 0.1])]
@@ -89,19 +90,19 @@ def _check_05_2(fn):
     model, kernels, biases = _sparsity_model(keras)
     flat = np.concatenate([k.ravel() for k in kernels])
     every = np.concatenate([flat] + biases)
-    for tol in (1e-3, 1e-2):
-        case = f"for tol={tol:g}"
+    answers = _Cases(scalar=True, shape_hint="Return one fraction for the whole model.")
+    for tol in (1e-3, 1e-2, 0.5):
         expected = np.mean(np.abs(flat) < tol)
         got = _call(fn, model, tol)
-        _compare(got, expected, case=case, scalar=True,
-                 shape_hint="Return one fraction for the whole model.",
-                 variants=[
-                     (np.mean(np.abs(every) < tol), "the biases are counted too.",
-                      "Count kernel weights only: the layers' .kernel, not every array of get_weights()."),
-                     (100 * expected, "it returned a percentage.", "Return a fraction between 0 and 1."),
-                     (np.sum(np.abs(flat) < tol), "it returned a count.",
-                      "Divide by the number of kernel weights to get a fraction."),
-                     (np.mean(flat == 0), "it counts exact zeros only.",
-                      "Count the weights with |w| < tol."),
-                 ])
+        answers.add(got, expected, case=f"for tol={tol:g}", n=flat.size, variants=[
+            (np.mean(np.abs(every) < tol), "the biases are counted too.",
+             "Count kernel weights only: the layers' .kernel, not every array of get_weights()."),
+            (100 * expected, "it returned a percentage.", "Return a fraction between 0 and 1."),
+            (np.sum(np.abs(flat) < tol), "it returned a count.",
+             "Divide by the number of kernel weights to get a fraction."),
+            (np.mean(flat == 0), "it counts exact zeros only.", "Count the weights with |w| < tol."),
+            (np.mean(np.abs(flat) <= tol), "it counts |w| ≤ tol: weights equal to tol are not below it.",
+             "Count the weights with |w| < tol (strictly below)."),
+        ])
+    answers.verdict()
     return "your sparsity measure counts kernel weights with |w| < tol, as a fraction."

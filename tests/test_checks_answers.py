@@ -1,0 +1,199 @@
+"""What a check accepts as an answer, and which diagnoses it may claim (helpers/checks/core.py).
+
+Only real numbers pass (``_as_array``); a diagnosis is claimed only when it explains the answers
+of every test case (``_Cases``); a constant cannot pass a task whose right answers differ.
+Each hole found in these checks has its regression test here.
+"""
+
+from __future__ import annotations
+
+import datetime
+from fractions import Fraction
+
+import numpy as np
+import pytest
+
+from helpers import mse, ridge_fit
+from helpers.checks import check_task
+from helpers.checks.core import _Cases, _Fail
+
+
+def _step(w, g, lr, lam, n):  # Task 03.2's right answer
+    return (1 - lr * lam / n) * w - lr * g
+
+
+def _message(task_id, fn):
+    result = check_task(task_id, fn, quiet=True)
+    assert not result.passed, result.message
+    assert result.message.startswith(f"✗ Task {task_id} (") and len(result.message.splitlines()) <= 2
+    assert "Traceback" not in result.message
+    return result.message
+
+
+# --------------------------------------------------------------------------------------------
+# Only real numbers pass
+# --------------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("wrong, expected", [
+    (lambda *a: _step(*a) + np.array([0, 0, 1j]), "returned complex numbers (0.46+1j), not real numbers"),
+    (lambda *a: _step(*a) + 0j, "returned complex numbers"),
+    (lambda *a: [*_step(*a)[:2], complex(_step(*a)[2])], "a list holding complex numbers"),
+    (lambda *a: [str(v) for v in _step(*a)], "returned text ('9.7"),
+    (lambda *a: np.array([f"{v}" for v in _step(*a)]), "returned text"),
+    (lambda *a: [*_step(*a)[:2], "0.46"], "a list holding text ('0.46')"),
+    (lambda *a: [*_step(*a)[:2], True], "a list holding True/False values"),
+    (lambda *a: _step(*a) > 0, "returned True/False values"),
+    (lambda *a: [*_step(*a)[:2], None], "a list holding None"),
+    (lambda *a: np.array([*_step(*a)[:2], None], dtype=object), "a NumPy array holding None"),
+    (lambda *a: np.array([Fraction(1, 2)] * 3, dtype=object), "returned Fraction objects, not real numbers"),
+    (lambda *a: {"w": _step(*a)}, "returned a dict, not real numbers"),
+    (lambda *a: [[1.0, 2.0], [3.0]], "a list that is not an array of numbers"),
+    (lambda *a: np.array([datetime.date(2024, 1, 1)] * 3), "returned a date, not real numbers"),
+    (lambda *a: None, "returned None"),
+])
+def test_anything_but_real_numbers_fails_with_what_it_is(wrong, expected):
+    assert expected in _message("03.2", wrong)
+
+
+@pytest.mark.parametrize("right", [
+    lambda *a: list(_step(*a)),
+    lambda *a: tuple(float(v) for v in _step(*a)),
+    lambda *a: _step(*a).astype(np.float32),
+    lambda *a: [np.float64(v) for v in _step(*a)],
+], ids=["list", "tuple", "float32", "NumPy scalars"])
+def test_real_numbers_in_any_container_pass(right):
+    assert check_task("03.2", right, quiet=True).passed
+
+
+def test_integers_and_numpy_scalars_are_numbers():
+    assert check_task("02.1", lambda w, lam: np.float32(lam * np.sum(np.square(w))), quiet=True).passed
+    assert "same value, 1, on every test case" in _message("02.1", lambda w, lam: 1)  # a number, a wrong one
+
+
+# --------------------------------------------------------------------------------------------
+# Holes that let a wrong answer pass
+# --------------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("constant, expected", [(1.0, "same value, 1, on every test case"),
+                                               (1000.0, "same value, 1000, on every test case"),
+                                               (0.01, "it picked the smallest λ on every data set")])
+def test_a_constant_lambda_fails_cross_validation(constant, expected):
+    assert expected in _message("02.4", lambda X, y, lambdas, k: constant)
+
+
+def test_a_hard_coded_index_fails_cross_validation():
+    assert "same value, 1, on every test case" in _message("02.4", lambda X, y, lambdas, k: lambdas[2])
+
+
+def test_the_right_values_plus_one_complex_number_fail():
+    assert "complex numbers (0.46+1j)" in _message("03.2", lambda *a: _step(*a) + np.array([0, 0, 1j]))
+
+
+def test_a_list_of_strings_fails():
+    assert "text ('9.7')" in _message("03.2", lambda *a: [f"{v:.6g}" for v in _step(*a)])
+
+
+# --------------------------------------------------------------------------------------------
+# Diagnoses: the right one, and none that is not established on every case
+# --------------------------------------------------------------------------------------------
+
+def _cv_with(scores):
+    """A cross-validation that picks by ``scores(X, y, lam, folds)``, a list of fold errors."""
+    def cv(X, y, lambdas, k):
+        folds = np.array_split(np.arange(len(y)), k)
+        means = [np.mean(scores(X, y, lam, folds)) for lam in lambdas]
+        return lambdas[int(np.argmin(means))]
+    return cv
+
+
+def _fold_errors(X, y, lam, folds, fit=ridge_fit, swap=False):
+    errors = []
+    for fold in folds:
+        rest = np.setdiff1d(np.arange(len(y)), fold)
+        train, val = (fold, rest) if swap else (rest, fold)
+        coef, b = fit(X[train], y[train], lam)
+        errors.append(mse(y[val], X[val] @ coef + b))
+    return errors
+
+
+def _ista(sign):
+    def lasso(X, y, lam, lr, n_iter):
+        w = np.zeros(X.shape[1])
+        for _ in range(n_iter):
+            z = w + sign * lr * X.T @ (X @ w - y) / len(y)
+            w = np.sign(z) * np.maximum(np.abs(z) - lr * lam, 0.0)
+        return w
+    return lasso
+
+
+def _kernels(model):
+    return np.concatenate([layer.kernel.numpy().ravel() for layer in model.layers])
+
+
+@pytest.mark.parametrize("task_id, wrong, expected, not_claimed", [
+    ("01.1", lambda a, b: np.sum((a - b) ** 2) / (len(a) - 1), "by n − 1 (n=4), not by n", "mean absolute error"),
+    ("04.2", _ista(+1), "it steps uphill: the gradient step has the wrong sign", "Divide the gradient by n"),
+    ("05.2", lambda model, tol: 1.0, "same value, 1, on every test case", "twice"),
+    ("02.4", _cv_with(lambda X, y, lam, folds: _fold_errors(X, y, lam, folds[:1])),
+     "it scores each λ on the first fold only", "training error"),
+    ("02.4", _cv_with(lambda X, y, lam, folds: _fold_errors(X, y, lam, folds[-1:])),
+     "it scores each λ on the last fold only", "training error"),
+    ("02.4", _cv_with(lambda X, y, lam, folds: _fold_errors(X, y, lam, folds, swap=True)),
+     "the roles are swapped", "training error"),
+    ("02.4", _cv_with(lambda X, y, lam, folds: _fold_errors(
+        X, y, lam, folds, fit=lambda X, y, lam: ridge_fit(X, y, lam, fit_intercept=False))),
+     "it fits without an intercept", "training error"),
+    ("02.4", lambda X, y, lambdas, k: lambdas[0], "smallest λ on every data set", "first fold"),
+    ("05.2", lambda model, tol: np.mean(np.abs(_kernels(model)) <= tol), "it counts |w| ≤ tol", "wrong value"),
+])
+def test_misdiagnoses_are_fixed(task_id, wrong, expected, not_claimed):
+    message = _message(task_id, wrong)
+    assert expected in message and not_claimed not in message, message
+
+
+@pytest.mark.parametrize("task_id, wrong, not_claimed, said", [
+    # the mean absolute error on the first case only (where it equals SSE/(n − 1)), something else after
+    ("01.1", lambda a, b: np.mean(np.abs(a - b)) if len(a) == 4 else 0.123, "mean absolute error",
+     "wrong value for y_true=[1, 2, 3, 4]: expected 0.375, got 0.5."),
+    # twice the right fraction on the first tolerance only
+    ("05.2", lambda model, tol: 1.0 if tol == 1e-3 else 0.3, "twice", "wrong value for tol=0.001"),
+    # the smallest λ on the first data set only (as the training error would), the right λ elsewhere
+    ("02.4", lambda X, y, lambdas, k: 0.01 if k == 5 else {8: 100.0, 4: 10.0}[k], "training error",
+     "it picked λ = 0.01 on data set 1 of 3 (k=5); cross-validation picks another λ there."),
+    # the ascent on one step, the right answer after three, not converged after 300
+    ("04.2", lambda X, y, lam, lr, n_iter: _ista(+1 if n_iter == 1 else -1)(X, y, lam, lr, min(n_iter, 3)),
+     "uphill", "should be exactly 0 are only near 0"),
+])
+def test_a_diagnosis_that_fits_one_case_only_is_not_claimed(task_id, wrong, not_claimed, said):
+    message = _message(task_id, wrong)
+    assert not_claimed not in message and said in message, message
+
+
+def _judge(cases, got):
+    answers = _Cases(scalar=True)
+    for (expected, variants), value in zip(cases, got, strict=True):
+        answers.add(value, expected, case=f"for x={expected}", variants=variants)
+    answers.verdict()
+
+
+def test_two_known_mistakes_that_fit_equally_are_both_left_unclaimed():
+    same = [(1.0, [(2.0, "mistake A.", "a"), (2.0, "mistake B.", "b")]),
+            (3.0, [(6.0, "mistake A.", "a"), (6.0, "mistake B.", "b")])]
+    with pytest.raises(_Fail, match="wrong value for x=1.0: expected 1, got 2"):
+        _judge(same, [2.0, 6.0])
+    different = [(1.0, [(2.0, "mistake A.", "a"), (2.0, "mistake B.", "b")]),
+                 (3.0, [(6.0, "mistake A.", "a"), (7.0, "mistake B.", "b")])]
+    with pytest.raises(_Fail, match="mistake B"):
+        _judge(different, [2.0, 7.0])
+
+
+def test_a_variant_may_coincide_with_the_right_answer_on_some_cases():
+    cases = [(1.0, [(1.0, "no penalty.", "")]), (3.0, [(2.0, "no penalty.", "")])]
+    with pytest.raises(_Fail, match="no penalty"):
+        _judge(cases, [1.0, 2.0])
+    _judge(cases, [1.0, 3.0])  # right everywhere: passes
+
+
+def test_cases_with_different_variant_lists_are_a_checker_bug():
+    with pytest.raises(RuntimeError, match="different numbers of variants"):
+        _judge([(1.0, [(2.0, "a.", "")]), (3.0, [])], [2.0, 5.0])

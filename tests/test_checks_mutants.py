@@ -1,0 +1,244 @@
+"""Every code task fails a family of wrong answers, each with the message it deserves.
+
+The family is built from each task's reference solution (the function of its solution notebook,
+as ``tests/test_checks.py`` reads it): the **generic** mutants wrap it (the first answer returned
+for ever, the wrong sign, a factor 2 or ½, the first argument returned unchanged, the right
+answer plus a little noise); the **task-specific** ones add n − 1 for n and an off-by-one in a
+loop or an index, where the task has them. ``EXPECTED`` says, for every task and mutant, the
+words its message must contain: the specific diagnosis where one is established, else the
+neutral "wrong value" or the observed fact (a wrong shape, a constant). A task registered in
+``helpers.checks`` without its family fails ``test_every_task_has_its_mutants``.
+"""
+
+from __future__ import annotations
+
+import re
+
+import nbformat
+import numpy as np
+import pytest
+from test_checks import _model, _task_function
+
+from helpers import assignments, mse, ridge_fit
+from helpers.checks import CHECKS, check_task
+
+GENERIC = ("constant", "sign flip", "factor 2", "factor ½", "input unchanged", "noise")
+SPECIFIC_KINDS = ("n − 1", "off-by-one")
+ON_ARGUMENT = {"05.1"}
+"""Tasks whose answer is not a number (a Keras model): their generic mutants change the argument."""
+
+
+def _generic(name: str, ref, on_argument: bool = False):
+    """The generic mutant ``name`` of the reference solution ``ref``."""
+    if name == "constant":
+        first: list = []
+
+        def constant(*args):
+            if not first:
+                first.append(ref(*args))
+            return first[0]
+        return constant
+    if name == "input unchanged":
+        return lambda *args: args[0]
+    factor = {"sign flip": -1.0, "factor 2": 2.0, "factor ½": 0.5, "noise": 1.0 + 1e-4}[name]
+    if on_argument:
+        return lambda first, *rest: ref(factor * first, *rest)
+    if name == "noise":
+        def noisy(*args):
+            out = np.asarray(ref(*args), dtype=float)
+            wiggle = np.random.default_rng(0).standard_normal(out.shape)
+            return out + 1e-4 * (1.0 + np.abs(out)) * wiggle
+        return noisy
+    return lambda *args: factor * np.asarray(ref(*args), dtype=float)
+
+
+def _cv_scores(X, y, lambdas, k, folds_used=None):
+    folds = np.array_split(np.arange(len(y)), k)
+    scores = []
+    for lam in lambdas:
+        errors = []
+        for fold in folds[:folds_used]:
+            rest = np.setdiff1d(np.arange(len(y)), fold)
+            coef, b = ridge_fit(X[rest], y[rest], lam)
+            errors.append(mse(y[fold], X[fold] @ coef + b))
+        scores.append(np.mean(errors))
+    return np.array(scores)
+
+
+def _ista(X, y, lam, lr, n_iter, n_div=None):
+    n = X.shape[0] if n_div is None else n_div
+    w = np.zeros(X.shape[1])
+    for _ in range(n_iter):
+        z = w - lr * X.T @ (X @ w - y) / n
+        w = np.sign(z) * np.maximum(np.abs(z) - lr * lam, 0.0)
+    return w
+
+
+def _soft_but_last(z, t):
+    out = np.asarray(z, dtype=float).copy()
+    for i in range(len(out) - 1):  # the loop stops one entry short
+        out[i] = np.sign(out[i]) * max(abs(out[i]) - t, 0.0)
+    return out
+
+
+def _dense_kernels(model, skip_last=False):
+    layers = model.layers[:-1] if skip_last else model.layers
+    return np.concatenate([layer.kernel.numpy().ravel() for layer in layers])
+
+
+def _first_unpenalized(X, y, lam):
+    eye = np.eye(X.shape[1])
+    eye[0, 0] = 0.0
+    return np.linalg.solve(X.T @ X + lam * eye, X.T @ y)
+
+
+def _zero_first(a):
+    a = np.array(a, dtype=float)
+    a.flat[0] = 0.0
+    return a
+
+
+SPECIFIC = {  # task -> {mutant name: function of (reference solution, keras module)}
+    "01.1": {"n − 1": lambda ref, keras: lambda a, b: np.sum((a - b) ** 2) / (len(a) - 1),
+             "off-by-one": lambda ref, keras: lambda a, b: np.mean(((a - b) ** 2)[1:])},
+    "01.2": {"off-by-one": lambda ref, keras: lambda xt, yt, xn, d: ref(xt, yt, xn, d - 1),
+             "off-by-one up": lambda ref, keras: lambda xt, yt, xn, d: ref(xt, yt, xn, d + 1)},
+    "02.1": {"off-by-one": lambda ref, keras: lambda w, lam: lam * np.sum(np.ravel(w)[1:] ** 2)},
+    "02.2": {"n − 1": lambda ref, keras: lambda X, y, w, lam: np.sum((y - X @ w) ** 2) / (len(y) - 1)
+             + lam * np.sum(w**2),
+             "off-by-one": lambda ref, keras: lambda X, y, w, lam: np.mean((y - X @ w)[1:] ** 2) + lam * np.sum(w**2)},
+    "02.3": {"off-by-one": lambda ref, keras: _first_unpenalized},
+    "02.4": {"off-by-one": lambda ref, keras: lambda X, y, lams, k: lams[np.argmin(_cv_scores(X, y, lams, k, k - 1))],
+             "off-by-one index": lambda ref, keras: lambda X, y, lams, k:
+             lams[min(int(np.argmin(_cv_scores(X, y, lams, k))) + 1, len(lams) - 1)]},
+    "03.1": {"off-by-one": lambda ref, keras: lambda w, lam: _zero_first(ref(w, lam))},
+    "03.2": {"n − 1": lambda ref, keras: lambda w, g, lr, lam, n: ref(w, g, lr, lam, n - 1)},
+    "03.3": {"n − 1": lambda ref, keras: lambda w0, lr, lam, n, steps: ref(w0, lr, lam, n - 1, steps),
+             "off-by-one": lambda ref, keras: lambda w0, lr, lam, n, steps: ref(w0, lr, lam, n, steps - 1),
+             "off-by-one up": lambda ref, keras: lambda w0, lr, lam, n, steps: ref(w0, lr, lam, n, steps + 1)},
+    "04.1": {"off-by-one": lambda ref, keras: _soft_but_last},
+    "04.2": {"n − 1": lambda ref, keras: lambda X, y, lam, lr, n_iter: _ista(X, y, lam, lr, n_iter, len(y) - 1),
+             "off-by-one": lambda ref, keras: lambda X, y, lam, lr, n_iter: ref(X, y, lam, lr, n_iter - 1),
+             "off-by-one up": lambda ref, keras: lambda X, y, lam, lr, n_iter: ref(X, y, lam, lr, n_iter + 1)},
+    "05.1": {"off-by-one": lambda ref, keras: _model(keras, units=(129, 128, 1))},
+    "05.2": {"n − 1": lambda ref, keras: lambda m, tol: np.sum(np.abs(_dense_kernels(m)) < tol)
+             / (_dense_kernels(m).size - 1),
+             "off-by-one": lambda ref, keras: lambda m, tol: np.mean(np.abs(_dense_kernels(m, skip_last=True)) < tol)},
+}
+
+NOT_APPLICABLE = {  # task -> the specific kinds it has no place for, and why
+    "01.2": {"n − 1": "no mean over n in a least-squares fit's predictions"},
+    "02.1": {"n − 1": "a sum, no n"},
+    "02.3": {"n − 1": "this objective sums the errors: no n"},
+    "02.4": {"n − 1": "the mean over folds of equal size picks the same λ as their sum"},
+    "03.1": {"n − 1": "no n"},
+    "03.2": {"off-by-one": "one step: no loop, no index"},
+    "04.1": {"n − 1": "no n"},
+    "05.1": {"n − 1": "a model, no n"},
+}
+
+NEUTRAL = "wrong value"
+EXPECTED = {  # task -> {mutant: words its message must contain}
+    "01.1": {"constant": "same value, 0.375, on every test case", "sign flip": "wrong sign on every test case",
+             "factor 2": "twice the expected value", "factor ½": "half the expected value",
+             "input unchanged": "expected one number", "noise": "expected 0.375, got 0.37502",
+             "n − 1": "by n − 1 (n=4), not by n", "off-by-one": NEUTRAL},
+    "01.2": {"constant": "same values", "sign flip": "wrong sign", "factor 2": "twice the expected value",
+             "factor ½": "half the expected value", "input unchanged": "wrong shape for degree=3: got (12,)",
+             "noise": NEUTRAL, "off-by-one": "fits degree 2 instead of 3",
+             "off-by-one up": "fits degree 4 instead of 3"},
+    "02.1": {"constant": "same value", "sign flip": "wrong sign", "factor 2": "twice the expected value",
+             "factor ½": "half the expected value (a ½ in front)", "input unchanged": "expected one number",
+             "noise": NEUTRAL, "off-by-one": NEUTRAL},
+    "02.2": {"constant": "same value", "sign flip": "wrong sign", "factor 2": "twice the expected value",
+             "factor ½": "half the expected value", "input unchanged": "expected one number", "noise": NEUTRAL,
+             "n − 1": "the data term divides by n − 1 (n=8)", "off-by-one": NEUTRAL},
+    "02.3": {"constant": "same values", "sign flip": "wrong sign", "factor 2": "twice the expected value",
+             "factor ½": "half the expected value", "input unchanged": "wrong shape for lam=5.0: got (10, 4)",
+             "noise": NEUTRAL, "off-by-one": NEUTRAL},
+    "02.4": {"constant": "same value, 1, on every test case", "sign flip": "returned -1 on data set 1 of 3",
+             "factor 2": "returned 2 on data set 1 of 3", "factor ½": "not one of the λ values",
+             "input unchanged": "expected the one chosen λ", "noise": "not one of the λ values",
+             "off-by-one": "leaves the last fold out", "off-by-one index": "it picked λ = 10 on data set 1 of 3"},
+    "03.1": {"constant": "wrong shape", "sign flip": "wrong sign", "factor 2": "twice the expected value",
+             "factor ½": "half the expected value: λw", "input unchanged": "argument `w` unchanged",
+             "noise": NEUTRAL, "off-by-one": NEUTRAL},
+    "03.2": {"constant": "same values", "sign flip": "wrong sign", "factor 2": "twice the expected value",
+             "factor ½": "half the expected value", "input unchanged": "argument `w` unchanged", "noise": NEUTRAL,
+             "n − 1": "divides by n − 1 instead of n"},
+    "03.3": {"constant": "wrong shape for w0=-3.0", "sign flip": "wrong sign", "factor 2": "twice the expected value",
+             "factor ½": "half the expected value", "input unchanged": "wrong shape for w0=10.0",
+             "noise": NEUTRAL, "n − 1": "divides by n − 1 instead of n", "off-by-one": "stops one step early",
+             "off-by-one up": "one step too many"},
+    "04.1": {"constant": "same values", "sign flip": "wrong sign", "factor 2": "twice the expected value",
+             "factor ½": "half the expected value", "input unchanged": "argument `z` unchanged", "noise": NEUTRAL,
+             "off-by-one": "wrong value for t=0.7 at index 6"},
+    "04.2": {"constant": "same values", "sign flip": "wrong sign", "factor 2": "twice the expected value",
+             "factor ½": "half the expected value", "input unchanged": "wrong shape",
+             "noise": "should be exactly 0 are only near 0", "n − 1": "divides by n − 1 instead of n",
+             "off-by-one": "n_iter − 1 steps", "off-by-one up": "n_iter + 1 steps"},
+    "05.1": {"constant": "L1 strength 0.001, expected 0 for l1_strength=0.0", "sign flip": "non-negative",
+             "factor 2": "L1 strength 0.002, expected 0.001", "factor ½": "L1 strength 0.0005, expected 0.001",
+             "input unchanged": "a float, not a Keras model", "noise": "L1 strength 0.0010001, expected 0.001",
+             "off-by-one": "units [129, 128, 1]"},
+    "05.2": {"constant": "same value, 0.5, on every test case", "sign flip": "wrong sign",
+             "factor 2": "twice the expected value", "factor ½": "half the expected value",
+             "input unchanged": "a Sequential, not real numbers", "noise": NEUTRAL,
+             "n − 1": "divides by n − 1 instead of n", "off-by-one": NEUTRAL},
+}
+
+
+@pytest.fixture(scope="module")
+def keras():
+    from helpers.keras_env import import_keras
+
+    return import_keras()
+
+
+def _mutant(task_id: str, name: str, keras):
+    ref = _task_function(task_id)
+    if name in GENERIC:
+        return _generic(name, ref, on_argument=task_id in ON_ARGUMENT)
+    return SPECIFIC[task_id][name](ref, keras)
+
+
+def _solution_lines() -> list[str]:
+    """The lines of every solution's code between the markers (at least 12 characters)."""
+    lines = []
+    for path in assignments.solution_paths():
+        for cell in nbformat.read(path, as_version=4).cells:
+            inside = re.findall(rf"{assignments.BEGIN}\n(.*?){assignments.END}", cell.source, re.DOTALL)
+            lines += [line.strip() for block in inside for line in block.splitlines() if len(line.strip()) >= 12]
+    return lines
+
+
+SOLUTION_LINES = _solution_lines()
+
+
+@pytest.mark.parametrize("task_id", list(CHECKS))
+def test_every_task_has_its_mutants(task_id):
+    expected = EXPECTED.get(task_id, {})
+    assert set(GENERIC) <= set(expected), f"Task {task_id} lacks generic mutants: {set(GENERIC) - set(expected)}"
+    specific = SPECIFIC.get(task_id, {})
+    for kind in SPECIFIC_KINDS:
+        assert kind in specific or kind in NOT_APPLICABLE.get(task_id, {}), \
+            f"Task {task_id}: add a {kind!r} mutant to SPECIFIC, or say in NOT_APPLICABLE why it has none"
+    assert set(expected) == set(GENERIC) | set(specific), f"Task {task_id}: EXPECTED and the mutants differ"
+
+
+@pytest.mark.parametrize("task_id, name", [(t, m) for t in EXPECTED for m in EXPECTED[t]],
+                         ids=[f"{t}-{m}" for t in EXPECTED for m in EXPECTED[t]])
+def test_mutant_fails_with_its_message(task_id, name, keras):
+    result = check_task(task_id, _mutant(task_id, name, keras), quiet=True)
+    message = result.message
+    assert not result.passed, f"Task {task_id}: the {name!r} mutant passed: {message}"
+    assert message.startswith(f"✗ Task {task_id} (")
+    assert EXPECTED[task_id][name] in message, message
+    assert "Traceback" not in message and len(message.splitlines()) <= 2, message
+    assert not [line for line in SOLUTION_LINES if line in message], message
+
+
+def test_the_reference_solutions_pass_and_their_messages_are_one_line():
+    for task_id in CHECKS:
+        result = check_task(task_id, _task_function(task_id), quiet=True)
+        assert result.passed and len(result.message.splitlines()) == 1, result.message
