@@ -36,8 +36,16 @@ def quiet_tensorflow_defaults() -> None:
 
 
 def import_keras():
-    """Import Keras (and TensorFlow) after :func:`quiet_tensorflow_defaults`; return the module."""
+    """Import Keras (and TensorFlow) after :func:`quiet_tensorflow_defaults`; return the module.
+
+    Also lowers TensorFlow's *Python* logger to errors: its warnings (e.g. "N out of the last M
+    calls ... triggered tf.function retracing", a performance hint when several models of the same
+    kind are built, as :mod:`helpers.keras_stack` does for lesson 05) go to stderr, which a
+    learner reads as a failure.
+    """
     quiet_tensorflow_defaults()
     import keras
+    import tensorflow as tf
 
+    tf.get_logger().setLevel("ERROR")
     return keras

@@ -140,16 +140,29 @@ class ProxAdam(keras.optimizers.Adam):
 
     def update_step(self, gradient, variable, learning_rate):
         super().update_step(gradient, variable, learning_rate)
-        index = self._get_variable_index(variable)
-        if index not in self._prox_indices or self.l1 == 0.0:
+        if self._get_variable_index(variable) not in self._prox_indices:
             return
+        strength = self.prox_strength(variable)
+        if strength is not None:
+            self.soft_threshold(variable, strength, learning_rate)
+
+    def prox_strength(self, variable):
+        """λ of ``variable``'s proximal step, or ``None`` to skip it: here ``l1`` (``None`` if 0).
+
+        A subclass may return a tensor that broadcasts against ``variable`` (one λ per slice,
+        e.g. per member of :class:`helpers.keras_stack.StackedMLP`)."""
+        return None if self.l1 == 0.0 else self.l1
+
+    def soft_threshold(self, variable, strength, learning_rate) -> None:
+        """Soft-threshold ``variable`` in place at ``strength`` · d_i, right after Adam's update of
+        it in this step (d_i as in the class docstring, from this step's α_t and v)."""
         dtype = variable.dtype
         local_step = ops.cast(self.iterations + 1, dtype)
         alpha = (ops.cast(learning_rate, dtype)
                  * ops.sqrt(1 - ops.power(ops.cast(self.beta_2, dtype), local_step))
                  / (1 - ops.power(ops.cast(self.beta_1, dtype), local_step)))
-        v = self._velocities[index]
-        threshold = self.l1 * alpha / (ops.sqrt(v) + self.epsilon)
+        v = self._velocities[self._get_variable_index(variable)]
+        threshold = strength * alpha / (ops.sqrt(v) + self.epsilon)
         self.assign(variable, ops.sign(variable) * ops.maximum(ops.abs(variable) - threshold, 0.0))
 
     def get_config(self):
@@ -230,13 +243,25 @@ def reset_model(model: keras.Model, seed: int) -> None:
                for layer in model.layers):
         raise ValueError("model must have Dense layers with biases only (a build_mlp model)")
     for i, layer in enumerate(model.layers):
-        init = keras.initializers.GlorotUniform(seed=seed * 1000 + i)
-        layer.kernel.assign(init(layer.kernel.shape))
+        layer.kernel.assign(glorot_kernel(seed, i, layer.kernel.shape))
         layer.bias.assign(np.zeros(layer.bias.shape, dtype="float32"))
-    opt = model.optimizer
-    if opt.built:
-        for var in opt.variables:
-            if var is not opt._learning_rate:
+    reset_optimizer(model.optimizer)
+
+
+def glorot_kernel(seed: int, layer: int, shape) -> np.ndarray:
+    """The initial kernel of layer ``layer`` (0-based) of a network initialized with ``seed``:
+    Glorot-uniform (Keras's default for ``Dense``, limits ±sqrt(6 / (fan_in + fan_out))) drawn
+    with ``GlorotUniform(seed=seed * 1000 + layer)``. The same seed gives the same kernel in every
+    process (:func:`reset_model`, :class:`helpers.keras_stack.StackedMLP`)."""
+    init = keras.initializers.GlorotUniform(seed=int(seed) * 1000 + int(layer))
+    return np.asarray(init(tuple(shape)), dtype="float32")
+
+
+def reset_optimizer(optimizer) -> None:
+    """Zero an optimizer's state (Adam's moments, the step counter), keeping its learning rate."""
+    if optimizer.built:
+        for var in optimizer.variables:
+            if var is not optimizer._learning_rate:
                 var.assign(np.zeros(var.shape, dtype=var.dtype))
 
 

@@ -1,0 +1,689 @@
+r"""K copies of the article's network trained together by one ``model.fit`` (lesson 05's engine).
+
+One Keras run of the article's network costs about a second, so a lesson can afford only a
+handful. :class:`StackedMLP` holds ``K`` independent copies ("members") of the article's network
+2 → Dense(h, relu) → Dense(h, relu) → Dense(1, sigmoid) as stacked kernels of shape
+``(K, in, out)``: each layer computes ``einsum("kbi,kio->kbo", x, kernel) + bias`` on inputs of
+shape ``(K, batch, in)`` (:class:`StackedDense`). One ``fit`` call trains all members, each one
+exactly as if it were trained alone, because
+
+* **the loss is the sum of the members' losses**, each member's loss being *its own* mean binary
+  cross-entropy over *its own* batch plus *its own* penalty, so the gradient of the sum with
+  respect to member k's weights is the gradient of member k's loss (the other terms do not
+  depend on them);
+* **Adam is per coordinate** (its moments, its step size and, for ``"prox"``, the threshold are
+  elementwise), so each member follows exactly its own Adam trajectory.
+
+Per member (a :class:`StackConfig`, built by :func:`stack_config`):
+
+* ``seed``: the initial weights, Glorot-uniform kernels and zero biases drawn exactly as
+  :func:`helpers.keras_tools.reset_model` draws them for that seed (so they depend on the seed
+  only, never on ``K`` or on the other members), the batch order (a fresh permutation of the
+  member's training set every epoch, from ``numpy.random.default_rng(seed)``; see
+  :func:`batch_schedule`) and the random numbers of dropout and input noise;
+* ``kind`` and ``lam`` (λ), the penalty, on the two **hidden kernels only** (biases and the
+  output layer are never penalized):
+
+  - ``"none"``: no penalty (λ must be 0);
+  - ``"l1"``: :math:`\lambda\sum|w|` over both hidden kernels, added to the loss (as Keras's
+    ``kernel_regularizer=l1(λ)`` on both hidden layers);
+  - ``"l2"``: :math:`\lambda\sum w^2` (Keras's ``l2(λ)``: no 1/2, no 1/n), added to the loss;
+  - ``"prox"``: nothing in the loss; after each Adam step the member's hidden kernels are
+    soft-thresholded at :math:`\lambda d_i` (Adam's per-coordinate step), exactly as
+    :class:`helpers.keras_tools.ProxAdam` does (the same code: :meth:`ProxAdam.soft_threshold`);
+    the objective it minimizes is the L1 one, data loss + :math:`\lambda\sum|w|`;
+* ``dropout``: a rate ``r`` in [0, 1) applied after each hidden ReLU during training (inverted
+  dropout, as ``keras.layers.Dropout``: kept activations are divided by ``1 - r``; identity at
+  inference; ``r = 0`` leaves the member exactly as without dropout);
+* ``noise``: a standard deviation σ ≥ 0 of Gaussian noise added to the inputs during training
+  (as ``keras.layers.GaussianNoise``; identity at inference).
+
+Training data: member k trains on ``X[k]`` (shape ``(n, 2)``) and ``y[k]``; all members of one
+run share ``n``. Batches hold ``batch_size`` points; when ``batch_size`` does not divide ``n``
+the last batch of each epoch is partial, as in Keras (with ``n < batch_size`` every batch is the
+whole set): it is padded to the fixed batch shape and the padding is masked out of the mean, so
+its gradient is exactly the mean over its real points. (One batch shape for every ``n``: a new
+``n`` does not retrace the training step.) The index arrays reach the graph through ``tf.data``
+and the points are gathered inside the graph from the training set, which the model holds in a
+variable: 15 MB of indices for 100 members × 1200 steps instead of 50 MB of materialized
+``(steps, K, batch, 2)`` batches, labels and masks. ``bench/bench_stack.py`` measures both: the
+time per step is the same within the noise of a shared machine, because the step is dominated by
+the batched products.
+
+Conventions of the reported numbers:
+
+* The ``loss`` that Keras reports during ``fit`` is the **sum over members** of (mean batch
+  cross-entropy + penalty): it includes the penalties (as Keras's own ``loss`` does) and is not
+  comparable between runs of different ``K``. Read per-member numbers from :meth:`StackedMLP.measure`.
+* The training loss is Keras's binary cross-entropy (computed from the output layer's logit, as
+  Keras does for a sigmoid output). The **data loss** that :meth:`StackedMLP.measure` and the
+  curves report is :func:`helpers.keras_tools.binary_cross_entropy`'s: the mean over the points
+  of :math:`-[y\log p + (1-y)\log(1-p)]` with ``p`` clipped to ``[1e-7, 1 - 1e-7]`` (the two
+  agree unless a point is predicted wrong with probability above 1 - 1e-7).
+* The **objective** is data loss + penalty, as the member's kind defines it (``"prox"``: the L1
+  penalty).
+
+Speed (``bench/bench_stack.py``, 2-core AVX-512 CPU shared with other jobs, 1-minute load 2.4-2.9):
+100 article networks, 300 epochs (1200 steps) each, in 17-22 s including building, tracing and
+the XLA compilation of the update (about 3 s), 11-17 s for each later run (no retracing for new
+settings, data or ``n``); ``fit_fast`` one network at a time takes 0.45-0.65 s each (45-65 s for
+100), the straightforward ``fit`` with ``validation_data`` about 45 s each. The stack is
+compute-bound (the 128×128 layer's three batched products are ~0.3 GFLOP per step for K = 100):
+about 10 ms of CPU per step in the XLA update, 12-14 ms per step in all. Recording the curves
+every 10 epochs (train + 500 validation points) adds little (about 60 ms of CPU per evaluation).
+
+Lesson 05 (see :class:`StackedMLP` for a call).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from helpers.keras_env import import_keras
+
+keras = import_keras()  # before anything else loads TensorFlow: no log noise
+
+import numpy as np  # noqa: E402
+import tensorflow as tf  # noqa: E402
+
+from helpers._validate import check_array, check_scalar, check_xy  # noqa: E402
+from helpers.keras_tools import (  # noqa: E402
+    HIDDEN,
+    MAX_STEPS_PER_EXECUTION,
+    PENALTIES,
+    ProxAdam,
+    glorot_kernel,
+    reset_optimizer,
+)
+
+MAX_SEED = 2_000_000  # seed * 1000 + layer must stay a 32-bit integer (helpers.keras_tools.glorot_kernel)
+CLIP = 1e-7  # probability clipping of the data loss (Keras's epsilon, helpers.keras_tools.binary_cross_entropy)
+POINTS_PER_CALL = 2**22  # inference: at most this many hidden activations (K * points * h) per graph call
+CONTRACTIONS = ("einsum", "matmul")
+FEEDS = ("indices", "batches")
+
+
+# --------------------------------------------------------------------------- configuration
+
+
+@dataclass(frozen=True)
+class StackConfig:
+    """What makes each of the ``K`` members different; arrays of length ``K`` (see :func:`stack_config`)."""
+
+    kind: np.ndarray
+    lam: np.ndarray
+    seed: np.ndarray
+    dropout: np.ndarray
+    noise: np.ndarray
+
+    def __len__(self) -> int:
+        return len(self.kind)
+
+    def lam_of(self, kind: str) -> np.ndarray:
+        """λ of the members of ``kind``, 0 for the others (float32, the precision of training)."""
+        return np.where(self.kind == kind, self.lam, 0.0).astype("float32")
+
+    def select(self, **equal) -> np.ndarray:
+        """Boolean mask of the members whose fields equal the given values, e.g. ``select(kind="l1")``."""
+        mask = np.ones(len(self), dtype=bool)
+        for name, value in equal.items():
+            if name not in ("kind", "lam", "seed", "dropout", "noise"):
+                raise ValueError(f"select() got an unknown field {name!r}")
+            mask &= getattr(self, name) == value
+        return mask
+
+
+def stack_config(kind="none", lam=0.0, seed=0, dropout=0.0, noise=0.0, *, members: int | None = None
+                 ) -> StackConfig:
+    """Per-member settings: each argument is one value for all members or a sequence of ``K``.
+
+    ``kind`` in ``("none", "l1", "l2", "prox")``; ``lam`` λ ≥ 0 (0 for ``"none"``); ``seed`` an
+    integer in [0, 2 000 000); ``dropout`` a rate in [0, 1); ``noise`` σ ≥ 0. ``members`` fixes
+    ``K`` when every argument is a single value. Conventions: module docstring.
+    """
+    fields = {"kind": kind, "lam": lam, "seed": seed, "dropout": dropout, "noise": noise}
+    lengths = {name: len(v) for name, v in fields.items() if np.ndim(v) == 1}
+    for name, v in fields.items():
+        if np.ndim(v) > 1:
+            raise ValueError(f"{name} must be one value or a 1-D sequence, got shape {np.shape(v)}")
+    if members is not None:
+        lengths["members"] = int(check_scalar(members, "members", min_value=1))
+    sizes = set(lengths.values())
+    if len(sizes) > 1:
+        raise ValueError(f"per-member arguments must have the same length, got {lengths}")
+    k = sizes.pop() if sizes else 1
+    if k == 0:
+        raise ValueError("a stack needs at least one member, got empty sequences")
+    kinds = np.broadcast_to(np.asarray(kind, dtype=object), (k,)).astype(str)
+    for value in set(kinds):
+        if value not in PENALTIES:
+            raise ValueError(f"kind must be one of {PENALTIES}, got {value!r}")
+    lam = np.broadcast_to(check_array(lam, "lam", ndim=(0, 1)), (k,)).copy()
+    if np.any(lam < 0):
+        raise ValueError(f"lam must be >= 0, got {lam[lam < 0][0]!r}")
+    if np.any((kinds == "none") & (lam != 0)):
+        raise ValueError("lam must be 0 for the members of kind 'none'")
+    seeds = np.broadcast_to(check_array(seed, "seed", ndim=(0, 1)), (k,))
+    if np.any(seeds != np.round(seeds)) or np.any(seeds < 0) or np.any(seeds >= MAX_SEED):
+        raise ValueError(f"seed must hold integers in [0, {MAX_SEED}), got {seed!r}")
+    dropout = np.broadcast_to(check_array(dropout, "dropout", ndim=(0, 1)), (k,)).copy()
+    if np.any(dropout < 0) or np.any(dropout >= 1):
+        raise ValueError(f"dropout must hold rates in [0, 1), got {dropout.tolist()!r}")
+    noise = np.broadcast_to(check_array(noise, "noise", ndim=(0, 1)), (k,)).copy()
+    if np.any(noise < 0):
+        raise ValueError(f"noise must hold standard deviations >= 0, got {noise.tolist()!r}")
+    return StackConfig(kind=kinds, lam=lam, seed=seeds.astype(np.int64), dropout=dropout, noise=noise)
+
+
+def stack_grid(runs, seeds) -> StackConfig:
+    """Every ``(kind, lam)`` of ``runs`` with every seed of ``seeds``, run-major: member
+    ``i * len(seeds) + j`` is run ``i`` with seed ``seeds[j]``. E.g. lesson 05's table:
+    ``stack_grid([("none", 0), ("l1", 1e-3), ("l2", 1e-3), ("prox", 1e-3)], range(5))``."""
+    runs = list(runs)
+    seeds = [int(check_scalar(s, "seeds")) for s in seeds]
+    if not runs or not seeds:
+        raise ValueError("runs and seeds must not be empty")
+    kinds = [kind for kind, _ in runs for _ in seeds]
+    lams = [lam for _, lam in runs for _ in seeds]
+    return stack_config(kinds, lams, seeds * len(runs))
+
+
+# --------------------------------------------------------------------------- batches
+
+
+def steps_per_epoch(n: int, batch_size: int) -> int:
+    """Keras's number of batches per epoch: ``ceil(n / batch_size)`` (the last one may be partial)."""
+    n = int(check_scalar(n, "n", min_value=1))
+    batch_size = int(check_scalar(batch_size, "batch_size", min_value=1))
+    return -(-n // batch_size)
+
+
+def batch_schedule(seeds, n: int, batch_size: int = 32, *, epochs: int | None = None,
+                   steps: int | None = None) -> np.ndarray:
+    """Every member's batches, as indices into its training set: an int32 array of shape
+    ``(steps, K, batch_size)``, ``-1`` marking the padding of a partial batch (the last of each
+    epoch when ``batch_size`` does not divide ``n``; every batch when ``n < batch_size``).
+
+    Member k's order comes from ``numpy.random.default_rng(seeds[k])`` alone: a fresh
+    permutation of ``range(n)`` every epoch, cut into batches of ``batch_size`` in order (the
+    epoch's last batch holds the remainder), as ``model.fit(..., shuffle=True)`` does. Give
+    ``epochs`` (steps = epochs · ceil(n / batch_size)) or ``steps`` (a fixed number of gradient
+    steps, possibly ending inside an epoch).
+    """
+    seeds = check_array(seeds, "seeds", ndim=1).astype(np.int64)
+    spe = steps_per_epoch(n, batch_size)
+    n, width = int(n), int(batch_size)
+    if (epochs is None) == (steps is None):
+        raise ValueError("give exactly one of epochs and steps")
+    if epochs is not None:
+        steps = int(check_scalar(epochs, "epochs", min_value=1)) * spe
+    steps = int(check_scalar(steps, "steps", min_value=1))
+    n_epochs = -(-steps // spe)
+    out = np.full((n_epochs, spe * width, len(seeds)), -1, dtype=np.int32)
+    base = np.broadcast_to(np.arange(n, dtype=np.int32), (n_epochs, n))
+    for k, seed in enumerate(seeds):
+        out[:, :n, k] = np.random.default_rng(int(seed)).permuted(base, axis=1)
+    # Within an epoch the batches are consecutive slices of `width`; only the last holds padding.
+    return out.reshape(n_epochs * spe, width, len(seeds))[:steps].transpose(0, 2, 1).copy()
+
+
+# --------------------------------------------------------------------------- random numbers
+
+
+_GOLDEN = 0x9E3779B9
+
+
+def _mix32(x):
+    """A 32-bit integer hash (Wellons's "lowbias32"), elementwise on uint32 tensors."""
+    x = tf.bitwise.bitwise_xor(x, tf.bitwise.right_shift(x, tf.constant(16, tf.uint32)))
+    x = x * tf.constant(0x7FEB352D, tf.uint32)
+    x = tf.bitwise.bitwise_xor(x, tf.bitwise.right_shift(x, tf.constant(15, tf.uint32)))
+    x = x * tf.constant(0x846CA68B, tf.uint32)
+    return tf.bitwise.bitwise_xor(x, tf.bitwise.right_shift(x, tf.constant(16, tf.uint32)))
+
+
+def member_uniform(seeds, step, salt: int, shape):
+    """Uniform numbers in [0, 1), float32, shape ``(K, *shape)``: row k depends only on
+    ``seeds[k]``, ``step`` and ``salt`` (a counter-based hash, no state), so a member's dropout
+    masks and input noise are the same whatever ``K`` and the other members are."""
+    seeds = tf.cast(seeds, tf.uint32)
+    step = tf.cast(step, tf.uint32)
+    key = _mix32(_mix32(seeds * tf.constant(_GOLDEN, tf.uint32) + tf.constant(salt, tf.uint32)) + step)
+    size = tf.reduce_prod(shape)
+    index = tf.reshape(tf.range(size, dtype=tf.int32), tf.concat([[1], shape], axis=0))
+    key = tf.reshape(key, tf.concat([[-1], tf.ones_like(shape)], axis=0))
+    bits = _mix32(_mix32(tf.bitwise.bitwise_xor(tf.cast(index, tf.uint32), key)) + key)
+    return tf.cast(tf.bitwise.right_shift(bits, tf.constant(8, tf.uint32)), tf.float32) * (2.0 ** -24)
+
+
+def member_normal(seeds, step, salt: int, shape):
+    """Standard normal numbers (Box–Muller from two :func:`member_uniform` draws), shape ``(K, *shape)``."""
+    u1 = 1.0 - member_uniform(seeds, step, 2 * salt + 1, shape)  # in (0, 1]: finite log
+    u2 = member_uniform(seeds, step, 2 * salt + 2, shape)
+    return tf.sqrt(-2.0 * tf.math.log(u1)) * tf.cos((2.0 * np.pi) * u2)
+
+
+def member_dropout(h, rates, seeds, step, salt: int):
+    """Inverted dropout of ``h`` ``(K, batch, units)`` at member k's rate ``rates[k]``: each entry
+    is kept with probability ``1 - r`` and divided by ``1 - r`` (so its expectation is unchanged),
+    else set to 0, as ``keras.layers.Dropout`` does in training. ``r = 0`` returns the member's
+    ``h`` unchanged, bit for bit; when every rate is 0 nothing is drawn. The draws depend on
+    ``seeds[k]``, ``step`` and ``salt`` only (:func:`member_uniform`). Training only: the model
+    skips it at inference."""
+    rate = tf.cast(rates, h.dtype)[:, None, None]
+
+    def drop():
+        keep = member_uniform(seeds, step, 100 + salt, tf.shape(h)[1:]) >= rate
+        return tf.where(keep, h / (1.0 - rate), tf.zeros_like(h))
+
+    return tf.cond(tf.reduce_any(rates > 0), drop, lambda: h)
+
+
+def member_input_noise(x, sigmas, seeds, step):
+    """``x`` ``(K, batch, 2)`` plus Gaussian noise of standard deviation ``sigmas[k]`` for member
+    k (``keras.layers.GaussianNoise`` in training). σ = 0 returns the member's ``x`` unchanged,
+    bit for bit; when every σ is 0 nothing is drawn. Training only."""
+    sigma = tf.cast(sigmas, x.dtype)[:, None, None]
+    return tf.cond(tf.reduce_any(sigmas > 0),
+                   lambda: x + sigma * member_normal(seeds, step, 0, tf.shape(x)[1:]),
+                   lambda: x)
+
+
+# --------------------------------------------------------------------------- layers and optimizer
+
+
+class StackedDense(keras.layers.Layer):
+    """``K`` independent ``Dense`` layers: ``(K, batch, in) → (K, batch, units)``.
+
+    Kernel ``(K, in, units)``, bias ``(K, units)``; member k computes
+    ``activation(x[k] @ kernel[k] + bias[k])``, like ``keras.layers.Dense``. The kernels start at
+    zero: :meth:`StackedMLP.reset` draws each member's from its seed. ``contraction="matmul"``
+    uses ``keras.ops.matmul`` instead of ``keras.ops.einsum`` (the same product; benchmarked).
+    """
+
+    def __init__(self, members: int, units: int, activation=None, *, contraction: str = "einsum", **kwargs):
+        super().__init__(**kwargs)
+        self.members = int(check_scalar(members, "members", min_value=1))
+        self.units = int(check_scalar(units, "units", min_value=1))
+        self.activation = keras.activations.get(activation)
+        if contraction not in CONTRACTIONS:
+            raise ValueError(f"contraction must be one of {CONTRACTIONS}, got {contraction!r}")
+        self.contraction = contraction
+
+    def build(self, input_shape):
+        fan_in = int(input_shape[-1])
+        self.kernel = self.add_weight(shape=(self.members, fan_in, self.units), initializer="zeros",
+                                      name="kernel")
+        self.bias = self.add_weight(shape=(self.members, self.units), initializer="zeros", name="bias")
+
+    def call(self, x):
+        if self.contraction == "einsum":
+            z = keras.ops.einsum("kbi,kio->kbo", x, self.kernel)
+        else:
+            z = keras.ops.matmul(x, self.kernel)
+        # keras.activations.sigmoid keeps the logit, so the loss is computed from it, as for Dense.
+        return self.activation(keras.ops.add(z, self.bias[:, None, :]))
+
+    def compute_output_shape(self, input_shape):
+        return (*input_shape[:-1], self.units)
+
+
+class StackedProxAdam(ProxAdam):
+    """:class:`helpers.keras_tools.ProxAdam` with one λ per member: after Adam's update, the
+    stacked hidden kernels are soft-thresholded at ``strength[k]`` · d_i, member by member
+    (``strength[k] = 0`` leaves member k exactly as plain Adam moved it)."""
+
+    def __init__(self, strength, **kwargs):
+        super().__init__(l1=0.0, prox_layers=HIDDEN, **kwargs)
+        self.strength = strength
+
+    def prox_strength(self, variable):
+        return self.strength[:, None, None]
+
+
+class _State:
+    """The stack's per-run state outside Keras's weights: per-member settings, the training and
+    validation data, the evaluation schedule and the curves. Plain ``tf.Variable`` objects (the
+    data ones without a fixed shape), so new settings and data of any ``n`` need no retracing."""
+
+    def __init__(self, members: int):
+        def per_member(dtype):
+            return tf.Variable(tf.zeros([members], dtype), trainable=False)
+
+        def free(shape, dtype=tf.float32):
+            return tf.Variable(tf.zeros([0 if d is None else d for d in shape], dtype),
+                               shape=tf.TensorShape(shape), trainable=False)
+
+        self.lam_l1, self.lam_l2, self.lam_prox = (per_member(tf.float32) for _ in range(3))
+        self.dropout, self.noise = per_member(tf.float32), per_member(tf.float32)
+        self.seed = per_member(tf.int64)
+        self.X, self.y = free([members, None, 2]), free([members, None])
+        self.X_val, self.y_val = free([members, None, 2]), free([members, None])
+        self.period = tf.Variable(tf.constant(0, tf.int64), trainable=False)  # steps between evaluations
+        self.curve_train, self.curve_val = free([None, members]), free([None, members])
+
+
+def _clipped_bce(y, p, axis):
+    """Mean cross-entropy with ``p`` clipped to [CLIP, 1 - CLIP], over ``axis`` (TensorFlow)."""
+    p = tf.clip_by_value(p, CLIP, 1.0 - CLIP)
+    return -tf.reduce_mean(y * tf.math.log(p) + (1.0 - y) * tf.math.log(1.0 - p), axis=axis)
+
+
+# --------------------------------------------------------------------------- the model
+
+
+class StackedMLP(keras.Model):
+    """``K`` article networks (2 → h relu → h relu → 1 sigmoid) trained together; see the module
+    docstring for what each member owns and every convention. Adam(``learning_rate``), binary
+    cross-entropy, batches of ``batch_size``.
+
+    Build once, then run and measure as often as needed (new settings or data do not retrace)::
+
+        stack = StackedMLP(20)                      # compiled; jit_compile=True (XLA) by default
+        config = stack_grid([("none", 0), ("l1", 1e-3), ("l2", 1e-3), ("prox", 1e-3)], range(5))
+        run = stack.run(config, data.X_train, data.y_train, epochs=300,
+                        X_val=data.X_val, y_val=data.y_val, every=10)   # curves (30, 20)
+        scores = stack.measure(data.X_test, data.y_test, grid=grid)     # arrays over members
+        scores["accuracy"][config.select(kind="l1")]
+
+    ``X``/``y`` may be one training set for all members (``(n, 2)``, ``(n,)``) or one per member
+    (``(K, n, 2)``, ``(K, n)``). ``jit_compile``, ``steps_per_execution`` (default: the whole run
+    in one graph execution) and ``contraction`` are speed knobs measured by ``bench/bench_stack.py``.
+    """
+
+    def __init__(self, members: int, hidden: int = 128, *, learning_rate: float = 1e-3,
+                 batch_size: int = 32, jit_compile: bool = True,
+                 steps_per_execution: int = MAX_STEPS_PER_EXECUTION, contraction: str = "einsum",
+                 name: str = "stacked_mlp"):
+        super().__init__(name=name)
+        self.members = int(check_scalar(members, "members", min_value=1))
+        self.hidden = int(check_scalar(hidden, "hidden", min_value=1))
+        self.batch_size = int(check_scalar(batch_size, "batch_size", min_value=1))
+        learning_rate = check_scalar(learning_rate, "learning_rate", strict=True)
+        steps_per_execution = int(check_scalar(steps_per_execution, "steps_per_execution", min_value=1))
+        self.hidden1 = StackedDense(members, hidden, "relu", contraction=contraction, name=HIDDEN[0])
+        self.hidden2 = StackedDense(members, hidden, "relu", contraction=contraction, name=HIDDEN[1])
+        self.out = StackedDense(members, 1, "sigmoid", contraction=contraction, name="output")
+        self.state = _State(self.members)
+        self.loss_tracker = keras.metrics.Mean(name="loss")
+        self.build((self.members, None, 2))
+        # Keras runs the loop; the update inside each step is our own XLA function (train_step).
+        self.compile(optimizer=StackedProxAdam(self.state.lam_prox, learning_rate=learning_rate),
+                     steps_per_execution=steps_per_execution, jit_compile=False)
+        self.optimizer.build(self.trainable_variables)
+        self._compiled_update = tf.function(self._update, jit_compile=bool(jit_compile))
+        self._compiled_losses = tf.function(self._data_losses, jit_compile=bool(jit_compile),
+                                            reduce_retracing=True)
+        self._predict_fn = None
+        self.reset(stack_config(seed=np.arange(self.members)))
+
+    def build(self, input_shape):
+        self.hidden1.build(input_shape)
+        self.hidden2.build((*input_shape[:-1], self.hidden))
+        self.out.build((*input_shape[:-1], self.hidden))
+        self.built = True
+
+    @property
+    def metrics(self):
+        return [self.loss_tracker]
+
+    # ----------------------------------------------------------------------- forward pass
+
+    def call(self, x, training=False):
+        """``x``: ``(K, batch, 2)`` → P(class 1), ``(K, batch, 1)``. With ``training=True``: each
+        member's input noise and dropout, drawn for the optimizer's current step."""
+        s = self.state
+        step = self.optimizer.iterations
+        if training:
+            x = member_input_noise(x, s.noise, s.seed, step)
+        h = self.hidden1(x)
+        if training:
+            h = member_dropout(h, s.dropout, s.seed, step, salt=1)
+        h = self.hidden2(h)
+        if training:
+            h = member_dropout(h, s.dropout, s.seed, step, salt=2)
+        return self.out(h)
+
+    def penalty(self):
+        """Per member, ``(K,)``: λ₁Σ|w| + λ₂Σw² over both hidden kernels, the part of the loss
+        that Keras's ``l1``/``l2`` regularizers add (0 for ``"none"`` and ``"prox"``)."""
+        # One fused elementwise pass per kernel; its gradient λ₁·sign(w) + λ₂·(2w) is, for each
+        # member, exactly the gradient of Keras's l1(λ₁) or l2(λ₂) (the other λ being 0).
+        lam_l1, lam_l2 = self.state.lam_l1[:, None, None], self.state.lam_l2[:, None, None]
+        return sum(tf.reduce_sum(lam_l1 * tf.abs(w) + lam_l2 * tf.square(w), axis=(1, 2))
+                   for w in (self.hidden1.kernel, self.hidden2.kernel))
+
+    def _data_losses(self, X, y):
+        """Per member, ``(K,)``: the clipped mean cross-entropy on ``X``, ``y`` (inference mode)."""
+        p = self(X, training=False)[..., 0]
+        return _clipped_bce(y, p, axis=1)
+
+    # ----------------------------------------------------------------------- one training step
+
+    def train_step(self, data):
+        """One Adam step of every member on its own batch: ``data`` is a ``(K, batch)`` row of
+        :func:`batch_schedule` (gathered here from the stored training sets) or, for the
+        benchmark's ``feed="batches"``, the batches themselves ``(x, y, mask)``. The update is
+        one XLA-compiled function (:meth:`_update`) whose shapes do not depend on ``n``; the
+        gather and the curves' evaluation stay outside it (inside, XLA slowed every step by the
+        size of the evaluation data, and every new ``n`` would recompile it)."""
+        s = self.state
+        if isinstance(data, (tuple, list)):
+            xb, yb, mask = data
+        else:
+            safe = tf.maximum(data, 0)
+            xb = tf.gather(s.X, safe, batch_dims=1)
+            yb = tf.gather(s.y, safe, batch_dims=1)
+            mask = data >= 0
+        loss = self._compiled_update(xb, yb, tf.cast(mask, tf.float32))
+        self._record_curves()
+        self.loss_tracker.update_state(loss)
+        return {"loss": self.loss_tracker.result()}
+
+    def _update(self, xb, yb, mask):
+        """Forward, backward and Adam (with the proximal step) on batches ``(K, batch, 2)``;
+        returns the summed loss. The loss is the sum over members of each one's mean batch
+        cross-entropy (over its unmasked points) plus its penalty."""
+        with tf.GradientTape() as tape:
+            p = self(xb, training=True)
+            bce = keras.losses.binary_crossentropy(yb[..., None], p)  # (K, batch), from the logit
+            batch_loss = tf.reduce_sum(bce * mask, axis=1) / tf.reduce_sum(mask, axis=1)
+            loss = tf.reduce_sum(batch_loss + self.penalty())
+        weights = self.trainable_weights
+        self.optimizer.apply_gradients(zip(tape.gradient(loss, weights), weights, strict=True))
+        return loss
+
+    def _record_curves(self):
+        """Every ``period`` steps (after the update): each member's data loss on its whole
+        training and validation set, into row ``step // period - 1`` of the curves."""
+        s = self.state
+        step = self.optimizer.iterations
+
+        def record():
+            row = tf.reshape(step // s.period - 1, [1, 1])
+            s.curve_train.scatter_nd_update(row, self._compiled_losses(s.X, s.y)[None])
+            s.curve_val.scatter_nd_update(row, self._compiled_losses(s.X_val, s.y_val)[None])
+            return tf.constant(True)
+
+        due = tf.logical_and(s.period > 0, tf.math.floormod(step, tf.maximum(s.period, 1)) == 0)
+        tf.cond(due, record, lambda: tf.constant(False))
+
+    # ----------------------------------------------------------------------- public API
+
+    def reset(self, config: StackConfig) -> None:
+        """Take ``config`` (one entry per member) and start over: each member's initial weights
+        from its seed (:func:`helpers.keras_tools.glorot_kernel`, zero biases), Adam's state zeroed."""
+        self._check_config(config)
+        s = self.state
+        s.lam_l1.assign(config.lam_of("l1"))
+        s.lam_l2.assign(config.lam_of("l2"))
+        s.lam_prox.assign(config.lam_of("prox"))
+        s.dropout.assign(config.dropout.astype("float32"))
+        s.noise.assign(config.noise.astype("float32"))
+        s.seed.assign(config.seed)
+        for i, layer in enumerate((self.hidden1, self.hidden2, self.out)):
+            shape = tuple(layer.kernel.shape[1:])
+            layer.kernel.assign(np.stack([glorot_kernel(seed, i, shape) for seed in config.seed]))
+            layer.bias.assign(np.zeros(layer.bias.shape, dtype="float32"))
+        reset_optimizer(self.optimizer)
+        self.config = config
+
+    def run(self, config: StackConfig, X, y, *, epochs: int | None = None, steps: int | None = None,
+            X_val=None, y_val=None, every: int | None = None, feed: str = "indices") -> dict:
+        """Reset to ``config`` and train every member in one ``fit`` call.
+
+        ``epochs`` (of ``ceil(n / batch_size)`` steps) or ``steps`` (a fixed number of gradient
+        steps). With ``every``, each member's data loss on its whole training set and on the
+        validation set (``X_val``, ``y_val``: shared or per member) is recorded after every
+        ``every`` epochs, inside the training graph. Returns a dict: ``steps``, ``epochs`` (may
+        be fractional with ``steps``), ``loss`` (Keras's reported loss: the sum over members of
+        batch data loss + penalty, averaged over the run's steps) and, with ``every``,
+        ``curve_epochs`` ``(n_evals,)``, ``curve_train`` and ``curve_val`` ``(n_evals, K)``
+        (``curve_val`` is ``None`` without validation data).
+        """
+        if feed not in FEEDS:
+            raise ValueError(f"feed must be one of {FEEDS}, got {feed!r}")
+        self._check_config(config)
+        X, y = self._member_data(X, y, "X", "y")
+        n = X.shape[1]
+        has_val = X_val is not None or y_val is not None
+        if has_val:
+            X_val, y_val = self._member_data(X_val, y_val, "X_val", "y_val")
+        else:
+            X_val, y_val = np.zeros((self.members, 0, 2), "float32"), np.zeros((self.members, 0), "float32")
+        schedule = batch_schedule(config.seed, n, self.batch_size, epochs=epochs, steps=steps)
+        spe = steps_per_epoch(n, self.batch_size)
+        n_evals = 0
+        if every is not None:
+            every = int(check_scalar(every, "every", min_value=1))
+            n_evals = len(schedule) // (every * spe)
+            if n_evals == 0:
+                raise ValueError(f"every must be at most the number of whole epochs, got {every}")
+        self.reset(config)
+        s = self.state
+        for var, value in ((s.X, X), (s.y, y), (s.X_val, X_val), (s.y_val, y_val)):
+            var.assign(value)
+        s.period.assign(every * spe if n_evals else 0)
+        blank = np.full((max(n_evals, 1), self.members), np.nan, "float32")  # XLA: never 0 rows
+        s.curve_train.assign(blank)
+        s.curve_val.assign(blank)
+        if feed == "indices":
+            ds = tf.data.Dataset.from_tensor_slices(schedule)
+        else:
+            safe, mask = np.maximum(schedule, 0), schedule >= 0
+            rows = np.arange(self.members)[None, :, None]
+            ds = tf.data.Dataset.from_tensor_slices((X[rows, safe], y[rows, safe], mask))
+        history = self.fit(ds, epochs=1, verbose=0, shuffle=False)
+        out = {"steps": len(schedule), "epochs": len(schedule) / spe, "loss": float(history.history["loss"][-1])}
+        if n_evals:
+            out["curve_epochs"] = every * np.arange(1, n_evals + 1)
+            out["curve_train"] = s.curve_train.numpy().astype(float)
+            out["curve_val"] = s.curve_val.numpy().astype(float) if has_val else None
+        return out
+
+    def predict_members(self, X) -> np.ndarray:
+        """P(class 1) of every member, ``(K, m)``, for points ``X`` shared ``(m, 2)`` or per
+        member ``(K, m, 2)``; in graph calls of at most :data:`POINTS_PER_CALL` activations."""
+        X = self._member_points(X, "X")
+        if self._predict_fn is None:
+            # one trace for any number of points (a retrace per shape would also log TensorFlow's
+            # "triggered tf.function retracing" warning to stderr)
+            spec = tf.TensorSpec((self.members, None, 2), tf.float32)
+            self._predict_fn = tf.function(lambda x: self(x, training=False)[..., 0], input_signature=[spec])
+        chunk = max(1, POINTS_PER_CALL // (self.members * self.hidden))
+        parts = [self._predict_fn(tf.constant(X[:, i:i + chunk], dtype=tf.float32)).numpy()
+                 for i in range(0, X.shape[1], chunk)]
+        return np.concatenate(parts, axis=1).astype(float)
+
+    def hidden_kernels(self) -> list[np.ndarray]:
+        """The two stacked hidden kernels (the penalized weights): ``(K, 2, h)`` and ``(K, h, h)``."""
+        return [self.hidden1.kernel.numpy(), self.hidden2.kernel.numpy()]
+
+    def member_weights(self, k: int) -> list[np.ndarray]:
+        """Member ``k``'s weights in ``keras.Sequential`` order (``[kernel1, bias1, ..., bias3]``),
+        ready for ``set_weights`` of :func:`helpers.keras_tools.build_mlp`'s network."""
+        k = int(check_scalar(k, "k"))
+        if k >= self.members:
+            raise ValueError(f"k must be < {self.members}, got {k}")
+        return [w.numpy()[k] for layer in (self.hidden1, self.hidden2, self.out) for w in (layer.kernel, layer.bias)]
+
+    def measure(self, X, y, *, grid=None, tol: float = 1e-3) -> dict:
+        """Every member on ``(X, y)`` (shared or per member), in one vectorized pass. Arrays over members:
+
+        * ``accuracy`` ``(K,)``: fraction of points with ``(p >= 0.5) == y``;
+        * ``data_loss`` ``(K,)``: clipped mean cross-entropy, no penalty (module docstring);
+        * ``penalty`` ``(K,)``: λΣ|w| (``"l1"``, ``"prox"``), λΣw² (``"l2"``) or 0, over both
+          hidden kernels; ``objective`` = ``data_loss + penalty``;
+        * ``zeros``, ``small`` ``(K, 2)``: per hidden layer, weights exactly 0 and with
+          ``|w| < tol``; ``n_weights`` ``(2,)``: the kernels' sizes;
+        * ``proba`` ``(K, m)``: P(class 1) on ``X``; with ``grid`` (points ``(G, 2)``, e.g. from
+          :func:`helpers.keras_tools.grid_points`) also ``proba_grid`` ``(K, G)``.
+        """
+        tol = check_scalar(tol, "tol", strict=True)
+        X, y = self._member_data(X, y, "X", "y", broadcast=False)
+        p = self.predict_members(X)
+        pc = np.clip(p, CLIP, 1 - CLIP)
+        kernels = [k.astype(float) for k in self.hidden_kernels()]
+        l1 = sum(np.abs(k).sum(axis=(1, 2)) for k in kernels)
+        l2 = sum(np.square(k).sum(axis=(1, 2)) for k in kernels)
+        c = self.config
+        penalty = np.where(np.isin(c.kind, ("l1", "prox")), c.lam * l1, np.where(c.kind == "l2", c.lam * l2, 0.0))
+        data_loss = -np.mean(y * np.log(pc) + (1 - y) * np.log(1 - pc), axis=-1)
+        out = {"accuracy": np.mean((p >= 0.5) == (y == 1), axis=-1), "data_loss": data_loss,
+               "penalty": penalty, "objective": data_loss + penalty,
+               "zeros": np.stack([np.sum(k == 0, axis=(1, 2)) for k in kernels], axis=1),
+               "small": np.stack([np.sum(np.abs(k) < tol, axis=(1, 2)) for k in kernels], axis=1),
+               "n_weights": np.array([k[0].size for k in kernels]), "proba": p}
+        if grid is not None:
+            out["proba_grid"] = self.predict_members(grid)
+        return out
+
+    # ----------------------------------------------------------------------- input checks
+
+    def _check_config(self, config) -> None:
+        if not isinstance(config, StackConfig):
+            raise ValueError(f"config must be a StackConfig (see stack_config), got {type(config).__name__}")
+        if len(config) != self.members:
+            raise ValueError(f"config must have {self.members} members, got {len(config)}")
+
+    def _member_points(self, X, name: str) -> np.ndarray:
+        X = check_array(X, name, ndim=(2, 3))
+        if X.shape[-1] != 2:
+            raise ValueError(f"{name} must have 2 columns (last axis), got shape {X.shape}")
+        if X.ndim == 3 and X.shape[0] != self.members:
+            raise ValueError(f"{name} must hold one set per member: shape ({self.members}, n, 2), got {X.shape}")
+        if X.ndim == 2:
+            X = np.broadcast_to(X, (self.members, *X.shape))
+        return X.astype("float32")
+
+    def _member_data(self, X, y, x_name: str, y_name: str, broadcast: bool = True):
+        """Points and 0/1 labels, shared (``(n, 2)``, ``(n,)``) or per member (``(K, n, 2)``,
+        ``(K, n)``); returned as float32 ``(K, n, 2)``, ``(K, n)`` (labels ``(n,)`` if shared and
+        not ``broadcast``)."""
+        X = self._member_points(X, x_name)
+        y = check_array(y, y_name, ndim=(1, 2))
+        if y.ndim == 2 and y.shape[0] != self.members:
+            raise ValueError(f"{y_name} must hold one label vector per member: shape ({self.members}, n), "
+                             f"got {y.shape}")
+        check_xy(X[0], y if y.ndim == 1 else y[0], x_name, y_name)
+        if not np.all((y == 0) | (y == 1)):
+            raise ValueError(f"{y_name} must hold 0/1 labels")
+        if broadcast:
+            y = np.broadcast_to(y, X.shape[:2])
+        return X, y.astype("float32")
+
+
+__all__ = [
+    "StackConfig",
+    "StackedDense",
+    "StackedMLP",
+    "StackedProxAdam",
+    "batch_schedule",
+    "member_dropout",
+    "member_input_noise",
+    "member_normal",
+    "member_uniform",
+    "stack_config",
+    "stack_grid",
+    "steps_per_epoch",
+]
