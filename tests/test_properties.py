@@ -60,6 +60,9 @@ TOOLING = ("maintainer tooling (notebook files, generated files, assignments, th
 RECORD = "an exception class or a record (dataclass) with no validation of its own"
 TRAINING = "trains a Keras model (compiles a graph, seconds per call): too slow for this test"
 NO_ARGUMENTS = "takes no arguments: there is no input to validate"
+LAYOUT = ("the figure layout check (test machinery, run inside the notebooks' kernels by "
+          "helpers.layout_plugin): its inputs are figures, artists and widgets, not data; tested with "
+          "deliberately bad figures in tests/test_figure_layout.py")
 
 
 def _names(module: str, names: str, reason: str) -> dict[str, str]:
@@ -93,6 +96,11 @@ EXCLUDED: dict[str, str] = {
     **_names("helpers.make_data", "main", TOOLING),
     **_names("helpers.notebook_files", "course_notebooks notebook_code dumps keep_metadata clean is_clean "
              "clean_file run_file main", TOOLING),
+    **_names("helpers.figure_layout", "allow_outside layout_problems record_shown_figures sweep_widgets "
+             "layout_report", LAYOUT),
+    **_names("helpers.layout_plugin", "layout_checked pytest_collection_modifyitems pytest_runtest_setup "
+             "pytest_terminal_summary FigureLayoutItem", TOOLING),
+    **_names("helpers.layout_plugin", "LayoutProblems", RECORD),
     **_names("helpers.keras_env", "quiet_tensorflow_defaults import_keras", NO_ARGUMENTS),
     **_names("helpers.keras_tools", "fit_fast fit_plain", TRAINING),
     **_names("helpers.keras_decay", "train_full_batch", TRAINING),
