@@ -87,7 +87,9 @@ EXCLUDED: dict[str, str] = {
              "chromium_problem in_ci stage_course JupyterServer launch_browser new_page writes_to "
              "document_dirty wait_past_autosave page_state open_notebook run_all_cells "
              "wait_widgets_settled problems sliders sliders_to_move plot_signatures slider_locator "
-             "wait_plots_quiet move_slider wait_kernel_idle screenshot_cell percentile", TOOLING),
+             "wait_plots_quiet move_slider wait_kernel_idle screenshot_cell percentile figures "
+             "figure_problems figure_locator hover_figures toggle_buttons set_slider_end slug "
+             "screenshot_extremes", TOOLING),
     **_names("helpers.lab_browser", "Slider Move", RECORD),
     **_names("helpers.lab_server", "CourseContentsManager config_path config_text is_enabled enable main",
              TOOLING),
