@@ -254,7 +254,7 @@ class PenalizedPathExplorer:
         p = self.path
         with plt.ioff():
             self.fig, (self.ax_fit, self.ax_coef, self.ax_err) = plt.subplots(
-                1, 3, figsize=(11, 3.4), gridspec_kw={"width_ratios": [1.2, 1, 1.2]})
+                1, 3, figsize=(10, 3.4), gridspec_kw={"width_ratios": [1.2, 1, 1.2]})
         ax = self.ax_fit
         ax.plot(p.x_val, p.y_val, ".", ms=3, color=COLORS["val"], alpha=0.5, label="validation")
         ax.plot(p.x_train, p.y_train, "o", ms=4, color=COLORS["train"], label="train")
