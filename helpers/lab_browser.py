@@ -750,6 +750,18 @@ FIGURES_JS = r"""
   const cells = [...panel.querySelectorAll(".jp-Cell")];
   const dpr = window.devicePixelRatio || 1;
   const box = (e) => { const r = e.getBoundingClientRect(); return [r.left, r.top, r.width, r.height]; };
+  // the width of the element the page lets you see: cut by every ancestor that clips horizontally
+  const visibleWidth = (e) => {
+    const r = e.getBoundingClientRect();
+    let left = r.left, right = r.right;
+    for (let p = e.parentElement; p && p !== document.documentElement; p = p.parentElement) {
+      if (getComputedStyle(p).overflowX !== "visible") {
+        const q = p.getBoundingClientRect();
+        left = Math.max(left, q.left); right = Math.min(right, q.right);
+      }
+    }
+    return Math.max(0, right - left);
+  };
   const shown = (e) => {
     if (!e) return false;
     const s = getComputedStyle(e), r = e.getBoundingClientRect();
@@ -763,14 +775,14 @@ FIGURES_JS = r"""
     const header = fig.querySelector(".jupyter-matplotlib-header");
     const toolbar = fig.querySelector(".jupyter-matplotlib-toolbar");
     figures.push({ kind: "canvas", index, cell: cells.indexOf(fig.closest(".jp-Cell")), dpr,
-                   box: box(canvas), pixels: [canvas.width, canvas.height],
+                   box: box(canvas), pixels: [canvas.width, canvas.height], visible: visibleWidth(canvas),
                    header: shown(header) ? header.innerText.trim() || "(empty)" : null,
                    toolbar: shown(toolbar) ? box(toolbar) : null });
   });
   panel.querySelectorAll(".jp-OutputArea img").forEach((img, index) => {
     if (!img.naturalWidth) return;
     figures.push({ kind: "img", index, cell: cells.indexOf(img.closest(".jp-Cell")), dpr,
-                   box: box(img), pixels: [img.naturalWidth, img.naturalHeight],
+                   box: box(img), pixels: [img.naturalWidth, img.naturalHeight], visible: visibleWidth(img),
                    header: null, toolbar: null });
   });
   return figures;
@@ -781,7 +793,8 @@ FIGURES_JS = r"""
 def figures(page) -> list[dict]:
     """Every figure in the visible notebook's outputs: ``kind`` ("canvas" for ipympl, "img"), its
     ``index`` among those of its kind, ``cell``, on-page ``box`` [left, top, width, height] in CSS
-    pixels, its ``pixels`` (the image's own size), the device pixel ratio ``dpr``, the text of an
+    pixels, the ``visible`` width (what the page does not cut off), its ``pixels`` (the image's
+    own size), the device pixel ratio ``dpr``, the text of an
     ipympl ``header`` shown above it and the ``toolbar`` box if one is shown (else None)."""
     return page.evaluate(FIGURES_JS, PANEL)
 
@@ -794,7 +807,8 @@ def _overlap(a, b) -> bool:
 def figure_problems(found: list[dict], tolerance_px: float = 2.0) -> list[str]:
     """What a learner would see wrong in how figures are shown (issue 18): an ipympl "Figure N"
     header; a toolbar over the figure (it hid the y-axis labels); a figure scaled by the page
-    (its pixels are not its on-screen size times the device pixel ratio), which blurs its text."""
+    (its pixels are not its on-screen size times the device pixel ratio), which blurs its text;
+    a figure wider than the space the page gives it (its right part cut off)."""
     out = []
     for f in found:
         where = f"the {'figure' if f['kind'] == 'canvas' else 'image'} in cell {f['cell']}"
@@ -803,6 +817,10 @@ def figure_problems(found: list[dict], tolerance_px: float = 2.0) -> list[str]:
         if f["toolbar"] and _overlap(f["toolbar"], f["box"]):
             out.append(f"{where}: ipympl's toolbar covers part of it (toolbar at {_fmt_box(f['toolbar'])}, "
                        f"figure at {_fmt_box(f['box'])})")
+        cut = f["box"][2] - f.get("visible", f["box"][2])
+        if cut > tolerance_px:
+            out.append(f"{where} is wider than the page shows: {cut:.0f} of its {f['box'][2]:.0f} CSS px "
+                       "are cut off")
         want = f["box"][2] * f["dpr"]
         if abs(f["pixels"][0] - want) > tolerance_px:
             out.append(f"{where} is scaled by the page, so it looks blurred: {f['pixels'][0]} px wide, "

@@ -61,6 +61,8 @@ def test_figure_problems_find_a_header_a_covering_toolbar_and_a_scaled_figure():
     assert lab_browser.figure_problems([_figure(toolbar=[950, 203, 34, 170])]) == []  # beside it
     (scaled,) = lab_browser.figure_problems([_figure(kind="img", pixels=[900, 360], box=[0, 0, 1216, 486])])
     assert "image in cell 4 is scaled" in scaled and "900 px wide, shown at 1216 CSS px" in scaled
+    (cut,) = lab_browser.figure_problems([_figure(visible=780)])
+    assert "wider than the page shows: 30 of its 810 CSS px are cut off" in cut
 
 
 def test_slug():
