@@ -884,7 +884,8 @@ def slug(text: str) -> str:
 def screenshot_extremes(page, stem: str, folder: Path) -> list[Path]:
     """For every widget cell: in each state of its toggle buttons (if any), each enabled slider at
     its minimum, then at its maximum (Home / End keys), one screenshot of the cell each, saved as
-    ``folder/<stem>__cell<NN>[_<toggle>]_<slider>_<min|max>.png``. A slider stays at its maximum
+    ``folder/<stem>__cell<NN>[_<toggle>]_<slider>_<min|max>.png`` (a toggle state whose sliders
+    are all disabled gets one screenshot, ``..._<toggle>.png``). A slider stays at its maximum
     while the next one moves (the file name says only which slider is at which end). Returns the
     paths."""
     saved = []
@@ -899,9 +900,12 @@ def screenshot_extremes(page, stem: str, folder: Path) -> list[Path]:
                 page.wait_for_timeout(200)
                 wait_kernel_idle(page)
                 wait_plots_quiet(page)
-            for slider in [s for s in sliders(page) if s.cell == cell]:
-                if slider.disabled:
-                    continue
+            enabled = [s for s in sliders(page) if s.cell == cell and not s.disabled]
+            if not enabled:  # e.g. lesson 02 at λ = 0: the state itself
+                path = folder / f"{stem}__cell{cell:02d}{state}.png"
+                screenshot_cell(page, cell, path)
+                saved.append(path)
+            for slider in enabled:
                 for end in ("min", "max"):
                     set_slider_end(page, slider, end)
                     path = folder / f"{stem}__cell{cell:02d}{state}_{slug(slider.label)}_{end}.png"
