@@ -86,7 +86,8 @@ keras = import_keras()  # before anything else loads TensorFlow: no log noise
 import numpy as np  # noqa: E402
 import tensorflow as tf  # noqa: E402
 
-from helpers._validate import check_array, check_scalar, check_xy  # noqa: E402
+from helpers._counts import check_int, check_seed, check_size  # noqa: E402
+from helpers._validate import check_array, check_bool, check_choice, check_scalar, check_xy  # noqa: E402
 from helpers.keras_tools import (  # noqa: E402
     HIDDEN,
     MAX_STEPS_PER_EXECUTION,
@@ -153,7 +154,8 @@ def stack_config(kind="none", lam=0.0, seed=0, dropout=0.0, noise=0.0, *, member
         raise ValueError(f"per-member arguments must have the same length, got {lengths}")
     k = sizes.pop() if sizes else 1
     if k == 0:
-        raise ValueError("a stack needs at least one member, got empty sequences")
+        empty = [name for name, size in lengths.items() if size == 0]
+        raise ValueError(f"{' and '.join(empty)} must not be empty: a stack needs at least one member")
     kinds = np.broadcast_to(np.asarray(kind, dtype=object), (k,)).astype(str)
     for value in set(kinds):
         if value not in PENALTIES:
@@ -179,8 +181,17 @@ def stack_grid(runs, seeds) -> StackConfig:
     """Every ``(kind, lam)`` of ``runs`` with every seed of ``seeds``, run-major: member
     ``i * len(seeds) + j`` is run ``i`` with seed ``seeds[j]``. E.g. lesson 05's table:
     ``stack_grid([("none", 0), ("l1", 1e-3), ("l2", 1e-3), ("prox", 1e-3)], range(5))``."""
+    if isinstance(runs, (str, bytes)) or not hasattr(runs, "__iter__"):
+        raise ValueError(f"runs must be a sequence of (kind, lam) pairs, got {runs!r}")
     runs = list(runs)
-    seeds = [int(check_scalar(s, "seeds")) for s in seeds]
+    for i, run in enumerate(runs):
+        if not isinstance(run, (tuple, list)) or len(run) != 2:
+            raise ValueError(f"runs[{i}] must be a (kind, lam) pair, got {run!r}")
+        check_choice(run[0], f"runs[{i}] kind", PENALTIES)
+        check_scalar(run[1], f"runs[{i}] lam")
+    if isinstance(seeds, (str, bytes)) or not hasattr(seeds, "__iter__"):
+        raise ValueError(f"seeds must be a sequence of integers, got {seeds!r}")
+    seeds = [check_seed(s, "seeds") for s in seeds]
     if not runs or not seeds:
         raise ValueError("runs and seeds must not be empty")
     kinds = [kind for kind, _ in runs for _ in seeds]
@@ -193,8 +204,8 @@ def stack_grid(runs, seeds) -> StackConfig:
 
 def steps_per_epoch(n: int, batch_size: int) -> int:
     """Keras's number of batches per epoch: ``ceil(n / batch_size)`` (the last one may be partial)."""
-    n = int(check_scalar(n, "n", min_value=1))
-    batch_size = int(check_scalar(batch_size, "batch_size", min_value=1))
+    n = check_int(n, "n", min_value=1, max_value=10**7)
+    batch_size = check_int(batch_size, "batch_size", min_value=1, max_value=10**6)
     return -(-n // batch_size)
 
 
@@ -210,14 +221,18 @@ def batch_schedule(seeds, n: int, batch_size: int = 32, *, epochs: int | None = 
     ``epochs`` (steps = epochs · ceil(n / batch_size)) or ``steps`` (a fixed number of gradient
     steps, possibly ending inside an epoch).
     """
-    seeds = check_array(seeds, "seeds", ndim=1).astype(np.int64)
+    seeds = check_array(seeds, "seeds", ndim=1)
+    if seeds.size == 0:
+        raise ValueError("seeds must hold one seed per member, got none")
+    seeds = np.array([check_seed(s, "seeds") for s in seeds], dtype=np.int64)
     spe = steps_per_epoch(n, batch_size)
     n, width = int(n), int(batch_size)
     if (epochs is None) == (steps is None):
         raise ValueError("give exactly one of epochs and steps")
     if epochs is not None:
-        steps = int(check_scalar(epochs, "epochs", min_value=1)) * spe
-    steps = int(check_scalar(steps, "steps", min_value=1))
+        steps = check_int(epochs, "epochs", min_value=1, max_value=10**6) * spe
+    steps = check_int(steps, "steps", min_value=1, max_value=10**7)
+    check_size(-(-steps // spe) * spe * width * len(seeds), "steps")
     n_epochs = -(-steps // spe)
     out = np.full((n_epochs, spe * width, len(seeds)), -1, dtype=np.int32)
     base = np.broadcast_to(np.arange(n, dtype=np.int32), (n_epochs, n))
@@ -396,14 +411,17 @@ class StackedMLP(keras.Model):
                  steps_per_execution: int = MAX_STEPS_PER_EXECUTION, contraction: str = "einsum",
                  name: str = "stacked_mlp"):
         super().__init__(name=name)
-        self.members = int(check_scalar(members, "members", min_value=1))
-        self.hidden = int(check_scalar(hidden, "hidden", min_value=1))
-        self.batch_size = int(check_scalar(batch_size, "batch_size", min_value=1))
+        self.members = check_int(members, "members", min_value=1, max_value=100_000)
+        self.hidden = check_int(hidden, "hidden", min_value=1, max_value=100_000)
+        check_size(self.members * self.hidden * self.hidden, "hidden")
+        self.batch_size = check_int(batch_size, "batch_size", min_value=1, max_value=10**6)
         learning_rate = check_scalar(learning_rate, "learning_rate", strict=True)
-        steps_per_execution = int(check_scalar(steps_per_execution, "steps_per_execution", min_value=1))
-        self.hidden1 = StackedDense(members, hidden, "relu", contraction=contraction, name=HIDDEN[0])
-        self.hidden2 = StackedDense(members, hidden, "relu", contraction=contraction, name=HIDDEN[1])
-        self.out = StackedDense(members, 1, "sigmoid", contraction=contraction, name="output")
+        steps_per_execution = check_int(steps_per_execution, "steps_per_execution", min_value=1)
+        jit_compile = check_bool(jit_compile, "jit_compile")
+        contraction = check_choice(contraction, "contraction", CONTRACTIONS)
+        self.hidden1 = StackedDense(self.members, self.hidden, "relu", contraction=contraction, name=HIDDEN[0])
+        self.hidden2 = StackedDense(self.members, self.hidden, "relu", contraction=contraction, name=HIDDEN[1])
+        self.out = StackedDense(self.members, 1, "sigmoid", contraction=contraction, name="output")
         self.state = _State(self.members)
         self.loss_tracker = keras.metrics.Mean(name="loss")
         self.build((self.members, None, 2))

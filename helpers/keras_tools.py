@@ -248,17 +248,28 @@ def reset_model(model: keras.Model, seed: int) -> None:
     reset_optimizer(model.optimizer)
 
 
+MAX_INIT_SEED = 1_999_999  # seed * 1000 + layer stays below 2**31
+
+
 def glorot_kernel(seed: int, layer: int, shape) -> np.ndarray:
     """The initial kernel of layer ``layer`` (0-based) of a network initialized with ``seed``:
     Glorot-uniform (Keras's default for ``Dense``, limits ±sqrt(6 / (fan_in + fan_out))) drawn
     with ``GlorotUniform(seed=seed * 1000 + layer)``. The same seed gives the same kernel in every
     process (:func:`reset_model`, :class:`helpers.keras_stack.StackedMLP`)."""
-    init = keras.initializers.GlorotUniform(seed=int(seed) * 1000 + int(layer))
-    return np.asarray(init(tuple(shape)), dtype="float32")
+    seed = check_int(seed, "seed", max_value=MAX_INIT_SEED)
+    layer = check_int(layer, "layer", max_value=999)
+    if isinstance(shape, (str, bytes)) or not hasattr(shape, "__len__") or len(shape) != 2:
+        raise ValueError(f"shape must be a kernel's (fan_in, fan_out), got {shape!r}")
+    shape = tuple(check_int(d, "shape", min_value=1) for d in shape)
+    check_size(shape[0] * shape[1], "shape")
+    init = keras.initializers.GlorotUniform(seed=seed * 1000 + layer)
+    return np.asarray(init(shape), dtype="float32")
 
 
 def reset_optimizer(optimizer) -> None:
     """Zero an optimizer's state (Adam's moments, the step counter), keeping its learning rate."""
+    if not isinstance(optimizer, keras.optimizers.Optimizer):
+        raise ValueError(f"optimizer must be a Keras optimizer, got {type(optimizer).__name__}")
     if optimizer.built:
         for var in optimizer.variables:
             if var is not optimizer._learning_rate:

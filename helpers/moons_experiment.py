@@ -23,7 +23,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from helpers._counts import check_int, check_seed
-from helpers._validate import check_choice, check_scalar
+from helpers._validate import check_array, check_choice, check_scalar, check_xy
 from helpers.data import make_moons_2d
 from helpers.stats import choose_by_validation, take_chosen
 
@@ -43,7 +43,9 @@ def training_sets(n_sets: int, n: int = 100, *, first=None, first_seed: int = FI
     first_seed = check_seed(first_seed, "first_seed")
     sets = [make_moons_2d(n, noise=0.3, seed=first_seed + s) for s in range(n_sets)]
     if first is not None:
-        X0, y0 = (np.asarray(a, dtype=float) for a in first)
+        if not isinstance(first, (tuple, list)) or len(first) != 2:
+            raise ValueError(f"first must be an (X, y) pair, got {type(first).__name__}")
+        X0, y0 = check_xy(first[0], first[1], "first[0]", "first[1]")
         if X0.shape != (n, 2) or y0.shape != (n,):
             raise ValueError(f"first must be (X, y) of shapes ({n}, 2) and ({n},), got {X0.shape} and {y0.shape}")
         sets[0] = (X0, y0)
@@ -93,6 +95,8 @@ def design(methods, X, y) -> Design:
     """A :class:`Design` of ``methods`` (``[(kind, λ), ...]``) on the training sets ``X``, ``y``."""
     from helpers.keras_stack import PENALTIES
 
+    if isinstance(methods, (str, bytes)) or not hasattr(methods, "__iter__"):
+        raise ValueError(f"methods must be a sequence of (kind, lam) pairs, got {methods!r}")
     checked = []
     for i, method in enumerate(methods):
         if not isinstance(method, (tuple, list)) or len(method) != 2:
@@ -101,7 +105,7 @@ def design(methods, X, y) -> Design:
         checked.append((kind, check_scalar(method[1], f"methods[{i}] lam")))
     if not checked:
         raise ValueError("methods must not be empty")
-    X, y = np.asarray(X, dtype=float), np.asarray(y, dtype=float)
+    X, y = check_array(X, "X", ndim=3), check_array(y, "y", ndim=2)
     if X.ndim != 3 or X.shape[2] != 2 or y.shape != X.shape[:2]:
         raise ValueError(f"X and y must be training sets of shapes (S, n, 2) and (S, n), got {X.shape} and {y.shape}")
     return Design(tuple(checked), X, y)

@@ -39,7 +39,7 @@ def test_members_are_laid_out_set_major_with_the_set_as_seed():
         d.index("l2", 0.01)
     with pytest.raises(ValueError, match="methods"):
         design([("bogus", 0.1)], d.X, d.y)
-    with pytest.raises(ValueError, match="X and y"):
+    with pytest.raises(ValueError, match="X must be 3-D"):
         design([("none", 0.0)], d.X[0], d.y[0])
 
 

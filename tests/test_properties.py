@@ -50,6 +50,9 @@ EXAMPLES_FACTOR = float(os.environ.get("PROPERTY_EXAMPLES", "1"))
 # Exclusions, each with its reason
 # --------------------------------------------------------------------------------------------
 
+IN_GRAPH = ("a building block of helpers.keras_stack.StackedMLP (a Keras layer or optimizer, or a TensorFlow "
+            "function on tensors inside its compiled training step), given only what StackedMLP validated; "
+            "tested in tests/test_keras_stack.py")
 DATA = ("reads or writes the data folder (its failures are DataFileError with the command that "
         "repairs it); tested in tests/test_data.py")
 CHECKS = ("the grader's contract is different: check_task reports a learner's mistake as a CheckResult, "
@@ -106,6 +109,12 @@ EXCLUDED: dict[str, str] = {
     **_names("helpers.keras_env", "quiet_tensorflow_defaults import_keras", NO_ARGUMENTS),
     **_names("helpers.keras_tools", "fit_fast fit_plain", TRAINING),
     **_names("helpers.keras_decay", "train_full_batch", TRAINING),
+    **_names("helpers.keras_stack", "StackedDense StackedProxAdam member_uniform member_normal member_dropout "
+             "member_input_noise", IN_GRAPH),
+    **_names("helpers.keras_stack", "StackConfig", RECORD),
+    **_names("helpers.moons_experiment", "run_design", TRAINING),
+    **_names("helpers.moons_experiment", "Design Results", RECORD),
+    **_names("helpers.stats", "PairedDifference", RECORD),
 }
 """Public functions and classes not under the property, with the reason. Private modules
 (``helpers._validate``, ``helpers._counts``: the checks themselves, whose messages name the
@@ -435,6 +444,18 @@ def _no_data():
     return [Dataset("no val", X, y, X, y), Dataset("3 columns", np.ones((2, 3)), y, X, y, X, y)]
 
 
+def _adam(dims, ctx):
+    from helpers.keras_env import import_keras
+
+    return import_keras().optimizers.Adam(1e-3)
+
+
+def _first_set(dims, ctx):
+    """A training set of ``n`` points, the ``n`` passed beside it (the shipped set in lesson 05)."""
+    n = dims["n"]
+    return (np.linspace(-1.0, 1.0, 2 * n).reshape(n, 2), np.arange(n) % 2.0)
+
+
 def _sq(w):
     return float(np.asarray(w) @ np.asarray(w))
 
@@ -681,6 +702,36 @@ SPECS: dict[str, Spec] = {
                                              examples=15),
     "helpers.keras_decay.data_loss_and_penalty": Spec({"model": Obj(_model("linear"), MODEL_BADS),
                                                        "X": Arr(("n", 2)), "y": Y}, examples=20),
+    "helpers.keras_tools.glorot_kernel": Spec({"seed": Int(0, 1000), "layer": Int(0, 3),
+                                               "shape": Obj(lambda d, c: (2, 3), [(2,), (0, 3), (2.5, 3), "23"])},
+                                              examples=15),
+    "helpers.keras_tools.reset_optimizer": Spec({"optimizer": Obj(_adam, ["adam", np.zeros(2)])}, examples=10),
+    # the stacked experiment engine and its statistics (lesson 05)
+    "helpers.stats.paired_difference": Spec({"a": Y, "b": Y, "confidence": Num(0.5, 0.99)}),
+    "helpers.stats.format_interval": Spec({"mean": NUM, "low": Num(-10.0, -5.0), "high": Num(5.0, 10.0),
+                                           "digits": Int(0, 5), "max_digits": Int(5, 9)}),
+    "helpers.stats.choose_by_validation": Spec({"val_scores": X, "higher_is_better": Bool()}),
+    "helpers.stats.take_chosen": Spec({"scores": X, "chosen": Arr(("n",), elements=st.just(0.0))}),
+    "helpers.keras_stack.stack_config": Spec({"kind": Choice(("l1", "l2", "prox")), "lam": NONNEG,
+                                              "seed": Int(0, 1000), "dropout": Num(0.0, 0.9), "noise": NONNEG,
+                                              "members": Opt(Int(1, 5))}),
+    "helpers.keras_stack.stack_grid": Spec({"runs": Obj(lambda d, c: [("none", 0.0), ("l1", 1e-3)],
+                                                        [[("none",)], [("bogus", 1.0)], [("l2", -1.0)], []]),
+                                            "seeds": Obj(lambda d, c: [0, 1], [[-1], [2.5], [], "01"])}),
+    "helpers.keras_stack.steps_per_epoch": Spec({"n": Int(1, 500), "batch_size": Int(1, 64)}),
+    "helpers.keras_stack.batch_schedule": Spec({"seeds": Arr(("k",), elements=st.integers(0, 99).map(float)),
+                                                "n": Int(1, 40), "batch_size": Int(1, 16),
+                                                "epochs": Opt(Int(1, 3)), "steps": Opt(Int(1, 10))}),
+    "helpers.keras_stack.StackedMLP": Spec({"members": Int(1, 3), "hidden": Int(1, 4), "learning_rate": POSITIVE,
+                                            "batch_size": Int(1, 8), "jit_compile": Bool(),
+                                            "steps_per_execution": Int(1, 50),
+                                            "contraction": Choice(("einsum", "matmul"))}, examples=8),
+    "helpers.moons_experiment.training_sets": Spec({"n_sets": Int(1, 3), "n": Int(dim="n"),
+                                                    "first": Opt(Obj(_first_set, [(np.ones((3, 2)), np.ones(3))])),
+                                                    "first_seed": Int(0, 10_000)}, examples=20),
+    "helpers.moons_experiment.design": Spec({"methods": Obj(lambda d, c: [("none", 0.0), ("l1", 1e-3)],
+                                                            [[("bogus", 1.0)], [("l1",)], [], ["l1"]]),
+                                             "X": Arr(("s", "n", 2)), "y": Arr(("s", "n"))}),
 }
 
 
@@ -692,7 +743,8 @@ SPECS: dict[str, Spec] = {
 def call_arguments(draw, spec: Spec):
     """Good arguments of consistent shapes, some of them (often none, never all) replaced by bad ones."""
     dims = {"n": draw(st.integers(1, 6)), "p": draw(st.integers(1, 4)), "k": draw(st.integers(1, 3)),
-            "m": draw(st.integers(1, 5)), "d": draw(st.integers(1, 5)), "L": draw(st.integers(1, 3)),
+            "m": draw(st.integers(1, 5)), "s": draw(st.integers(1, 3)), "d": draw(st.integers(1, 5)),
+            "L": draw(st.integers(1, 3)),
             "gy": draw(st.integers(2, 4)), "gx": draw(st.integers(2, 4)), "B": draw(st.integers(1, 4))}
     dims["B1"] = dims["B"] + 1
     ctx: dict = {}
