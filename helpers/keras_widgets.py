@@ -124,8 +124,11 @@ class KerasLambdaExplorer:
         canvas = widget_canvas(fig)
         # At its own size, never stretched to the output's width (max-width keeps it inside a
         # narrow window; height follows the aspect ratio).
-        layout = widgets.Layout(width=f"{css_width}px", max_width="100%", height="auto") if css_width else None
-        self.frame = None if canvas is not None else widgets.Image(format="png", layout=layout)
+        self.frame = None
+        if canvas is None:
+            layout = {"layout": widgets.Layout(width=f"{css_width}px", max_width="100%", height="auto")} \
+                if css_width else {}
+            self.frame = widgets.Image(format="png", **layout)
         self.ui = widgets.VBox([self.slider, canvas if canvas is not None else self.frame])
         self.update(0)
 

@@ -121,3 +121,8 @@ def test_the_frame_is_shown_at_its_natural_size():
     assert ex.frame.layout.max_width == "100%"
     assert ex.frame.value[:8] == b"\x89PNG\r\n\x1a\n"
     plt.close(ex.fig)
+    fig = plt.figure()
+    fig.subplots(1, 2)
+    given = KerasLambdaExplorer(**_inputs(), fig=fig)  # a figure of the caller's: its own size
+    assert given.frame.layout.width is None
+    plt.close(fig)
