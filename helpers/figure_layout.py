@@ -415,9 +415,11 @@ def _check_unchecked(figures, cell) -> None:
 
 
 def _open_figures():
-    import matplotlib.pyplot as plt
+    """pyplot's open figures, without making any of them current (plt.figure(num) would, and
+    ipympl's plt.show shows the current one)."""
+    from matplotlib._pylab_helpers import Gcf
 
-    return [plt.figure(num) for num in plt.get_fignums()]
+    return [manager.canvas.figure for manager in Gcf.get_all_fig_managers()]
 
 
 def record_shown_figures(allowed_outside: dict | None = None, shell=None) -> None:
@@ -445,8 +447,11 @@ def record_shown_figures(allowed_outside: dict | None = None, shell=None) -> Non
             _RECORD.cell = info.raw_cell or ""
 
         def post_run_cell(_result):
-            _note_widgets(shell.user_ns, _RECORD.cell)
-            _check_unchecked(_open_figures(), _RECORD.cell)
+            try:
+                _note_widgets(shell.user_ns, _RECORD.cell)
+                _check_unchecked(_open_figures(), _RECORD.cell)
+            except Exception as exc:  # never a traceback in the learner's cell: a problem instead
+                _RECORD.add(_RECORD.cell, "", None, [f"the layout recorder failed: {type(exc).__name__}: {exc}"])
 
         shell.events.register("pre_run_cell", pre_run_cell)
         shell.events.register("post_run_cell", post_run_cell)
