@@ -318,6 +318,14 @@ def test_typical_mistakes_get_their_diagnosis(task_id, wrong, diagnosis):
     assert len(result.message.splitlines()) <= 2
 
 
+def test_the_factor_of_2_hints_of_03_1_never_mention_a_half():
+    """Issue 18: 03.1's penalty λΣw² has no ½, so no hint of it may say that a ½ cancels the 2."""
+    for wrong in (lambda w, lam: lam * w, lambda w, lam: 4 * lam * w):
+        message = check_task("03.1", wrong, quiet=True).message
+        assert "factor of 2" in message or "half" in message, message
+        assert "½" not in message, message
+
+
 @pytest.fixture(scope="module")
 def keras():
     from helpers.keras_env import import_keras

@@ -63,6 +63,9 @@ TOOLING = ("maintainer tooling (notebook files, generated files, assignments, th
 RECORD = "an exception class or a record (dataclass) with no validation of its own"
 TRAINING = "trains a Keras model (compiles a graph, seconds per call): too slow for this test"
 NO_ARGUMENTS = "takes no arguments: there is no input to validate"
+LAYOUT = ("the figure layout check (test machinery, run inside the notebooks' kernels by "
+          "helpers.layout_plugin): its inputs are figures, artists and widgets, not data; tested with "
+          "deliberately bad figures in tests/test_figure_layout.py")
 
 
 def _names(module: str, names: str, reason: str) -> dict[str, str]:
@@ -88,7 +91,9 @@ EXCLUDED: dict[str, str] = {
              "chromium_problem in_ci stage_course JupyterServer launch_browser new_page writes_to "
              "document_dirty wait_past_autosave page_state open_notebook run_all_cells "
              "wait_widgets_settled problems sliders sliders_to_move plot_signatures slider_locator "
-             "wait_plots_quiet move_slider wait_kernel_idle screenshot_cell percentile", TOOLING),
+             "wait_plots_quiet move_slider wait_kernel_idle screenshot_cell percentile figures "
+             "figure_problems figure_locator hover_figures toggle_buttons set_slider_end slug "
+             "screenshot_extremes", TOOLING),
     **_names("helpers.lab_browser", "Slider Move", RECORD),
     **_names("helpers.lab_server", "CourseContentsManager config_path config_text is_enabled enable main",
              TOOLING),
@@ -97,6 +102,11 @@ EXCLUDED: dict[str, str] = {
     **_names("helpers.make_data", "main", TOOLING),
     **_names("helpers.notebook_files", "course_notebooks notebook_code dumps keep_metadata clean is_clean "
              "clean_file run_file main", TOOLING),
+    **_names("helpers.figure_layout", "allow_outside layout_problems record_shown_figures sweep_widgets "
+             "layout_report", LAYOUT),
+    **_names("helpers.layout_plugin", "layout_checked pytest_collection_modifyitems pytest_runtest_setup "
+             "pytest_terminal_summary FigureLayoutItem", TOOLING),
+    **_names("helpers.layout_plugin", "LayoutProblems", RECORD),
     **_names("helpers.keras_env", "quiet_tensorflow_defaults import_keras", NO_ARGUMENTS),
     **_names("helpers.keras_tools", "fit_fast fit_plain", TRAINING),
     **_names("helpers.keras_decay", "train_full_batch", TRAINING),
