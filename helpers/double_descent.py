@@ -29,6 +29,7 @@ from helpers._counts import MAX_SEED, check_int, check_iterations, check_seed, c
 from helpers._validate import check_array, check_pair, check_scalar, check_xy, finite_result
 from helpers.blit import Blitter
 from helpers.data import make_curve_1d, true_curve
+from helpers.figure_layout import allow_outside
 from helpers.linear import _check_lams, ridge_path_by_lambda
 from helpers.overfitting import decade_limits
 from helpers.plots import COLORS, widget_canvas
@@ -280,8 +281,9 @@ class DoubleDescentExplorer:
         ax.plot(path.x_train, path.y_train, "o", ms=4, color=COLORS["train"], label="train")
         ax.plot(path.x_grid, true_curve(path.x_grid), "--", lw=1, color=COLORS["truth"], label="sin(2πx)")
         self.line_fit, = ax.plot([], [], lw=2, color=COLORS["l2"], label="fit")
+        allow_outside(self.line_fit, "near p = n the minimum-norm fit swings far beyond the data; "
+                      "the y range stays at ±2.5 so that the data stay readable")
         ax.set(xlim=(0, 1), ylim=(-2.5, 2.5), xlabel="x", ylabel="y")
-        ax.legend(loc="lower left", fontsize=8, ncol=2)
         ax = self.ax_err
         j0 = int(np.flatnonzero(path.lams == 0.0)[0]) if np.any(path.lams == 0.0) else 0
         ax.plot(path.ps, path.test_mse[:, j0], ":", lw=1.5, color=COLORS["none"],
@@ -293,7 +295,9 @@ class DoubleDescentExplorer:
         ax.set(xscale="log", yscale="log", xlim=(path.ps[0] / 1.3, path.ps[-1] * 1.3),
                ylim=decade_limits(np.clip(path.test_mse, 1e-12, 1e300), floor=1e-12),
                xlabel="number of features p (log)", ylabel="test MSE (log)")
-        ax.legend(loc="upper right", fontsize=8)
+        # one legend under both panels, where neither the fit nor the p marker can cross it
+        handles = [h for a in (self.ax_fit, self.ax_err) for h in a.get_legend_handles_labels()[0]]
+        self.fig.legend(handles=handles, loc="outside lower center", ncol=len(handles), fontsize=8)
 
     def update(self) -> dict:
         """Look up the state of the sliders' (p, λ) and redraw the changing artists."""

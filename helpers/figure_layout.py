@@ -282,8 +282,19 @@ def _series_through(ax, box) -> list[str]:
     inner = Bbox.from_extents(box.x0 + t, box.y0 + t, box.x1 - t, box.y1 - t)
     if inner.width <= 0 or inner.height <= 0:
         return []
-    return [name for name, _artist, _pts, paths in _series(ax)
-            if any(len(p.vertices) and p.intersects_bbox(inner, filled=filled) for p, filled in paths)]
+    found = []
+    for name, artist, _pts, paths in _series(ax):
+        test = inner
+        clip = None
+        if hasattr(artist, "get_clip_on") and artist.get_clip_on():  # bars: a container, unclipped here
+            clip = artist.get_clip_box()
+        if clip is not None:  # a clipped series is drawn only inside its clip box (the axes)
+            test = Bbox.intersection(inner, clip)
+            if test is None or test.width <= 0 or test.height <= 0:
+                continue
+        if any(len(p.vertices) and p.intersects_bbox(test, filled=filled) for p, filled in paths):
+            found.append(name)
+    return found
 
 
 def _data_outside(ax, allowed: dict, used: set) -> list[str]:

@@ -337,3 +337,24 @@ def test_the_plugin_reports_by_notebook_cell_and_widget_state(tmp_path):
     assert "bad.ipynb::figure layout" in out and "3 passed" in out, out
     assert "Cell 1 (# extra code: a figure without a y label), figure 'fine': the y axis" in out, out
     assert "widget (Widget): level at its max (2)" in out and "line 'level' lie outside" in out, out
+
+
+def test_a_clipped_line_leaving_its_axes_does_not_cross_a_legend_below_them():
+    """matplotlib clips a line to its axes, so the part beyond them (declared) never reaches a
+    figure legend placed under the axes; the same line drawn unclipped does."""
+    from helpers.figure_layout import allow_outside, layout_problems
+
+    def figure(clip_on):
+        fig = Figure(figsize=(5, 4), layout="constrained")
+        FigureCanvasAgg(fig)
+        ax = fig.add_subplot()
+        x = np.linspace(0, 1, 50)
+        ax.plot(x, np.sin(6 * x), label="data")
+        wild, = ax.plot([0.0, 0.5, 0.5, 1.0], [0.0, 0.0, -40.0, -40.0], clip_on=clip_on)  # drops mid-figure
+        allow_outside(wild, "a fit that leaves the view, on purpose")
+        ax.set(ylim=(-1.5, 1.5), xlabel="x", ylabel="y")
+        fig.legend(loc="outside lower center")
+        return fig
+
+    assert not [p for p in layout_problems(figure(True)) if "legend" in p]
+    assert [p for p in layout_problems(figure(False)) if "runs through the legend" in p]
