@@ -272,7 +272,9 @@ class EpochExplorer:
         span = both.max() - both.min()
         self.ax_curve.set(xlim=(0, self.epochs[-1]), ylim=(both.min() - 0.05 * span, both.max() + 0.05 * span),
                           xlabel="epoch", ylabel="data loss (cross-entropy)")
-        self.ax_curve.legend(loc="upper right", fontsize="small")
+        # below the axes: the epoch markers sweep the whole plot, so no place inside stays clear
+        fig.legend(handles=[self.line_train, self.line_val, self.best_line], loc="outside lower center",
+                   ncols=3, fontsize="small")
         self.ax_map.set_title(" ")
         self.ax_curve.set_title(" ")
         self.blitter = Blitter(fig, [self.image, self.points, self.contour, self.line_train, self.line_val,
