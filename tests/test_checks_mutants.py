@@ -106,7 +106,11 @@ SPECIFIC = {  # task -> {mutant name: function of (reference solution, keras mod
     "02.1": {"off-by-one": lambda ref, keras: lambda w, lam: lam * np.sum(np.ravel(w)[1:] ** 2)},
     "02.2": {"n − 1": lambda ref, keras: lambda X, y, w, lam: np.sum((y - X @ w) ** 2) / (len(y) - 1)
              + lam * np.sum(w**2),
-             "off-by-one": lambda ref, keras: lambda X, y, w, lam: np.mean((y - X @ w)[1:] ** 2) + lam * np.sum(w**2)},
+             "off-by-one": lambda ref, keras: lambda X, y, w, lam: np.mean((y - X @ w)[1:] ** 2) + lam * np.sum(w**2),
+             "article λ/(2n)": lambda ref, keras: lambda X, y, w, lam: np.mean((y - X @ w) ** 2)
+             + lam / (2 * len(y)) * np.sum(w**2),
+             "article ½": lambda ref, keras: lambda X, y, w, lam: (np.sum((y - X @ w) ** 2) + lam * np.sum(w**2))
+             / (2 * len(y))},
     "02.3": {"off-by-one": lambda ref, keras: _first_unpenalized},
     "02.4": {"off-by-one": lambda ref, keras: lambda X, y, lams, k: lams[np.argmin(_cv_scores(X, y, lams, k, k - 1))],
              "off-by-one index": lambda ref, keras: lambda X, y, lams, k:
@@ -152,7 +156,8 @@ EXPECTED = {  # task -> {mutant: words its message must contain}
              "noise": NEUTRAL, "off-by-one": NEUTRAL},
     "02.2": {"constant": "same value", "sign flip": "wrong sign", "factor 2": "twice the expected value",
              "factor ½": "half the expected value", "input unchanged": "expected one number", "noise": NEUTRAL,
-             "n − 1": "the data term divides by n − 1 (n=8)", "off-by-one": NEUTRAL},
+             "n − 1": "the data term divides by n − 1 (n=8)", "off-by-one": NEUTRAL,
+             "article λ/(2n)": "the article's convention", "article ½": "the article's convention with a ½"},
     "02.3": {"constant": "same values", "sign flip": "wrong sign", "factor 2": "twice the expected value",
              "factor ½": "half the expected value", "input unchanged": "wrong shape for lam=5.0: got (10, 4)",
              "noise": NEUTRAL, "off-by-one": NEUTRAL},
