@@ -107,8 +107,9 @@ def _l1_pipeline(C: float, intercept_scaling: float):
     from sklearn.pipeline import make_pipeline
     from sklearn.preprocessing import StandardScaler
 
+    # liblinear shuffles the coordinates: a fixed random_state makes the path reproducible
     model = LogisticRegression(C=C, l1_ratio=1.0, solver="liblinear", intercept_scaling=intercept_scaling,
-                               tol=1e-6, max_iter=10_000)
+                               random_state=0, tol=1e-6, max_iter=10_000)
     return make_pipeline(StandardScaler(), model)
 
 
