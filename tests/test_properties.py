@@ -573,7 +573,7 @@ SPECS: dict[str, Spec] = {
                                               "steps": Int(0, 20)}),
     "helpers.weight_decay.decay_half_life": Spec({"lr": Num(0, 1), "lam": NONNEG, "n": Int(10, 1000)},
                                                  allow=_half_life_inf),
-    "helpers.weight_decay.l2_equivalents": Spec({"lam": NONNEG, "n": Int(1, 1000)}),
+    "helpers.weight_decay.l2_equivalents": Spec({"lam": POSITIVE, "n": Int(1, 1000)}),
     "helpers.weight_decay.adam_update": Spec({"w": P_, "grad": P_, "m": P_, "v": Arr(("p",), st.floats(0, 10)),
                                               "t": Int(1, 100), "lr": Num(0, 1), "beta_1": Num(0, 0.99),
                                               "beta_2": Num(0, 0.999), "epsilon": Num(1e-8, 1e-3)}),
