@@ -5,8 +5,8 @@ on a 2-core machine that is 100-400 ms per frame, mostly text. Blitting draws th
 once, keeps that image as a *background*, and on each slider move pastes the background back and
 draws only the artists that change (marked ``animated=True``, which makes a full draw skip them).
 
-:class:`Blitter` is shared by the widgets of notebooks 01, 02, 04 and 05. How it works with the
-backends the course uses:
+:class:`Blitter` is shared by the widgets of notebooks 01, 02, 04, 05 and 07. How it works with
+the backends the course uses:
 
 * **Agg** (tests, benchmarks): ``canvas.draw()`` renders to memory and fires ``draw_event``;
   ``restore_region`` / ``draw_artist`` work on the same buffer; ``canvas.blit`` does nothing.
@@ -76,7 +76,7 @@ class Blitter:
 
     ``n_full_draws`` counts the full draws seen (any ``draw_event``), for tests and benchmarks;
     ``n_label_hits`` the labels pasted from the cache. Used by the widgets of notebooks 01, 02,
-    04 and 05.
+    04, 05 and 07.
     """
 
     MAX_CACHED_LABELS = 256

@@ -20,6 +20,7 @@ import numpy as np
 from helpers._counts import check_int, check_size
 from helpers._validate import check_array, check_scalar, finite_result
 from helpers.blit import Blitter
+from helpers.figure_layout import allow_outside
 from helpers.plots import COLORS, widget_canvas
 
 __all__ = [
@@ -201,10 +202,16 @@ class GeometryView:
         (self.circle,) = ax.plot(*circle_xy(t), color=COLORS["l2"], lw=2)
         (self.l1_level,) = ax.plot([], [], "--", color=COLORS["l1"], lw=1)
         (self.l2_level,) = ax.plot([], [], "--", color=COLORS["l2"], lw=1)
+        for level in (self.l1_level, self.l2_level):
+            allow_outside(level, "the contour through an optimum is a whole ellipse; the plot shows "
+                                 "the part near the constraint regions")
         (self.l1_point,) = ax.plot([], [], "o", color=COLORS["l1"], ms=9, label="L1 optimum")
         (self.l2_point,) = ax.plot([], [], "o", color=COLORS["l2"], ms=9, label="L2 optimum")
         ax.set(xlim=(-lim, lim), ylim=(-lim, lim), xlabel="$w_1$", ylabel="$w_2$", aspect="equal")
-        ax.legend(loc="lower left")
+        ax.set_title(" \n ", fontsize=10)  # room for the two-line title update() writes
+        # under the axes: at large t the diamond and the circle reach every corner of the plot
+        self.fig.legend(loc="lower center", ncol=3, fontsize=9)
+        self.fig.tight_layout(rect=(0, 0.06, 1, 1))
         self.blitter = Blitter(self.fig, [self.diamond, self.circle, self.l1_level,
                                           self.l2_level, self.l1_point, self.l2_point],
                                labels=[self.ax.title])

@@ -1,7 +1,8 @@
 """Linear models fitted from scratch: ridge (closed form) and lasso (coordinate descent).
 
 Both follow scikit-learn's objectives so they can be cross-checked against ``Ridge`` and
-``Lasso``; the intercept is never penalized. Introduced in notebooks 02 and 04.
+``Lasso``; the intercept is never penalized. Introduced in notebooks 02 and 04; notebook 07 adds
+the ridge path along λ (down to the minimum-norm solution at λ = 0).
 """
 
 from __future__ import annotations
@@ -16,7 +17,8 @@ from helpers._validate import check_array, check_bool, check_pair, check_scalar,
 from helpers.penalties import _soft_threshold
 
 __all__ = ["ConvergenceWarning", "center", "coordinate_descent", "lasso_fit", "lasso_kkt_violation",
-           "mse", "polynomial_features", "ridge_fit"]
+           "mse", "polynomial_features", "ridge_fit", "ridge_path_by_lambda",
+           "ridge_prediction_matrix"]
 
 
 STANDARDIZE = "standardize the features (helpers.sparsity.standardize) or rescale {name}"
@@ -73,6 +75,81 @@ def ridge_fit(X, y, lam: float, fit_intercept: bool = True) -> tuple[np.ndarray,
         coef = np.linalg.solve(Xc.T @ Xc + lam * np.eye(p), Xc.T @ yc)
     intercept = float(y_mean - x_mean @ coef) if fit_intercept else 0.0
     return coef, intercept
+
+
+def _check_lams(lams) -> np.ndarray:
+    """A 1-D array of penalty strengths, each >= 0."""
+    lams = check_array(lams, "lams", ndim=1)
+    if np.any(lams < 0):
+        raise ValueError("lams must be >= 0")
+    return lams
+
+
+def _ridge_gains(Xc, lams):
+    r"""SVD of centred data and the ridge gains: ``(U, gains, Vt)`` with ``gains[i] = s/(s²+λ_i)``.
+
+    At λ = 0 the gain is :math:`1/s`, and 0 for singular values at or below ``np.linalg.lstsq``'s
+    cutoff :math:`\varepsilon\max(n, p)\,s_{\max}` (they count as 0): the minimum-norm solution.
+    ``lams`` is checked (:func:`_check_lams`).
+    """
+    U, s, Vt = np.linalg.svd(Xc, full_matrices=False)
+    kept = s > np.finfo(float).eps * max(Xc.shape) * (s[0] if s.size else 0.0)
+    s_safe = np.where(kept, s, 1.0)
+    lam = lams[:, None]
+    gains = np.where(lam == 0.0, np.where(kept, 1.0 / s_safe, 0.0), s_safe / (s_safe**2 + lam))
+    return U, np.where(kept, gains, 0.0), Vt
+
+
+@finite_result("X", "y", "lams", action="fit", hint=STANDARDIZE)
+def ridge_path_by_lambda(X, y, lams, fit_intercept: bool = True) -> tuple[np.ndarray, np.ndarray]:
+    r"""Ridge fits (the cost of :func:`ridge_fit`) for every λ in ``lams`` from one SVD.
+
+    Minimizes :math:`\|y - Xw - b\|^2 + \lambda\|w\|^2` (a *sum* of squared errors; the intercept
+    is not penalized, and with ``fit_intercept=False`` there is none, so every weight is
+    penalized). With the SVD :math:`X_c = U\,\mathrm{diag}(s)\,V^\top` of the centred data,
+    :math:`w(\lambda) = V\,\mathrm{diag}\bigl(s/(s^2+\lambda)\bigr)\,U^\top y_c`; at ``λ = 0`` this is
+    the minimum-norm least-squares solution :math:`X_c^+ y_c` with ``np.linalg.lstsq``'s cutoff
+    (singular values at or below :math:`\varepsilon\max(n, p)\,s_{\max}` count as 0), the limit of
+    :math:`w(\lambda)` as λ → 0. Returns ``(coefs, intercepts)`` aligned with ``lams``: one *row
+    per λ*, shape ``(len(lams), n_features)`` (scikit-learn's path functions return the transpose,
+    one column per α). Notebooks 04 (the ridge path) and 07 (double descent).
+    """
+    X, y = check_xy(X, y)
+    lams = _check_lams(lams)
+    fit_intercept = check_bool(fit_intercept, "fit_intercept")
+    check_size(lams.size * X.shape[1], "lams")
+    Xc, yc, x_mean, y_mean = _center(X, y, fit_intercept)
+    U, gains, Vt = _ridge_gains(Xc, lams)
+    coefs = (gains * (U.T @ yc)) @ Vt
+    intercepts = y_mean - coefs @ x_mean if fit_intercept else np.zeros(len(coefs))
+    return coefs, intercepts
+
+
+@finite_result("X", "X_new", "lam", action="fit", hint=STANDARDIZE)
+def ridge_prediction_matrix(X, X_new, lam: float, fit_intercept: bool = True) -> np.ndarray:
+    r"""The matrix :math:`H` with ``H @ y`` = the predictions at ``X_new`` of :func:`ridge_fit` on ``(X, y)``.
+
+    Ridge is linear in the targets (a *linear smoother*): for every ``y``,
+    :math:`\hat y(X_{new}) = H y` with
+    :math:`H = \tfrac{1}{n}\mathbf 1\mathbf 1^\top + (X_{new} - \bar x)\,V D U^\top`,
+    :math:`D = \mathrm{diag}\bigl(s/(s^2+\lambda)\bigr)`
+    (the first term only with an intercept; SVD of the centred :math:`X_c`; at λ = 0 the
+    minimum-norm least-squares fit, as :func:`ridge_path_by_lambda`). Shape
+    ``(len(X_new), len(X))``. Notebook 07 draws hundreds of training sets at the same inputs:
+    one product per set instead of one fit.
+    """
+    X = check_array(X, "X", ndim=2)
+    X_new = check_array(X_new, "X_new", ndim=2)
+    if X_new.shape[1] != X.shape[1]:
+        raise ValueError(f"X_new must have {X.shape[1]} columns like X, got {X_new.shape[1]}")
+    lam = check_scalar(lam, "lam")
+    fit_intercept = check_bool(fit_intercept, "fit_intercept")
+    check_size(X_new.shape[0] * X.shape[0], "X_new")
+    n = X.shape[0]
+    x_mean = X.mean(axis=0) if fit_intercept else np.zeros(X.shape[1])
+    U, gains, Vt = _ridge_gains(X - x_mean, np.array([lam]))
+    H = ((X_new - x_mean) @ Vt.T * gains[0]) @ U.T
+    return H + 1.0 / n if fit_intercept else H
 
 
 @finite_result("X", "y", "coef", "intercept", action="compute the optimality conditions",

@@ -17,11 +17,16 @@ from helpers._counts import MAX_SEED, check_int, check_size
 from helpers._validate import check_array, check_pair, check_scalar, finite_result
 from helpers.blit import Blitter
 from helpers.data import make_curve_1d, true_curve
+from helpers.figure_layout import allow_outside
 from helpers.linear import mse, polynomial_features, ridge_fit
 from helpers.plots import COLORS, widget_canvas
 
 MAX_DEGREE = 12  # beyond this the 30-point fits are too ill-conditioned to print stable digits
 MAX_POLY_DEGREE = 30  # standardized monomials beyond this are numerically meaningless in float64
+# The widget's error axis reaches down to this: with noise 0 the high degrees fit the sine to
+# 1e-19, and every point must be drawn (issue 18).
+ERROR_FLOOR = 1e-20
+FIT_Y_LIMIT = 2.5  # the fit panel shows at least y in [-2.5, 2.5] (the sine and noise 0.3)
 
 
 def _check_degree(degree, name="degree", max_degree=MAX_DEGREE):
@@ -184,9 +189,11 @@ class OverfitExplorer:
 
     The figure is blitted (:class:`helpers.blit.Blitter`): the true curve, axes, ticks and
     legends are drawn once; an update redraws the points, the curves, the marker and the
-    titles. The error axis uses whole-decade limits (:func:`decade_limits`), kept while the
-    curves fit and the axis is at most a decade too wide on each side; only when a change of
-    noise or training size moves them is the whole figure redrawn.
+    titles. The error axis uses whole-decade limits (:func:`decade_limits`, down to
+    :data:`ERROR_FLOOR`), kept while the curves fit and the axis is at most a decade too wide on
+    each side; the fit panel's y range grows in steps of 0.5 when the points need it (noise near
+    1). Only when a change of noise or training size moves a limit is the whole figure redrawn.
+    One legend for both panels sits under them, where no curve or marker can cross it.
     """
 
     def __init__(self, degree: int = 9, n_train: int = 30, noise: float = 0.3):
@@ -210,16 +217,20 @@ class OverfitExplorer:
         self.pts_test, = ax.plot([], [], ".", ms=3, color=COLORS["test"], alpha=0.4, label="test")
         self.pts_train, = ax.plot([], [], "o", ms=4, color=COLORS["train"], label="train")
         self.line_fit, = ax.plot([], [], color=COLORS["none"], lw=2, label="fit")
-        ax.set(xlim=(0, 1), ylim=(-2.5, 2.5), xlabel="x", ylabel="y")
-        ax.legend(loc="upper right", fontsize=8)
+        allow_outside(self.line_fit, "a high-degree fit swings far beyond the points near the edges; "
+                                     "the y range follows the points, not the fit")
+        ax.set(xlim=(0, 1), ylim=(-FIT_Y_LIMIT, FIT_Y_LIMIT), xlabel="x", ylabel="y")
         ax = self.ax_err
-        self.line_train, = ax.plot([], [], "o-", color=COLORS["train"], label="training MSE")
-        self.line_test, = ax.plot([], [], "o-", color=COLORS["test"], label="test MSE")
-        self.marker = ax.axvline(degree, color=COLORS["none"], ls=":")
+        self.line_train, = ax.plot([], [], "o-", color=COLORS["train"], label="training: points, MSE")
+        self.line_test, = ax.plot([], [], "o-", color=COLORS["test"], label="test: points, MSE")
+        self.marker = ax.axvline(degree, color=COLORS["none"], ls=":", label="the degree fitted")
         ax.set(yscale="log", xlabel="polynomial degree", ylabel="MSE (log)",
                xlim=(0.5, MAX_DEGREE + 0.5), ylim=(0.01, 10))
-        ax.legend(loc="upper left", fontsize=8)
-        self.fig.tight_layout()
+        self.ax_fit.set_title(" ", fontsize=9)  # room for the titles update() writes
+        self.ax_err.set_title(" ", fontsize=9)
+        handles = [self.ax_fit.lines[0], self.line_train, self.line_test, self.line_fit, self.marker]
+        self.fig.legend(handles=handles, loc="lower center", ncol=len(handles), fontsize=8)
+        self.fig.tight_layout(rect=(0, 0.07, 1, 1))
         self.blitter = Blitter(self.fig, [self.pts_test, self.pts_train, self.line_fit,
                                           self.line_train, self.line_test, self.marker],
                                labels=[self.ax_fit.title, self.ax_err.title])
@@ -237,12 +248,18 @@ class OverfitExplorer:
         self.line_train.set_data(s["degrees"], s["train_mse"])
         self.line_test.set_data(s["degrees"], s["test_mse"])
         self.marker.set_xdata([s["degree"]])
-        want = decade_limits(np.r_[s["train_mse"], s["test_mse"]])
+        want = decade_limits(np.r_[s["train_mse"], s["test_mse"]], floor=ERROR_FLOOR)
         lo, hi = self.ax_err.get_ylim()
         # Keep the limits while they hold the curves and are at most one decade too wide on
         # each side; otherwise change them, which changes the ticks: a full redraw.
         if not (want[0] / 10 <= lo <= want[0] and want[1] <= hi <= want[1] * 10):
             self.ax_err.set_ylim(want)
+            self.blitter.invalidate()
+        # the fit panel: every point inside, in steps of 0.5 beyond the usual ±2.5
+        biggest = float(np.abs(np.r_[s["y_train"], s["y_test"]]).max())
+        y_lim = max(FIT_Y_LIMIT, np.ceil((biggest + 0.2) * 2) / 2)
+        if self.ax_fit.get_ylim() != (-y_lim, y_lim):
+            self.ax_fit.set_ylim(-y_lim, y_lim)
             self.blitter.invalidate()
         best = int(s["degrees"][np.argmin(s["test_mse"])])
         self.ax_fit.set_title(f"degree {s['degree']}: train {s['train_mse'][s['degree'] - 1]:.3f},"

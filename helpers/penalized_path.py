@@ -21,6 +21,7 @@ import numpy as np
 from helpers._counts import check_int, check_seed, check_size
 from helpers._validate import all_finite, check_array, check_choice, check_pair, check_scalar, check_xy, finite_result
 from helpers.blit import Blitter
+from helpers.figure_layout import allow_outside
 from helpers.linear import STANDARDIZE, lasso_fit, mse, ridge_fit
 from helpers.overfitting import MAX_POLY_DEGREE, _standardized_poly
 from helpers.plots import COLORS, widget_canvas
@@ -253,20 +254,17 @@ class PenalizedPathExplorer:
         p = self.path
         with plt.ioff():
             self.fig, (self.ax_fit, self.ax_coef, self.ax_err) = plt.subplots(
-                1, 3, figsize=(11, 3.4), gridspec_kw={"width_ratios": [1.2, 1, 1.2]})
+                1, 3, figsize=(10, 3.4), gridspec_kw={"width_ratios": [1.2, 1, 1.2]})
         ax = self.ax_fit
         ax.plot(p.x_val, p.y_val, ".", ms=3, color=COLORS["val"], alpha=0.5, label="validation")
         ax.plot(p.x_train, p.y_train, "o", ms=4, color=COLORS["train"], label="train")
         self.line_fit, = ax.plot(p.x_grid, p.table["none"]["y_grid"][0], lw=2, animated=True)
-        self.fit_text = ax.text(0.02, 0.03, "", transform=ax.transAxes, fontsize=9,
-                                animated=True)
+        allow_outside(self.line_fit, "the least-squares fit (λ = 0) swings beyond the points near "
+                                     "the edges; the y range stays that of the points")
         ax.set(xlim=(0, 1), ylim=(-2.5, 2.5), xlabel="x", ylabel="y")
-        ax.legend(loc="upper right", fontsize=8)
         ax = self.ax_coef
         j = np.arange(1, p.degree + 1)
         self.bars = ax.bar(j, np.zeros(p.degree), color=COLORS["l2"], animated=True)
-        self.coef_text = ax.text(0.02, 0.93, "", transform=ax.transAxes, fontsize=9,
-                                 animated=True)
         big = max(np.abs(t["coef"]).max() for t in p.table.values())
         ax.set(yscale="symlog", ylim=(-2 * big, 2 * big), xlabel="power j of x",
                ylabel="coefficient $w_j$ (symlog)")
@@ -276,12 +274,14 @@ class PenalizedPathExplorer:
         ax.set_xticks(j[::2])
         ax.axhline(0, color="k", lw=0.5)
         ax = self.ax_err
-        self.err_train, = ax.plot([], [], color=COLORS["train"], label="training MSE")
-        self.err_val, = ax.plot([], [], color=COLORS["val"], label="validation MSE")
+        self.err_train, = ax.plot([], [], color=COLORS["train"], label="train: points, MSE")
+        self.err_val, = ax.plot([], [], color=COLORS["val"], label="validation: points, MSE")
         none = p.table["none"]
         ax.axhline(none["train_mse"][0], color=COLORS["train"], ls=":", lw=1)
-        ax.axhline(none["val_mse"][0], color=COLORS["val"], ls=":", lw=1, label="λ = 0 (dotted)")
-        self.vline = ax.axvline(1.0, color=COLORS["none"], ls="--", lw=1, animated=True)
+        self.none_line = ax.axhline(none["val_mse"][0], color=COLORS["val"], ls=":", lw=1,
+                                    label="MSE at λ = 0 (dotted)")
+        self.vline = ax.axvline(1.0, color=COLORS["none"], ls="--", lw=1, animated=True,
+                                label="the λ shown")
         self.dots, = ax.plot([], [], "o", color=COLORS["none"], ms=5, animated=True)
         ax.set(xscale="log", yscale="log", xlabel="λ (log)", ylabel="MSE (log)")
         ax.xaxis.set_major_locator(LogLocator(numticks=6))
@@ -290,12 +290,16 @@ class PenalizedPathExplorer:
             axis.set_minor_formatter(NullFormatter())
         ax.yaxis.set_major_locator(FixedLocator([0.1, 0.2, 0.5, 1, 2, 5]))
         ax.yaxis.set_major_formatter(ScalarFormatter())
-        ax.legend(loc="upper left", fontsize=8)
-        self.ax_fit.set_title("the fit over the data", fontsize=9)
-        self.ax_coef.set_title("coefficients of the standardized powers", fontsize=9)
-        self.fig.tight_layout()
-        self.blitter = Blitter(self.fig, [self.line_fit, self.fit_text, *self.bars,
-                                          self.coef_text, self.vline, self.dots])
+        # Two-line titles: the state shown (written by update), above the axes where no bar or
+        # curve can run through it; one legend under the three panels, for the same reason.
+        self.ax_fit.set_title("the fit over the data\n ", fontsize=9)
+        self.ax_coef.set_title("coefficients of the standardized powers\n ", fontsize=9)
+        self.ax_err.set_title(" \n ", fontsize=9)
+        handles = [self.err_train, self.err_val, self.none_line, self.vline]
+        self.fig.legend(handles=handles, loc="lower center", ncol=len(handles), fontsize=8)
+        self.fig.tight_layout(rect=(0, 0.07, 1, 1))
+        self.blitter = Blitter(self.fig, [self.line_fit, *self.bars, self.vline, self.dots],
+                               labels=[self.ax_fit.title, self.ax_coef.title])
 
     def redraw(self) -> None:
         """Blit: paste the saved background, draw only the changing artists, send the image.
@@ -322,6 +326,7 @@ class PenalizedPathExplorer:
                 self._busy = False
             self._last_grid_kind = kind
         self.slider.disabled = kind == "none"
+        self.slider.readout = kind != "none"  # a greyed-out value would mean nothing at λ = 0
         grid_kind = self._last_grid_kind
         t = self.path.table[grid_kind]
         self.err_train.set_data(self.path.lams[grid_kind], t["train_mse"])
@@ -330,7 +335,8 @@ class PenalizedPathExplorer:
         self.ax_err.set_xlim(lams[0] / 2, lams[-1] * 2)
         ys = np.r_[t["train_mse"], t["val_mse"], self.path.table["none"]["val_mse"]]
         self.ax_err.set_ylim(ys.min() / 1.5, min(ys.max(), 10) * 1.5)
-        self.ax_err.set_title(f"{grid_kind.upper()} error against λ", fontsize=9)
+        self.ax_err.set_title(f"{grid_kind.upper()}: error against λ\n" if kind != "none" else
+                              f"λ = 0: errors dotted,\n{grid_kind.upper()} path for comparison", fontsize=9)
         self.blitter.invalidate()  # static parts changed: the next redraw is a full one
         self.update()
 
@@ -362,10 +368,11 @@ class PenalizedPathExplorer:
             self.vline.set_visible(True)
             self.vline.set_xdata([s["lam"]])
             self.dots.set_data([s["lam"], s["lam"]], [s["train_mse"], s["val_mse"]])
-        lam_text = "λ = 0" if kind == "none" else f"λ = {s['lam']:.1e}"
-        self.fit_text.set_text(f"{kind.upper()}, {lam_text}: train MSE {s['train_mse']:.3f}, "
-                               f"val MSE {s['val_mse']:.3f}")
+        lam_text = "no penalty, λ = 0" if kind == "none" else f"{kind.upper()}, λ = {s['lam']:.1e}"
+        self.ax_fit.set_title(f"{lam_text}\ntrain MSE {s['train_mse']:.3f}, val MSE {s['val_mse']:.3f}",
+                              fontsize=9)
         nz = int(np.count_nonzero(s["coef"]))
-        self.coef_text.set_text(f"max |w| = {np.abs(s['coef']).max():.2g}, {nz} nonzero")
+        self.ax_coef.set_title(f"coefficients of the standardized powers\n"
+                               f"max |w| = {np.abs(s['coef']).max():.2g}, {nz} nonzero", fontsize=9)
         self.redraw()
         return s

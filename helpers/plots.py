@@ -16,6 +16,9 @@ COLORS = {
     "val": "#56B4E9",
     "test": "#009E73",
     "truth": "#000000",
+    # the parts of the expected test error (notebook 07); the total is "test", the noise "truth"
+    "bias": "#882255",
+    "variance": "#332288",
 }
 CLASS_COLORS = ("#0072B2", "#E69F00")  # class 0, class 1
 
@@ -25,7 +28,9 @@ def setup(seed: int = 42) -> int:
 
     Call once per notebook, in the Setup cell. Seeds stay visible in the notebook itself
     (``rng = np.random.default_rng(seed)``); this only returns the number so every notebook
-    uses the same one. ``seed`` is a whole number in [0, 2**32 - 1].
+    uses the same one. ``seed`` is a whole number in [0, 2**32 - 1]. Under ``%matplotlib widget``
+    every pyplot figure is then shown as a picture alone, without ipympl's header, toolbar and
+    resize handle (``figure.hooks``; see ``_style_canvas``).
     """
     import matplotlib as mpl
 
@@ -33,7 +38,9 @@ def setup(seed: int = 42) -> int:
 
     seed = check_seed(seed)
 
+    hooks = [h for h in mpl.rcParams["figure.hooks"] if h != FIGURE_HOOK]
     mpl.rcParams.update({
+        "figure.hooks": [*hooks, FIGURE_HOOK],  # every pyplot figure: _style_canvas
         "figure.figsize": (6.4, 3.6),
         "figure.dpi": 90,
         "axes.grid": True,
@@ -46,18 +53,17 @@ def setup(seed: int = 42) -> int:
     return seed
 
 
-def widget_canvas(fig):
-    """The figure's ipympl canvas, ready to place in a widget layout, or ``None``.
+FIGURE_HOOK = "helpers.plots:_style_canvas"  # matplotlib's figure.hooks entry, set by setup()
 
-    Under ``%matplotlib widget`` (ipympl) the canvas is itself a widget: it is returned with its
-    "Figure N" header hidden (it means nothing to a learner). With any other backend (Agg in the
-    tests, inline) there is no canvas widget and the caller shows the figure its own way. Every
-    widget of the course builds its layout through this function.
-    """
-    from matplotlib.figure import Figure
 
-    if not isinstance(fig, Figure):
-        raise ValueError(f"fig must be a matplotlib Figure, got {type(fig).__name__}")
+def _style_canvas(fig):
+    """Show an ipympl figure as a picture, nothing around or over it (issue 18): no "Figure N"
+    header (it means nothing to a learner), no toolbar (in ipympl 0.10 it floats over the figure
+    whenever the mouse is on it, wherever it is placed, and hid the y-axis labels), no resize
+    handle (the layout check verifies each figure at the size it was drawn). The footer, which
+    shows the mouse's coordinates under the figure, stays. Returns the canvas, or None when it
+    is not an ipympl canvas (Agg, inline). Every pyplot figure gets it through ``figure.hooks``
+    (:func:`setup`), every widget through :func:`widget_canvas`."""
     try:
         import ipywidgets
     except ImportError:  # pragma: no cover - ipywidgets is pinned
@@ -66,4 +72,22 @@ def widget_canvas(fig):
     if not isinstance(canvas, ipywidgets.DOMWidget):
         return None
     canvas.header_visible = False
+    canvas.toolbar_visible = False
+    canvas.resizable = False
     return canvas
+
+
+def widget_canvas(fig):
+    """The figure's ipympl canvas, ready to place in a widget layout, or ``None``.
+
+    Under ``%matplotlib widget`` (ipympl) the canvas is itself a widget: it is returned as every
+    figure of the course is shown, with nothing around or over the picture (no "Figure N" header,
+    no toolbar, no resize handle; see ``_style_canvas``). With any other backend (Agg in the
+    tests, inline) there is no canvas widget and the caller shows the figure its own way. Every
+    widget of the course builds its layout through this function.
+    """
+    from matplotlib.figure import Figure
+
+    if not isinstance(fig, Figure):
+        raise ValueError(f"fig must be a matplotlib Figure, got {type(fig).__name__}")
+    return _style_canvas(fig)

@@ -9,7 +9,8 @@ Conventions (the same as :mod:`helpers.linear`, i.e. scikit-learn's):
   + \\frac{\\lambda(1-\\rho)}{2}\\|w\\|^2` (``ElasticNet(alpha=lam, l1_ratio=rho)``).
 
 The intercept :math:`b` is never penalized. The closed forms for orthonormal features state their
-own convention. Everything here is introduced in notebook 04 (``04_l1_vs_l2.ipynb``).
+own convention. Everything here is introduced in notebook 04 (``04_l1_vs_l2.ipynb``);
+``ridge_path_by_lambda`` is :func:`helpers.linear.ridge_path_by_lambda`, re-exported here.
 """
 
 from __future__ import annotations
@@ -18,7 +19,14 @@ import numpy as np
 
 from helpers._counts import check_int, check_iterations, check_seed, check_size
 from helpers._validate import check_array, check_choice, check_pair, check_scalar, check_xy, finite_result
-from helpers.linear import STANDARDIZE, _center, coordinate_descent, lasso_fit, ridge_fit
+from helpers.linear import (
+    STANDARDIZE,
+    _center,
+    _check_lams,
+    coordinate_descent,
+    lasso_fit,
+    ridge_path_by_lambda,
+)
 from helpers.penalties import _soft_threshold, l1_penalty
 
 __all__ = [
@@ -153,27 +161,6 @@ def lasso_lambda_max(X, y) -> float:
     :math:`\max_j |x_j^\top (y - \bar y)|/n` on centred ``X`` (scikit-learn's ``alpha``)."""
     Xc, yc, _, _ = _center(*check_xy(X, y), True)
     return float(np.abs(Xc.T @ yc).max() / Xc.shape[0])
-
-
-def _check_lams(lams) -> np.ndarray:
-    lams = check_array(lams, "lams", ndim=1)
-    if np.any(lams < 0):
-        raise ValueError("lams must be >= 0")
-    return lams
-
-
-@finite_result("X", "y", "lams", action="fit", hint=STANDARDIZE)
-def ridge_path_by_lambda(X, y, lams) -> tuple[np.ndarray, np.ndarray]:
-    r"""Ridge fits (cost :math:`\|y-Xw-b\|^2+\lambda\|w\|^2`) for each ``lam`` in ``lams``.
-
-    Returns ``(coefs, intercepts)``: ``coefs`` has one *row per λ*, shape
-    ``(len(lams), n_features)`` (scikit-learn's path functions return the transpose, one column
-    per α); intercepts are not penalized.
-    """
-    lams = _check_lams(lams)
-    X, y = check_xy(X, y)
-    fits = [ridge_fit(X, y, lam) for lam in lams]
-    return np.array([c for c, _ in fits]), np.array([b for _, b in fits])
 
 
 LASSO_ENGINES = ("numpy", "sklearn")

@@ -3,8 +3,11 @@
 For every notebook with widgets (the rule: helpers.lab_browser.notebook_has_widgets) plus the test's
 own fixtures in tests/browser_fixture/: open it in a private JupyterLab, Run All, wait for the
 widgets, fail on "Error displaying widget", "Loading widget...", stderr or error outputs, move every
-λ slider (and the first slider of every widget) and check that a plot changed. Screenshots go to
-artifacts/screenshots/ (git-ignored). See helpers/lab_browser.py for the design.
+λ slider (and the first slider of every widget) and check that a plot changed. For the lessons
+(issue 18): no ipympl header, no toolbar over a figure while the mouse is on it, no figure scaled
+(blurred) by the page, and every widget at both ends of each slider in each toggle state, with a
+screenshot of each in artifacts/screenshots/extremes/. Screenshots go to artifacts/screenshots/
+(git-ignored). See helpers/lab_browser.py for the design.
 
 The course notebooks are never written (issue: autosave rewrote all six lessons). The server serves
 a temporary copy with autosave ON (every 2 s) and the course's contents manager
@@ -169,6 +172,7 @@ def test_widgets_render_and_sliders_update_plots(lab, notebook):
         found = bs.problems(after)
         assert not failures, f"{notebook.name}:\n  " + "\n  ".join(failures) + context
         assert not found, f"{notebook.name} after moving sliders:\n  " + "\n  ".join(found)
+        _check_how_figures_are_shown(page, notebook, stem)
         _assert_never_saved(page, rel, ran_at)
     except Exception:
         page.screenshot(path=str(shots / f"{stem}__failure.png"))
@@ -182,6 +186,29 @@ def test_widgets_render_and_sliders_update_plots(lab, notebook):
     )
     # the server only ever sees a copy, so this can only fail if someone edited the file meanwhile
     assert bs.sha256(notebook) == real_hash, f"{notebook} changed on disk during the test"
+
+
+def _check_how_figures_are_shown(page, notebook, stem) -> None:
+    """Issue 18, for a lesson: no ipympl header, no toolbar over a figure while the mouse is on it
+    (it hid the y-axis labels), no figure scaled by the page (blurred); then every widget at both
+    ends of each slider, in each toggle state, screenshotted into artifacts/screenshots/extremes/
+    for a person to look at, and the same checks again. For the raw-ipympl fixture the negative
+    control: the header and the toolbar over the figure must be found."""
+    found = bs.figure_problems(bs.figures(page)) + bs.hover_figures(page)
+    if notebook.name == "widget_fixture.ipynb":  # plain ipympl: its header and toolbar are there
+        assert any("header 'Figure" in p for p in found), found
+        assert any("mouse over it" in p and "toolbar covers" in p for p in found), found
+        return
+    if notebook not in LESSONS:
+        return
+    assert not found, f"{notebook.name}, figures as shown:\n  " + "\n  ".join(found)
+    saved = bs.screenshot_extremes(page, stem, bs.SCREENSHOTS / "extremes")
+    found = bs.problems(bs.page_state(page)) + bs.figure_problems(bs.figures(page))
+    found += bs.hover_figures(page, cells={s.cell for s in bs.sliders(page)})
+    print(f"\n[browser test] {notebook.name}: {len(saved)} screenshots of widgets at their slider ends "
+          f"in {bs.SCREENSHOTS / 'extremes'}")
+    assert saved, f"{notebook.name}: no widget screenshot taken"
+    assert not found, f"{notebook.name} at the slider ends:\n  " + "\n  ".join(found)
 
 
 def _assert_never_saved(page, rel: str, ran_at: float) -> None:

@@ -156,6 +156,39 @@ def _cv(pick):
     return cv
 
 
+def _bv(bias2=lambda mean_fit, f: np.mean((mean_fit - f) ** 2), var=lambda p: np.mean(p.var(axis=0)),
+        noise=lambda sd: sd**2):
+    """A Task 07.1 answer built from its three parts (the right ones unless replaced)."""
+    def decompose(preds, f_true, noise_sd):
+        b, v = bias2(preds.mean(axis=0), f_true), var(preds)
+        return b, v, b + v + noise(noise_sd)
+    return decompose
+
+
+def _per_fit(preds, y_test):
+    return np.mean((y_test - preds) ** 2, axis=1)
+
+
+def _padded(F, y):
+    """An exact fit that is not the smallest: least squares on the first n columns, zeros elsewhere."""
+    n, p = F.shape
+    if p <= n:
+        return np.linalg.lstsq(F, y, rcond=None)[0]
+    w = np.zeros(p)
+    w[:n] = np.linalg.lstsq(F[:, :n], y, rcond=None)[0]
+    return w
+
+
+def _gd(scale=1.0, start=0.0, extra=0):
+    """A Task 07.4 answer: gradient steps scaled by ``scale``, from ``start``, ``extra`` steps too many."""
+    def gd(F, y, lr, n_steps):
+        w = np.full(F.shape[1], start)
+        for _ in range(n_steps + extra):
+            w = w - scale * lr * F.T @ (F @ w - y)
+        return w
+    return gd
+
+
 WRONG = {
     "01.1": [
         (lambda a, b: np.sum((a - b) ** 2), "missing 1/n"),
@@ -231,7 +264,48 @@ WRONG = {
          "instead of η·λ"),
         (lambda X, y, lam, lr, n_iter: np.zeros(X.shape[1] + 1), "wrong shape"),
     ],
+    "07.1": [
+        (_bv(var=lambda p: np.mean(p.var(axis=0, ddof=1))), "R − 1"),
+        (_bv(bias2=lambda m, f: np.mean(np.abs(m - f))), "not squared"),
+        (_bv(bias2=lambda m, f: np.mean(m - f) ** 2), "before squaring"),
+        (_bv(bias2=lambda m, f: np.mean(m - f)), "not squared"),
+        (_bv(var=lambda p: np.mean(p.var(axis=1))), "across the test inputs"),
+        (_bv(var=lambda p: np.mean(p.std(axis=0))), "standard deviation"),
+        (_bv(noise=lambda sd: 0.0), "lacks the noise term"),
+        (_bv(noise=lambda sd: sd), "σ, not σ²"),
+        (lambda p, f, sd: {"bias2": 0.0}, "expected 3 numbers"),
+    ],
+    "07.2": [
+        (lambda p, y: (_per_fit(p, y).mean(), _per_fit(p, y).std(ddof=1) / len(p)), "instead of √R"),
+        (lambda p, y: (_per_fit(p, y).mean(), _per_fit(p, y).std(ddof=1)), "spread of one fit"),
+        (lambda p, y: (_per_fit(p, y).mean(), ((y - p) ** 2).std(ddof=1) / np.sqrt(p.size)), "as independent"),
+        (lambda p, y: (np.sqrt(_per_fit(p, y).mean()), 0.1), "root of the MSE"),
+        (lambda p, y: _per_fit(p, y).mean(), "expected 2 numbers"),
+    ],
+    "07.3": [
+        (lambda F, y: np.linalg.solve(F.T @ F + 1e-8 * np.eye(F.shape[1]), F.T @ y), "ridge λ"),
+        (lambda F, y: np.linalg.lstsq(F, y, rcond=1e-2)[0], "rcond"),
+        (lambda F, y: F.T @ np.linalg.solve(F @ F.T, y), "LinAlgError"),
+        (lambda F, y: np.linalg.lstsq(F, y, rcond=0)[0], "enormous"),
+        (_padded, "null space"),
+        (lambda F, y: np.linalg.lstsq(F, y, rcond=None)[0][:-1], "wrong shape"),
+    ],
+    "07.4": [
+        (lambda F, y, lr, n_steps: _gd(scale=1 / len(y))(F, y, lr, n_steps), "divided by n"),
+        (_gd(scale=2.0), "factor of 2"),
+        (_gd(scale=-1.0), "uphill"),
+        (_gd(start=0.1), "does not start from w = 0"),
+        (_gd(extra=1), "one step too many"),
+    ],
 }
+
+
+def test_the_minimum_norm_check_names_a_singular_system():
+    def via_inverse(F, y):  # F Fᵀ is exactly singular for the check's F with two identical rows
+        return F.T @ np.linalg.solve(F @ F.T, y) if F.shape[0] == 6 else np.linalg.pinv(F) @ y
+
+    result = check_task("07.3", via_inverse, quiet=True)
+    assert not result.passed and "LinAlgError" in result.message and "pinv" in result.message, result.message
 
 
 @pytest.mark.parametrize("task_id, wrong, diagnosis",
@@ -242,6 +316,14 @@ def test_typical_mistakes_get_their_diagnosis(task_id, wrong, diagnosis):
     assert diagnosis in result.message, result.message
     assert "Traceback" not in result.message
     assert len(result.message.splitlines()) <= 2
+
+
+def test_the_factor_of_2_hints_of_03_1_never_mention_a_half():
+    """Issue 18: 03.1's penalty λΣw² has no ½, so no hint of it may say that a ½ cancels the 2."""
+    for wrong in (lambda w, lam: lam * w, lambda w, lam: 4 * lam * w):
+        message = check_task("03.1", wrong, quiet=True).message
+        assert "factor of 2" in message or "half" in message, message
+        assert "½" not in message, message
 
 
 @pytest.fixture(scope="module")

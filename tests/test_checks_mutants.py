@@ -105,6 +105,31 @@ def _zero_first(a):
     return a
 
 
+def _decompose_ddof1(preds, f_true, noise_sd):
+    bias2 = np.mean((preds.mean(axis=0) - f_true) ** 2)
+    variance = np.mean(preds.var(axis=0, ddof=1))
+    return bias2, variance, bias2 + variance + noise_sd**2
+
+
+def _measured_over(preds, y_test, divide=None, skip=0):
+    per_fit = np.mean((y_test - preds) ** 2, axis=1)[skip:]
+    mean = per_fit.sum() / (per_fit.size if divide is None else divide(per_fit.size))
+    return mean, per_fit.std(ddof=1) / np.sqrt(per_fit.size)
+
+
+def _min_norm_but_last(F, y):
+    w = np.zeros(F.shape[1])
+    w[:-1] = np.linalg.lstsq(F[:, :-1], y, rcond=None)[0]  # the last feature left out
+    return w
+
+
+def _gd(F, y, lr, n_steps, divide=1.0):
+    w = np.zeros(F.shape[1])
+    for _ in range(n_steps):
+        w = w - lr * F.T @ (F @ w - y) / divide
+    return w
+
+
 SPECIFIC = {  # task -> {mutant name: function of (reference solution, keras module)}
     "01.1": {"n − 1": lambda ref, keras: lambda a, b: np.sum((a - b) ** 2) / (len(a) - 1),
              "off-by-one": lambda ref, keras: lambda a, b: np.mean(((a - b) ** 2)[1:])},
@@ -137,6 +162,14 @@ SPECIFIC = {  # task -> {mutant name: function of (reference solution, keras mod
     "05.2": {"n − 1": lambda ref, keras: lambda m, tol: np.sum(np.abs(_dense_kernels(m)) < tol)
              / (_dense_kernels(m).size - 1),
              "off-by-one": lambda ref, keras: lambda m, tol: np.mean(np.abs(_dense_kernels(m, skip_last=True)) < tol)},
+    "07.1": {"n − 1": lambda ref, keras: _decompose_ddof1,
+             "off-by-one": lambda ref, keras: lambda preds, f_true, sd: ref(preds[1:], f_true, sd)},
+    "07.2": {"n − 1": lambda ref, keras: lambda preds, y_test: _measured_over(preds, y_test, lambda r: r - 1),
+             "off-by-one": lambda ref, keras: lambda preds, y_test: _measured_over(preds, y_test, skip=1)},
+    "07.3": {"off-by-one": lambda ref, keras: _min_norm_but_last},
+    "07.4": {"n − 1": lambda ref, keras: lambda F, y, lr, n_steps: _gd(F, y, lr, n_steps, F.shape[0] - 1),
+             "off-by-one": lambda ref, keras: lambda F, y, lr, n_steps: ref(F, y, lr, max(n_steps - 1, 0)),
+             "off-by-one up": lambda ref, keras: lambda F, y, lr, n_steps: ref(F, y, lr, n_steps + 1)},
 }
 
 NOT_APPLICABLE = {  # task -> the specific kinds it has no place for, and why
@@ -150,6 +183,7 @@ NOT_APPLICABLE = {  # task -> the specific kinds it has no place for, and why
     "04.5": {"off-by-one": "a formula: no loop, no index"},
     "04.6": {"n − 1": "no mean over n: the CV means and standard errors are given"},
     "05.1": {"n − 1": "a model, no n"},
+    "07.3": {"n − 1": "a linear solve: no mean over n"},
 }
 
 NEUTRAL = "wrong value"
@@ -207,6 +241,21 @@ EXPECTED = {  # task -> {mutant: words its message must contain}
              "factor 2": "twice the expected value", "factor ½": "half the expected value",
              "input unchanged": "a Sequential, not real numbers", "noise": NEUTRAL,
              "n − 1": "divides by n − 1 instead of n", "off-by-one": NEUTRAL},
+    "07.1": {"constant": "same value", "sign flip": "wrong sign", "factor 2": "twice the expected value",
+             "factor ½": "half the expected value", "input unchanged": "an array of shape (40, 6)",
+             "noise": "the bias² (first number) is wrong", "n − 1": "divides by R − 1 instead of R",
+             "off-by-one": "the bias² (first number) is wrong"},
+    "07.2": {"constant": "same value", "sign flip": "wrong sign", "factor 2": "twice the expected value",
+             "factor ½": "half the expected value", "input unchanged": "an array of shape (40, 6)",
+             "noise": "the mean test MSE (first number) is wrong", "n − 1": "divides by n − 1 instead of n",
+             "off-by-one": "the mean test MSE (first number) is wrong"},
+    "07.3": {"constant": "wrong shape", "sign flip": "wrong sign", "factor 2": "twice the expected value",
+             "factor ½": "half the expected value", "input unchanged": "wrong shape",
+             "noise": NEUTRAL, "off-by-one": NEUTRAL},
+    "07.4": {"constant": "wrong shape", "sign flip": "wrong sign", "factor 2": "twice the expected value",
+             "factor ½": "half the expected value", "input unchanged": "wrong shape",
+             "noise": "did not return zeros", "n − 1": NEUTRAL, "off-by-one": "one step too few",
+             "off-by-one up": "one step too many"},
 }
 
 

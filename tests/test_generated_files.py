@@ -105,29 +105,31 @@ def test_a_copy_of_the_course_is_current_and_each_kind_of_drift_is_found(course)
 
 def test_adding_a_lesson_is_one_command(course, capsys):
     """Write the notebook (with its metadata) and its solution; tools/generate.py does the rest."""
+    last = lessons(course)[-1]
+    nn = f"{int(last.number) + 1:02d}"  # the new lesson comes after the last one
     nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_markdown_cell("# Stop training early\n\n*Why.*")])
     nb.metadata["course"] = {"teaches": "early stopping as a regularizer", "minutes": 30, "widgets": []}
-    nbformat.write(nb, course / "notebooks" / "06_early_stopping.ipynb")
+    nbformat.write(nb, course / "notebooks" / f"{nn}_early_stopping.ipynb")
     solution = nbformat.v4.new_notebook(cells=[
-        nbformat.v4.new_markdown_cell("# Stop early: assignment 06"),
-        nbformat.v4.new_markdown_cell("## Task 06.1 · Code: the stopping rule"),
+        nbformat.v4.new_markdown_cell(f"# Stop early: assignment {nn}"),
+        nbformat.v4.new_markdown_cell(f"## Task {nn}.1 · Code: the stopping rule"),
         nbformat.v4.new_code_cell("def stop(losses):\n    ### BEGIN SOLUTION\n    return True\n    ### END SOLUTION")])
-    nbformat.write(solution, course / "assignments" / "solutions" / "06_early_stopping_solution.ipynb")
+    nbformat.write(solution, course / "assignments" / "solutions" / f"{nn}_early_stopping_solution.ipynb")
     assert gen.main(["--check", "--root", str(course)]) == 1
-    assert "stale: notebooks/05_keras_experiment.ipynb (run: python tools/generate.py)" in capsys.readouterr().out
+    assert f"stale: notebooks/{last.name} (run: python tools/generate.py)" in capsys.readouterr().out
     assert gen.main(["--root", str(course)]) == 0
 
-    assert "Next: [06 · Stop training early](06_early_stopping.ipynb) →" in \
-        (course / "notebooks" / "05_keras_experiment.ipynb").read_text()
-    new = nbformat.read(course / "notebooks" / "06_early_stopping.ipynb", as_version=4)
+    assert f"Next: [{nn} · Stop training early]({nn}_early_stopping.ipynb) →" in \
+        (course / "notebooks" / last.name).read_text()
+    new = nbformat.read(course / "notebooks" / f"{nn}_early_stopping.ipynb", as_version=4)
     assert new.cells[-1].source.endswith("You have reached the end of the course.")
-    assert "| 06 | [Stop training early](notebooks/06_early_stopping.ipynb) | early stopping as a regularizer " \
+    assert f"| {nn} | [Stop training early](notebooks/{nn}_early_stopping.ipynb) | early stopping as a regularizer " \
            "| 30 min | — |" in (course / "README.md").read_text()
-    assert "[Stop training early](06_early_stopping.ipynb)" in \
+    assert f"[Stop training early]({nn}_early_stopping.ipynb)" in \
         (course / "notebooks" / "00_start_here.ipynb").read_text()
-    assert "06.1 the stopping rule" in (course / "assignments" / "README.md").read_text()
-    learner = (course / "assignments" / "06_early_stopping_assignment.ipynb").read_text()
-    assert 'raise NotImplementedError(\\"Task 06.1: your code here\\")' in learner
+    assert f"{nn}.1 the stopping rule" in (course / "assignments" / "README.md").read_text()
+    learner = (course / "assignments" / f"{nn}_early_stopping_assignment.ipynb").read_text()
+    assert f'raise NotImplementedError(\\"Task {nn}.1: your code here\\")' in learner
     assert gen.main(["--check", "--root", str(course)]) == 0
 
 

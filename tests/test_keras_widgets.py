@@ -67,6 +67,8 @@ def test_boundary_lines_match_ax_contour():
     assert got.shape == want.shape
     np.testing.assert_allclose(np.sort(got, axis=0), np.sort(want, axis=0), atol=1e-9)
     plt.close(fig)
+    with pytest.raises(ValueError, match="^grid must be a 2-D array"):  # not contourpy's TypeError
+        boundary_lines(args["xx"], args["yy"], None)
 
 
 def test_contour_is_replaced_not_accumulated():
@@ -110,3 +112,19 @@ def test_default_explorer_sends_png_frames_that_change_with_the_slider():
     ex.slider.value = 1
     assert bytes(ex.frame.value).startswith(b"\x89PNG") and bytes(ex.frame.value) != first
     assert ex.ui.children[1] is ex.frame
+
+
+def test_the_frame_is_shown_at_its_natural_size():
+    """Issue 18: stretched to the output's width, the 900 px frame was blurred; now one CSS pixel
+    per pixel rendered, as an ipympl figure of the same size."""
+    ex = KerasLambdaExplorer(**_inputs())
+    width, height = ex.fig.canvas.get_width_height()
+    assert ex.frame.layout.width == f"{width}px" and ex.frame.layout.height == "auto"
+    assert ex.frame.layout.max_width == "100%"
+    assert ex.frame.value[:8] == b"\x89PNG\r\n\x1a\n"
+    plt.close(ex.fig)
+    fig = plt.figure()
+    fig.subplots(1, 2)
+    given = KerasLambdaExplorer(**_inputs(), fig=fig)  # a figure of the caller's: its own size
+    assert given.frame.layout.width is None
+    plt.close(fig)

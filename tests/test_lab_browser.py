@@ -42,3 +42,31 @@ def test_percentile_of_20_timings():
 def test_percentile_rejects_what_it_cannot_answer(values, q, said):
     with pytest.raises(ValueError, match=said):
         lab_browser.percentile(values, q)
+
+
+def _figure(**kw):
+    fig = {"kind": "canvas", "index": 0, "cell": 4, "dpr": 1, "box": [100, 200, 810, 306],
+           "pixels": [810, 306], "header": None, "toolbar": None}
+    fig.update(kw)
+    return fig
+
+
+def test_figure_problems_find_a_header_a_covering_toolbar_and_a_scaled_figure():
+    """Issue 18: how a figure is shown in the page (the browser test feeds it figures(page))."""
+    assert lab_browser.figure_problems([_figure(), _figure(dpr=2, pixels=[1620, 612])]) == []
+    (header,) = lab_browser.figure_problems([_figure(header="Figure 3")])
+    assert "cell 4 shows ipympl's header 'Figure 3'" in header
+    (toolbar,) = lab_browser.figure_problems([_figure(toolbar=[103, 203, 34, 170])])
+    assert "toolbar covers part of it" in toolbar
+    assert lab_browser.figure_problems([_figure(toolbar=[950, 203, 34, 170])]) == []  # beside it
+    (scaled,) = lab_browser.figure_problems([_figure(kind="img", pixels=[900, 360], box=[0, 0, 1216, 486])])
+    assert "image in cell 4 is scaled" in scaled and "900 px wide, shown at 1216 CSS px" in scaled
+    (cut,) = lab_browser.figure_problems([_figure(visible=780)])
+    assert "wider than the page shows: 30 of its 810 CSS px are cut off" in cut
+
+
+def test_slug():
+    assert lab_browser.slug("noise σ") == "noise-sigma"
+    assert lab_browser.slug("λ") == "lambda"
+    assert lab_browser.slug("none (λ = 0)") == "none-lambda-0"
+    assert lab_browser.slug("…") == "x"

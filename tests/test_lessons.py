@@ -28,7 +28,10 @@ def _lesson_nb(path, title="# Do a thing", meta=None, tasks=()):
 # ------------------------------------------------------------------------------- the real course
 def test_the_course_lessons_are_numbered_in_order_from_00():
     course = lessons()
-    assert [x.number for x in course] == [f"{i:02d}" for i in range(len(course))]
+    numbers = [int(x.number) for x in course]
+    # increasing from 00, each number once; a number may stay free while its lesson is written
+    # elsewhere (the navigation and the tables simply link the neighbours that exist)
+    assert numbers[0] == 0 and numbers == sorted(set(numbers))
     assert course[0].name == "00_start_here.ipynb" and len(course) >= 6
     assert [x.path for x in course] == sorted((ROOT / "notebooks").glob("*.ipynb"))
 

@@ -15,6 +15,7 @@ from helpers import (
     polynomial_features,
     ridge_fit,
 )
+from helpers.linear import ridge_path_by_lambda, ridge_prediction_matrix
 
 
 @pytest.fixture(scope="module")
@@ -126,3 +127,53 @@ def test_other_bad_input_names_the_argument():
         lasso_fit(np.ones((5, 2)), np.ones(5), 0.1, coef_init=np.ones(3))
     with pytest.raises(ValueError, match="tol"):
         lasso_fit(np.ones((5, 2)), np.ones(5), 0.1, tol=0)
+
+
+@pytest.mark.parametrize("shape", [(30, 5), (10, 40)])
+@pytest.mark.parametrize("fit_intercept", [True, False])
+def test_ridge_path_and_prediction_matrix_equal_ridge_fit(shape, fit_intercept):
+    rng = np.random.default_rng(5)
+    X, y, X_new = rng.normal(size=shape), rng.normal(size=shape[0]), rng.normal(size=(7, shape[1]))
+    lams = np.array([10.0, 0.0, 1e-3, 1.0])  # any order, 0 included
+    coefs, intercepts = ridge_path_by_lambda(X, y, lams, fit_intercept)
+    assert coefs.shape == (4, shape[1]) and intercepts.shape == (4,)
+    for lam, coef, b in zip(lams, coefs, intercepts, strict=True):
+        want, want_b = ridge_fit(X, y, lam, fit_intercept)
+        np.testing.assert_allclose(coef, want, atol=1e-9)
+        assert b == pytest.approx(want_b, abs=1e-9)
+        H = ridge_prediction_matrix(X, X_new, lam, fit_intercept)
+        np.testing.assert_allclose(H @ y, X_new @ want + want_b, atol=1e-9)
+
+
+def test_ridge_path_at_zero_is_the_minimum_norm_solution_and_its_limit():
+    rng = np.random.default_rng(6)
+    X, y = rng.normal(size=(8, 20)), rng.normal(size=8)
+    X[:, 1] = X[:, 0]  # a repeated column: the minimum-norm solution splits the weight equally
+    coefs, _ = ridge_path_by_lambda(X, y, np.array([0.0, 1e-6, 1e-9]), fit_intercept=False)
+    np.testing.assert_allclose(coefs[0], np.linalg.pinv(X) @ y, atol=1e-10)
+    assert coefs[0][0] == pytest.approx(coefs[0][1])
+    np.testing.assert_allclose(X @ coefs[0], y, atol=1e-10)  # p > n: it interpolates
+    gaps = [np.linalg.norm(c - coefs[0]) for c in coefs[1:]]
+    assert gaps[1] < gaps[0] / 100  # the distance to it shrinks in proportion to λ
+
+
+def test_ridge_path_and_prediction_matrix_bad_input():
+    X, y = np.ones((4, 2)), np.ones(4)
+    with pytest.raises(ValueError, match="lams"):
+        ridge_path_by_lambda(X, y, [1.0, -1.0])
+    with pytest.raises(ValueError, match="X_new"):
+        ridge_prediction_matrix(X, np.ones((3, 3)), 1.0)
+    with pytest.raises(ValueError, match="lam"):
+        ridge_prediction_matrix(X, X, -1.0)
+    with pytest.raises(ValueError, match="^fit_intercept must be True or False"):
+        ridge_path_by_lambda(X, y, [1.0], fit_intercept="no")
+    with pytest.raises(ValueError, match="^fit_intercept must be True or False"):
+        ridge_prediction_matrix(X, X, 1.0, fit_intercept=0)
+    with pytest.raises(ValueError, match="^X: values too large to fit"):
+        ridge_path_by_lambda(np.array([[1e200, 0.0], [-1e200, 1.0], [0.0, 2.0]]), np.ones(3), [0.0])
+
+
+def test_the_course_has_one_ridge_path():
+    import helpers.sparsity
+
+    assert helpers.sparsity.ridge_path_by_lambda is ridge_path_by_lambda  # lesson 04's and lesson 07's

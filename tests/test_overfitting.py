@@ -6,6 +6,7 @@ import pytest
 from helpers import load_curve_1d, polynomial_features, ridge_fit
 from helpers.data import make_curve_1d
 from helpers.overfitting import (
+    ERROR_FLOOR,
     OverfitExplorer,
     decade_limits,
     degree_sweep,
@@ -92,6 +93,18 @@ def test_widget_sliders_change_the_views():
     w.fig.canvas.draw()
 
 
+def test_widget_fit_panel_holds_every_point():
+    """Issue 18: with noise 1 some points lie beyond ±2.5; the y range grows to hold them."""
+    w = OverfitExplorer(degree=3, noise=0.3)
+    assert w.ax_fit.get_ylim() == (-2.5, 2.5)
+    w.noise.value = 1.0
+    s = w.update()
+    lo, hi = w.ax_fit.get_ylim()
+    assert hi > 2.5 and lo == -hi and np.abs(np.r_[s["y_train"], s["y_test"]]).max() < hi
+    w.noise.value = 0.3
+    assert w.ax_fit.get_ylim() == (-2.5, 2.5)
+
+
 def test_widget_blits_unless_the_error_axis_limits_change():
     w = OverfitExplorer(degree=3, n_train=30, noise=0.3)
     full = w.blitter.n_full_draws
@@ -108,7 +121,9 @@ def test_widget_blits_unless_the_error_axis_limits_change():
     w.noise.value = 0.0  # MSE falls by decades: new limits, one full redraw
     assert w.ax_err.get_ylim()[0] < ylim[0] and w.blitter.n_full_draws == full + 1
     s = w.update()
-    assert w.ax_err.get_ylim() == decade_limits(np.r_[s["train_mse"], s["test_mse"]])
+    assert w.ax_err.get_ylim() == decade_limits(np.r_[s["train_mse"], s["test_mse"]], floor=ERROR_FLOOR)
+    # issue 18: with noise 0 every degree's errors are drawn (down to about 1e-17)
+    assert w.ax_err.get_ylim()[0] <= min(s["train_mse"].min(), s["test_mse"].min())
     w.noise.value = 0.3
     assert w.ax_err.get_ylim() == ylim and w.blitter.n_full_draws == full + 2
 

@@ -134,6 +134,13 @@ def test_widget_slider_and_kind_change_the_views(path):
     e.kind.value = "none"
     assert e.slider.disabled and not e.vline.get_visible()
     np.testing.assert_allclose(e.line_fit.get_ydata(), path.table["none"]["y_grid"][0])
+    # issue 18: at λ = 0 the greyed-out slider shows no value, and the titles say what is shown
+    assert not e.slider.readout
+    assert e.ax_fit.get_title().startswith("no penalty, λ = 0")
+    assert "max |w| = 2.4e+06, 12 nonzero" in e.ax_coef.get_title()
+    assert e.ax_err.get_title().startswith("λ = 0: errors dotted")
+    e.kind.value = "l2"
+    assert e.slider.readout and e.ax_err.get_title().startswith("L2: error against λ")
     e.fig.canvas.draw()
     with pytest.raises(ValueError, match="path"):
         PenalizedPathExplorer("not a path")

@@ -63,6 +63,9 @@ TOOLING = ("maintainer tooling (notebook files, generated files, assignments, th
 RECORD = "an exception class or a record (dataclass) with no validation of its own"
 TRAINING = "trains a Keras model (compiles a graph, seconds per call): too slow for this test"
 NO_ARGUMENTS = "takes no arguments: there is no input to validate"
+LAYOUT = ("the figure layout check (test machinery, run inside the notebooks' kernels by "
+          "helpers.layout_plugin): its inputs are figures, artists and widgets, not data; tested with "
+          "deliberately bad figures in tests/test_figure_layout.py")
 
 
 def _names(module: str, names: str, reason: str) -> dict[str, str]:
@@ -73,6 +76,7 @@ EXCLUDED: dict[str, str] = {
     **_names("helpers.data", "data_dir read_manifest write_all verified_bytes verify_data load_curve_1d "
              "load_moons_2d load_sparse_100", DATA),
     **_names("helpers.data", "DataFileError Dataset", RECORD),
+    **_names("helpers.bias_variance", "Decomposition", RECORD),
     **_names("helpers.checks.core", "task normalize_task_id check_task is_done", CHECKS),
     **_names("helpers.checks.core", "CheckResult", RECORD),
     **_names("helpers.checks.time_limit", "Guard", CHECKS),
@@ -87,7 +91,9 @@ EXCLUDED: dict[str, str] = {
              "chromium_problem in_ci stage_course JupyterServer launch_browser new_page writes_to "
              "document_dirty wait_past_autosave page_state open_notebook run_all_cells "
              "wait_widgets_settled problems sliders sliders_to_move plot_signatures slider_locator "
-             "wait_plots_quiet move_slider wait_kernel_idle screenshot_cell percentile", TOOLING),
+             "wait_plots_quiet move_slider wait_kernel_idle screenshot_cell percentile figures "
+             "figure_problems figure_locator hover_figures toggle_buttons set_slider_end slug "
+             "screenshot_extremes", TOOLING),
     **_names("helpers.lab_browser", "Slider Move", RECORD),
     **_names("helpers.lab_server", "CourseContentsManager config_path config_text is_enabled enable main",
              TOOLING),
@@ -96,6 +102,11 @@ EXCLUDED: dict[str, str] = {
     **_names("helpers.make_data", "main", TOOLING),
     **_names("helpers.notebook_files", "course_notebooks notebook_code dumps keep_metadata clean is_clean "
              "clean_file run_file main", TOOLING),
+    **_names("helpers.figure_layout", "allow_outside layout_problems record_shown_figures sweep_widgets "
+             "layout_report", LAYOUT),
+    **_names("helpers.layout_plugin", "layout_checked pytest_collection_modifyitems pytest_runtest_setup "
+             "pytest_terminal_summary FigureLayoutItem", TOOLING),
+    **_names("helpers.layout_plugin", "LayoutProblems", RECORD),
     **_names("helpers.keras_env", "quiet_tensorflow_defaults import_keras", NO_ARGUMENTS),
     **_names("helpers.keras_tools", "fit_fast fit_plain", TRAINING),
     **_names("helpers.keras_decay", "train_full_batch", TRAINING),
@@ -421,6 +432,35 @@ def _path():
 
 
 @functools.cache
+def _dd_path():
+    from helpers.double_descent import DoubleDescentPath
+
+    x = np.linspace(0.0, 1.0, 6)
+    return DoubleDescentPath(x, np.sin(6 * x), x[::2] + 0.05, np.cos(6 * x[::2]), [2, 6, 9],
+                             [0.0, 0.1, 1.0], n_grid=20)
+
+
+def _dd_grid_value(which):
+    """A p or λ of :func:`_dd_path`'s grid (as the widget's sliders hold them)."""
+    return lambda dims, ctx: st.sampled_from([float(v) for v in getattr(_dd_path(), which)])
+
+
+def _sweep_dict(dims, ctx):
+    """A dict shaped like double_descent_sweep's result: (draws, ps, λ) tables and the λ grid."""
+    shape = (dims["k"], dims["p"], dims["L"])
+    tables = hnp.arrays(np.float64, shape, elements=st.floats(0, 10))
+    return st.tuples(tables, tables, hnp.arrays(np.float64, (dims["L"],), elements=st.floats(0, 10))).map(
+        lambda t: {"ps": np.arange(1, dims["p"] + 1), "lams": t[2], "val_mse": t[0], "test_mse": t[1]})
+
+
+_BAD_SWEEPS = [{}, {"lams": [1.0], "val_mse": np.ones((2, 2)), "test_mse": np.ones((2, 2))},
+               {"lams": [1.0, 2.0], "val_mse": np.ones((1, 2, 3)), "test_mse": np.ones((1, 2, 3))},
+               {"lams": [1.0], "val_mse": np.ones((1, 1, 1)), "test_mse": np.ones((1, 2, 1))},
+               {"lams": ["a"], "val_mse": np.ones((1, 1, 1)), "test_mse": np.ones((1, 1, 1))},
+               {"lams": [1.0], "val_mse": np.full((1, 1, 1), np.nan), "test_mse": np.ones((1, 1, 1))}]
+
+
+@functools.cache
 def _dataset():
     from helpers.data import Dataset
 
@@ -501,6 +541,7 @@ LIMITS = Arr((2,), post=increasing)
 LABELS_01 = Arr(("n",), elements=st.sampled_from([0.0, 1.0]))
 PROBS = Arr(("n",), elements=st.floats(0, 1))
 MODEL_BADS = [np.zeros((2, 2)), "model"]
+FEATURE_COUNTS = Arr(("k",), st.integers(1, 4).map(float), post=np.cumsum)  # increasing whole numbers >= 1
 LINEAR_MODEL = Lazy(lambda: _keras_models()["linear"])  # a Keras model without build_mlp's layers
 
 
@@ -553,6 +594,9 @@ SPECS: dict[str, Spec] = {
                                                "coef_init": Opt(P_), "caller": Choice(("a_solver",))}),
     "helpers.linear.polynomial_features": Spec({"x": Y, "degree": Int(1, 8)}),
     "helpers.linear.mse": Spec({"y_true": Y, "y_pred": Y}),
+    "helpers.linear.ridge_path_by_lambda": Spec({"X": X, "y": Y, "lams": LAMS, "fit_intercept": Bool()}),
+    "helpers.linear.ridge_prediction_matrix": Spec({"X": X, "X_new": Arr(("m", "p")), "lam": NONNEG,
+                                                    "fit_intercept": Bool()}),
     # data generators
     "helpers.data.true_curve": Spec({"x": Y}),
     "helpers.data.make_curve_1d": Spec({"n": Int(1, 50), "noise": NONNEG, "seed": SEED}),
@@ -594,7 +638,6 @@ SPECS: dict[str, Spec] = {
     "helpers.sparsity.fit_uniform_scale": Spec({"before": Y, "after": Y}),
     "helpers.sparsity.fit_soft_threshold": Spec({"before": Y, "after": Y}),
     "helpers.sparsity.lasso_lambda_max": Spec({"X": X, "y": Y}),
-    "helpers.sparsity.ridge_path_by_lambda": Spec({"X": X, "y": Y, "lams": LAMS}),
     "helpers.sparsity.lasso_path_by_lambda": Spec({"X": X, "y": Y, "lams": LAMS,
                                                    "engine": Choice(("numpy", "sklearn")), "tol": TOL,
                                                    "max_iter": ITERS}),
@@ -658,6 +701,33 @@ SPECS: dict[str, Spec] = {
     "helpers.geometry.GeometryView": Spec({"w_hat": W_HAT, "hessian": HESSIAN, "t": Num(0.5, 1),
                                            "t_min": Num(0.01, 0.5), "t_max": Num(1, 4), "lim": Num(1, 5)},
                                           examples=6),
+    # bias and variance (notebook 07): "gy" (2-4) training sets, "m" test inputs
+    "helpers.bias_variance.bias_variance": Spec({"preds": Arr(("gy", "m")), "f_true": Arr(("m",))}),
+    "helpers.bias_variance.decompose": Spec({"preds": Arr(("gy", "m")), "f_true": Arr(("m",)),
+                                             "noise_sd": NONNEG, "y_test": Arr(("gy", "m"))}),
+    "helpers.bias_variance.exact_bias_variance": Spec({"H": Arr(("m", "n")), "f_train": Y, "f_test": Arr(("m",)),
+                                                       "noise_sd": NONNEG}),
+    "helpers.bias_variance.polynomial_prediction_matrix": Spec({"x_train": Y, "x_test": Arr(("m",)),
+                                                                "degree": Int(1, 4), "lam": NONNEG}),
+    # double descent (notebook 07)
+    "helpers.double_descent.draw_frequencies": Spec({"p": Int(1, 50), "scale": POSITIVE, "seed": SEED}),
+    "helpers.double_descent.fourier_features": Spec({"x": Y, "omega": P_, "phase": P_}),
+    "helpers.double_descent.feature_counts": Spec({"n": Int(1, 100), "p_max": Int(1, 1000),
+                                                   "per_decade": Int(1, 20)}),
+    "helpers.double_descent.gradient_descent_least_squares": Spec({"F": X, "y": Y, "lr": Num(1e-4, 1),
+                                                                   "n_steps": Int(0, 30), "w0": Opt(P_)}),
+    "helpers.double_descent.double_descent_sweep": Spec({
+        "ps": FEATURE_COUNTS, "lams": LAMS, "x_test": Arr(("m",)), "y_test": Arr(("m",)), "n_train": Int(1, 8),
+        "n_val": Int(1, 5), "noise": UNIT, "n_draws": Int(1, 3), "scale": POSITIVE, "seed": Int(0, 10**6)},
+        examples=20),
+    "helpers.double_descent.tuned_on_validation": Spec({"sweep": Obj(_sweep_dict, _BAD_SWEEPS)}),
+    "helpers.double_descent.lambda_label": Spec({"lam": NONNEG}),
+    "helpers.double_descent.DoubleDescentPath": Spec({
+        "x_train": Y, "y_train": Y, "x_test": Arr(("m",)), "y_test": Arr(("m",)), "ps": FEATURE_COUNTS,
+        "lams": LAMS, "scale": POSITIVE, "seed": SEED, "n_grid": Int(2, 20)}, examples=15),
+    "helpers.double_descent.DoubleDescentExplorer": Spec({
+        "path": Obj(lambda dims, ctx: _dd_path()), "p": Opt(Obj(_dd_grid_value("ps"), [4.0, 2.5])),
+        "lam": Obj(_dd_grid_value("lams"), [0.5, -1.0])}, examples=6),
     # plots and widgets
     "helpers.plots.setup": Spec({"seed": SEED}),
     "helpers.plots.widget_canvas": Spec({"fig": Obj(_figure)}),
@@ -839,6 +909,8 @@ def test_finite_result_or_value_error_naming_an_argument(qualname):
         _keras_models()
     if qualname.endswith("PenalizedPathExplorer"):
         _path()
+    if qualname.endswith("DoubleDescentExplorer"):
+        _dd_path()
 
     @settings(max_examples=max(1, round(spec.examples * EXAMPLES_FACTOR)),
               suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large,
