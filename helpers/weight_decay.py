@@ -142,18 +142,28 @@ def l2_equivalents(lam: float, n: int) -> dict[str, float]:
     examples:
 
     - ``"course"``: :math:`\frac{\lambda}{2n}\sum w^2` (Nielsen's book, the article): ``lam``
-    - ``"d2l"``: :math:`\frac{\lambda'}{2}\|w\|^2` (Dive into Deep Learning): ``lam / n``
+    - ``"d2l"``: :math:`\frac{\lambda'}{2}\|w\|^2` (Dive into Deep Learning) added to *the
+      course's* data loss: ``lam / n`` (the same step)
+    - ``"d2l_own_loss"``: the same penalty added to D2L's own loss, the mean of
+      :math:`\frac12(\hat y - y)^2`, which is half the course's mean squared error: ``lam / (2 n)``
+      gives the same *minimizer* (``lam / n`` would give the same shrink factor but halve the
+      data step, so neither the same update nor the same minimizer)
     - ``"keras_l2"``: Keras ``l2(c)`` = :math:`c\sum w^2`: ``lam / (2 n)``
     - ``"weight_decay"``: an optimizer's decoupled ``weight_decay`` applied as
       :math:`w \leftarrow w - \eta\,\mathrm{wd}\,w` (Keras 3 optimizers): ``lam / n``
     - ``"sklearn_ridge"``: scikit-learn's ``Ridge(alpha)``, :math:`\sum_k r_k^2 + \alpha\|w\|^2`
       (a sum, not a mean; also :func:`helpers.ridge_fit`): ``lam / 2``. This one is ``n`` times
       the course cost, so it has the same *minimizer*, not the same gradient step.
+    - ``"sklearn_C"``: scikit-learn's ``LogisticRegression(C)`` (L2), :math:`\frac12\|w\|^2 +
+      C\sum_k \ell_k` with :math:`L_0` the mean log-loss: ``1 / lam`` (divide by :math:`nC`;
+      the same minimizer). A larger ``C`` is a weaker penalty.
     """
     lam = check_scalar(lam, "lam")
     n = check_int(n, "n", min_value=1)
-    return {"course": lam, "d2l": lam / n, "keras_l2": lam / (2 * n), "weight_decay": lam / n,
-            "sklearn_ridge": lam / 2}
+    if lam == 0:
+        raise ValueError("lam must be > 0: scikit-learn's C = 1/lam would be infinite")
+    return {"course": lam, "d2l": lam / n, "d2l_own_loss": lam / (2 * n), "keras_l2": lam / (2 * n),
+            "weight_decay": lam / n, "sklearn_ridge": lam / 2, "sklearn_C": 1 / lam}
 
 
 def _check_adam(w, grad, m, v, t, lr, beta_1, beta_2, epsilon):

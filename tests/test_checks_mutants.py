@@ -98,6 +98,13 @@ def _first_unchanged(out, h):
     return out
 
 
+def _one_index_lower(lams, mean, se):
+    """The one-standard-error rule, but it takes the λ one place below the right one."""
+    best = np.argmin(mean)
+    right = int(np.flatnonzero(mean <= mean[best] + se[best]).max())
+    return lams[max(right - 1, 0)]
+
+
 def _zero_first(a):
     a = np.array(a, dtype=float)
     a.flat[0] = 0.0
@@ -137,7 +144,11 @@ SPECIFIC = {  # task -> {mutant name: function of (reference solution, keras mod
     "02.1": {"off-by-one": lambda ref, keras: lambda w, lam: lam * np.sum(np.ravel(w)[1:] ** 2)},
     "02.2": {"n − 1": lambda ref, keras: lambda X, y, w, lam: np.sum((y - X @ w) ** 2) / (len(y) - 1)
              + lam * np.sum(w**2),
-             "off-by-one": lambda ref, keras: lambda X, y, w, lam: np.mean((y - X @ w)[1:] ** 2) + lam * np.sum(w**2)},
+             "off-by-one": lambda ref, keras: lambda X, y, w, lam: np.mean((y - X @ w)[1:] ** 2) + lam * np.sum(w**2),
+             "article λ/(2n)": lambda ref, keras: lambda X, y, w, lam: np.mean((y - X @ w) ** 2)
+             + lam / (2 * len(y)) * np.sum(w**2),
+             "article ½": lambda ref, keras: lambda X, y, w, lam: (np.sum((y - X @ w) ** 2) + lam * np.sum(w**2))
+             / (2 * len(y))},
     "02.3": {"off-by-one": lambda ref, keras: _first_unpenalized},
     "02.4": {"off-by-one": lambda ref, keras: lambda X, y, lams, k: lams[np.argmin(_cv_scores(X, y, lams, k, k - 1))],
              "off-by-one index": lambda ref, keras: lambda X, y, lams, k:
@@ -151,6 +162,8 @@ SPECIFIC = {  # task -> {mutant name: function of (reference solution, keras mod
     "04.2": {"n − 1": lambda ref, keras: lambda X, y, lam, lr, n_iter: _ista(X, y, lam, lr, n_iter, len(y) - 1),
              "off-by-one": lambda ref, keras: lambda X, y, lam, lr, n_iter: ref(X, y, lam, lr, n_iter - 1),
              "off-by-one up": lambda ref, keras: lambda X, y, lam, lr, n_iter: ref(X, y, lam, lr, n_iter + 1)},
+    "04.5": {"n − 1": lambda ref, keras: lambda lam, n, penalty: ref(lam, n - 1, penalty)},
+    "04.6": {"off-by-one": lambda ref, keras: _one_index_lower},
     "05.1": {"off-by-one": lambda ref, keras: _model(keras, units=(129, 128, 1))},
     "06.1": {"off-by-one": lambda ref, keras: lambda h, rate, keep, training:
              _first_unchanged(ref(h, rate, keep, training), h)},
@@ -178,6 +191,8 @@ NOT_APPLICABLE = {  # task -> the specific kinds it has no place for, and why
     "03.1": {"n − 1": "no n"},
     "03.2": {"off-by-one": "one step: no loop, no index"},
     "04.1": {"n − 1": "no n"},
+    "04.5": {"off-by-one": "a formula: no loop, no index"},
+    "04.6": {"n − 1": "no mean over n: the CV means and standard errors are given"},
     "05.1": {"n − 1": "a model, no n"},
     "06.1": {"n − 1": "no n"},
     "06.2": {"n − 1": "no mean over n: an epoch is chosen"},
@@ -200,7 +215,8 @@ EXPECTED = {  # task -> {mutant: words its message must contain}
              "noise": NEUTRAL, "off-by-one": NEUTRAL},
     "02.2": {"constant": "same value", "sign flip": "wrong sign", "factor 2": "twice the expected value",
              "factor ½": "half the expected value", "input unchanged": "expected one number", "noise": NEUTRAL,
-             "n − 1": "the data term divides by n − 1 (n=8)", "off-by-one": NEUTRAL},
+             "n − 1": "the data term divides by n − 1 (n=8)", "off-by-one": NEUTRAL,
+             "article λ/(2n)": "the article's convention", "article ½": "the article's convention with a ½"},
     "02.3": {"constant": "same values", "sign flip": "wrong sign", "factor 2": "twice the expected value",
              "factor ½": "half the expected value", "input unchanged": "wrong shape for lam=5.0: got (10, 4)",
              "noise": NEUTRAL, "off-by-one": NEUTRAL},
@@ -225,6 +241,12 @@ EXPECTED = {  # task -> {mutant: words its message must contain}
              "factor ½": "half the expected value", "input unchanged": "wrong shape",
              "noise": "should be exactly 0 are only near 0", "n − 1": "divides by n − 1 instead of n",
              "off-by-one": "n_iter − 1 steps", "off-by-one up": "n_iter + 1 steps"},
+    "04.5": {"constant": "same value, 0.08787, on every test case", "sign flip": "wrong sign",
+             "factor 2": "twice the expected value", "factor ½": "half the expected value",
+             "input unchanged": "it returns λ itself", "noise": NEUTRAL, "n − 1": "divides by n − 1 instead of n"},
+    "04.6": {"constant": "same value, 0.4, on every test case", "sign flip": "wrong sign",
+             "factor 2": "twice the expected value", "factor ½": "half the expected value",
+             "input unchanged": "expected one number", "noise": NEUTRAL, "off-by-one": NEUTRAL},
     "05.1": {"constant": "L1 strength 0.001, expected 0 for l1_strength=0.0", "sign flip": "non-negative",
              "factor 2": "L1 strength 0.002, expected 0.001", "factor ½": "L1 strength 0.0005, expected 0.001",
              "input unchanged": "a float, not a Keras model", "noise": "L1 strength 0.0010001, expected 0.001",

@@ -214,7 +214,11 @@ class Explorer:
 
 @pytest.fixture
 def recorder(monkeypatch):
+    """A fresh recorder that sees only the widgets a test notes itself: widgets other test modules
+    left alive in this process (e.g. tests/test_double_descent.py's) are not this test's."""
     monkeypatch.setattr(fl, "_RECORD", fl._Recorder())
+    monkeypatch.setattr(fl, "_all_widget_owners", lambda: [])
+    plt.close("all")  # and only the figures it opens
     return fl._RECORD
 
 

@@ -116,6 +116,8 @@ EXCLUDED: dict[str, str] = {
     **_names("helpers.moons_experiment", "run_design", TRAINING),
     **_names("helpers.moons_experiment", "Design Results Method", RECORD),
     **_names("helpers.stats", "PairedDifference", RECORD),
+    **_names("helpers.classification", "breast_cancer", NO_ARGUMENTS),
+    **_names("helpers.lasso_selection", "diabetes", NO_ARGUMENTS),
 }
 """Public functions and classes not under the property, with the reason. Private modules
 (``helpers._validate``, ``helpers._counts``: the checks themselves, whose messages name the
@@ -550,6 +552,17 @@ FEATURE_COUNTS = Arr(("k",), st.integers(1, 4).map(float), post=np.cumsum)  # in
 LINEAR_MODEL = Lazy(lambda: _keras_models()["linear"])  # a Keras model without build_mlp's layers
 
 
+POS_FLOATS = st.floats(0.01, 10)
+
+
+def _alternate(a: np.ndarray) -> np.ndarray:
+    """Labels 0, 1, 0, 1, ...: both classes, in every stratified fold."""
+    return np.arange(a.size) % 2.0
+
+
+BOTH_LABELS = Arr(("n",), elements=st.just(0.0), post=_alternate)
+
+
 def _half_life_inf(kw, result):
     return result == math.inf and float(kw["lr"]) * float(kw["lam"]) == 0.0
 
@@ -611,7 +624,7 @@ SPECS: dict[str, Spec] = {
                                               "steps": Int(0, 20)}),
     "helpers.weight_decay.decay_half_life": Spec({"lr": Num(0, 1), "lam": NONNEG, "n": Int(10, 1000)},
                                                  allow=_half_life_inf),
-    "helpers.weight_decay.l2_equivalents": Spec({"lam": NONNEG, "n": Int(1, 1000)}),
+    "helpers.weight_decay.l2_equivalents": Spec({"lam": POSITIVE, "n": Int(1, 1000)}),
     "helpers.weight_decay.adam_update": Spec({"w": P_, "grad": P_, "m": P_, "v": Arr(("p",), st.floats(0, 10)),
                                               "t": Int(1, 100), "lr": Num(0, 1), "beta_1": Num(0, 0.99),
                                               "beta_2": Num(0, 0.999), "epsilon": Num(1e-8, 1e-3)}),
@@ -773,6 +786,28 @@ SPECS: dict[str, Spec] = {
                                                "shape": Obj(lambda d, c: (2, 3), [(2,), (0, 3), (2.5, 3), "23"])},
                                               examples=15),
     "helpers.keras_tools.reset_optimizer": Spec({"optimizer": Obj(_adam, ["adam", np.zeros(2)])}, examples=10),
+    # classification and choosing λ on real data (lesson 04)
+    "helpers.classification.c_for_lambda": Spec({"lam": POSITIVE, "n": Int(1, 1000), "penalty": Choice(("l1", "l2"))}),
+    "helpers.classification.lambda_for_c": Spec({"C": POSITIVE, "n": Int(1, 1000), "penalty": Choice(("l1", "l2"))}),
+    "helpers.classification.logistic_cost": Spec({"X": X, "y": LABELS_01, "w": P_, "b": NUM, "lam": NONNEG,
+                                                  "penalty": Choice(("l1", "l2"))}),
+    "helpers.classification.fit_logistic_l2": Spec({"X": X, "y": LABELS_01, "lam": POSITIVE}, examples=20),
+    "helpers.classification.l1_logistic_path": Spec({"X": X, "y": BOTH_LABELS, "Cs": Arr(("k",), elements=POS_FLOATS),
+                                                     "intercept_scaling": POSITIVE}, examples=12),
+    "helpers.classification.cv_accuracy_path": Spec({"X": Arr((12, "p")), "y": Arr((12,), elements=st.just(0.0),
+                                                                                   post=_alternate),
+                                                     "Cs": Arr(("k",), elements=POS_FLOATS), "folds": Int(2, 3),
+                                                     "seed": Int(0, 100), "intercept_scaling": POSITIVE}, examples=6),
+    "helpers.lasso_selection.cv_errors": Spec({"X": Arr((8, "p")), "y": Arr((8,)),
+                                               "alphas": Arr(("k",), elements=POS_FLOATS),
+                                               "folds": Int(2, 4), "seed": Int(0, 100)}, examples=6),
+    "helpers.lasso_selection.one_standard_error": Spec({"alphas": Arr(("k",), elements=POS_FLOATS), "mean": Arr(("k",)),
+                                                        "se": Arr(("k",), elements=st.floats(0, 5))}),
+    "helpers.lasso_selection.information_criterion_alpha": Spec({"X": Arr((8, "p")), "y": Arr((8,)),
+                                                                 "criterion": Choice(("aic", "bic"))}, examples=12),
+    "helpers.lasso_selection.nested_cv_error": Spec({"X": Arr((12, "p")), "y": Arr((12,)),
+                                                     "alphas": Arr(("k",), elements=POS_FLOATS), "outer": Int(2, 3),
+                                                     "inner": Int(2, 3), "seed": Int(0, 100)}, examples=4),
     # the stacked experiment engine and its statistics (lesson 05)
     "helpers.stats.paired_difference": Spec({"a": Y, "b": Y, "confidence": Num(0.5, 0.99)}),
     "helpers.stats.format_interval": Spec({"mean": NUM, "low": Num(-10.0, -5.0), "high": Num(5.0, 10.0),

@@ -82,12 +82,32 @@ def test_half_life():
 
 def test_l2_equivalents():
     eq = l2_equivalents(lam=4.0, n=8)
-    assert eq == {"course": 4.0, "d2l": 0.5, "keras_l2": 0.25, "weight_decay": 0.5,
-                  "sklearn_ridge": 2.0}
+    assert eq == {"course": 4.0, "d2l": 0.5, "d2l_own_loss": 0.25, "keras_l2": 0.25, "weight_decay": 0.5,
+                  "sklearn_ridge": 2.0, "sklearn_C": 0.25}
     rng = np.random.default_rng(3)
     X, y = rng.standard_normal((8, 2)), rng.standard_normal(8)
     ridge, _ = ridge_fit(X, y, eq["sklearn_ridge"], fit_intercept=False)
     np.testing.assert_allclose(mse_plus_l2_over_2n_grad(X, y, ridge, 0.0, 4.0)[0], 0.0, atol=1e-12)
+    # D2L's own loss, mean of ½ r², plus λ'/2 ‖w‖²: its gradient vanishes there with λ' = λ/(2n) only
+    def d2l_grad(lam_d2l):
+        return X.T @ (X @ ridge - y) / len(y) + lam_d2l * ridge
+    np.testing.assert_allclose(d2l_grad(eq["d2l_own_loss"]), 0.0, atol=1e-12)
+    assert np.abs(d2l_grad(eq["d2l"])).max() > 1e-3
+
+
+def test_sklearn_C_row_is_the_same_logistic_minimizer():
+    from sklearn.linear_model import LogisticRegression
+
+    from helpers.classification import fit_logistic_l2
+
+    rng = np.random.default_rng(4)
+    X = rng.standard_normal((60, 3))
+    y = (X @ np.array([1.0, -2.0, 0.5]) + rng.standard_normal(60) > 0).astype(float)
+    lam = 6.0  # the course's λ: mean log-loss + λ/(2n) Σw²
+    w, b = fit_logistic_l2(X, y, lam / (2 * len(y)))
+    model = LogisticRegression(C=l2_equivalents(lam, len(y))["sklearn_C"], tol=1e-10, max_iter=10_000).fit(X, y)
+    np.testing.assert_allclose(model.coef_.ravel(), w, atol=1e-6)
+    assert model.intercept_[0] == pytest.approx(b, abs=1e-6)
 
 
 def test_adam_update_first_step_moves_each_coordinate_by_lr():
@@ -138,6 +158,7 @@ def test_adam_l2_converges_to_ridge_and_adamw_does_not():
     (lambda: decay_curve(1.0, 0.1, 1.0, 5, -1), "steps"),
     (lambda: decay_half_life(-0.1, 1.0, 5), "lr"),
     (lambda: l2_equivalents(1.0, 0), "n"),
+    (lambda: l2_equivalents(0.0, 5), "lam"),
     (lambda: adam_update([1.0], [1.0], [0.0], [0.0], t=0), "t"),
     (lambda: adam_update([1.0], [1.0], [0.0], [0.0], t=1.5), "t"),
     (lambda: adam_update([1.0], [1.0, 2.0], [0.0], [0.0], t=1), "grad"),

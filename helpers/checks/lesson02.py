@@ -61,6 +61,13 @@ def _check_02_2(fn):
             (data + pen / 2, "the penalty is half of λΣw² (a factor of 2).", "The penalty is λΣw², no ½ in this task."),
             (data + pen / n, f"the penalty is divided by n={n}.", "Only the data term is averaged over n here."),
             (data - pen, "the penalty has the wrong sign.", "A penalty is added to the cost."),
+            (data + pen / (2 * n), f"the penalty is λ/(2n)·Σw² (n={n}): the article's convention, the one "
+             "behind its factor 1 − ηλ/n.",
+             "This task asks for the course's convention of lesson 02, MSE + λΣw²: no 1/(2n) on the penalty."),
+            ((data + pen / n) / 2, f"the cost is (1/(2n))·(Σr² + λΣw²) (n={n}): the article's convention with "
+             "a ½ on the squared error too.",
+             "This task asks for the course's convention of lesson 02, MSE + λΣw²: the plain mean of the "
+             "squared residuals plus λΣw²."),
         ])
     answers.verdict()
     return "your penalized cost (MSE + λΣw²) matches, with and without a penalty."

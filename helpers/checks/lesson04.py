@@ -1,4 +1,5 @@
-"""Checks of assignment 04, *Compare L1 and L2*: Tasks 04.1 (soft-thresholding) and 04.2 (ISTA lasso)."""
+"""Checks of assignment 04, *Compare L1 and L2*: Tasks 04.1 (soft-thresholding), 04.2 (ISTA lasso),
+04.5 (scikit-learn's C for a λ) and 04.6 (the one-standard-error rule)."""
 
 from __future__ import annotations
 
@@ -103,3 +104,62 @@ def _check_04_2(fn):
     last = answers.answers[-1].got
     zeros = int(np.sum(last == 0))
     return f"your proximal-gradient lasso matches, with {zeros} of {last.size} weights exactly 0."
+
+
+C_CASES = ((0.01, 569, "l2"), (0.01, 569, "l1"), (0.5, 20, "l2"), (2e-3, 1000, "l1"))
+
+
+@task("04.5", "scikit-learn's C for a λ")
+def _check_04_5(fn):
+    answers = _Cases(scalar=True, shape_hint="Return one number: the C to pass to LogisticRegression.")
+    for lam, n, penalty in C_CASES:
+        got = _call(fn, lam, n, penalty)
+        factor = 2.0 if penalty == "l2" else 1.0
+        variants = [  # the same mistakes, in the same order, for every case
+            (lam, "it returns λ itself: C is an inverse strength, on a sum of losses.",
+             "Divide scikit-learn's cost by n·C and match it term by term with the course's."),
+            (1.0 / lam, "it returns 1/λ: the n is missing (scikit-learn sums the losses, the course averages them).",
+             "Match a sum of n losses to a mean: C = 1/(nλ) for L1."),
+            (1.0 / (factor * lam), "the n is missing (scikit-learn sums the losses, the course averages them).",
+             "Match a sum of n losses to a mean: one more factor n in the denominator."),
+            (1.0 / (n * lam), "it gives L2 the L1 answer 1/(nλ): scikit-learn's L2 term is ½‖w‖², hence a factor 2.",
+             "With ½‖w‖² + C·Σℓ, dividing by n·C gives λ = 1/(2nC)."),
+            (1.0 / (2 * n * lam), "it gives L1 the L2 answer 1/(2nλ): scikit-learn's L1 term ‖w‖₁ has no ½.",
+             "For L1, C = 1/(nλ)."),
+            (1.0 / (factor * (n - 1) * lam), "it divides by n − 1 instead of n.",
+             "The course's mean is over all n points: C = 1/(nλ) for L1, 1/(2nλ) for L2."),
+            (1.0 / ((3.0 - factor) * n * lam), "the two penalties are swapped: 1/(2nλ) belongs to L2, 1/(nλ) to L1.",
+             "The ½ in front of ‖w‖² is why L2 gets the 2."),
+        ]
+        answers.add(got, 1.0 / (factor * n * lam), case=f"for lam={lam}, n={n}, penalty={penalty!r}",
+                    variants=variants)
+    answers.verdict()
+    return "your C matches: 1/(2nλ) for L2, 1/(nλ) for L1."
+
+
+SE_CASES = (
+    (np.array([0.1, 0.2, 0.4, 0.8, 1.6]), np.array([5.0, 4.0, 4.3, 4.9, 6.0]), np.full(5, 0.5)),
+    (np.array([0.01, 0.1, 1.0, 10.0]), np.array([2.0, 1.9, 2.05, 3.0]), np.array([0.1, 0.2, 0.1, 0.1])),
+    (np.array([1.0, 2.0, 3.0]), np.array([1.0, 1.2, 1.5]), np.array([0.05, 0.05, 0.05])),
+    (np.array([0.5, 1.0, 2.0, 4.0, 8.0]), np.array([3.0, 2.0, 2.1, 2.2, 4.0]), np.full(5, 0.3)),
+)
+
+
+@task("04.6", "the one-standard-error rule")
+def _check_04_6(fn):
+    answers = _Cases(scalar=True, shape_hint="Return one λ: an element of lams.")
+    for lams, mean, se in SE_CASES:
+        got = _call(fn, lams.copy(), mean.copy(), se.copy())
+        best = int(np.argmin(mean))
+        within = lams[mean <= mean[best] + se[best]]
+        variants = [
+            (lams[best], "it returns the λ of the minimum CV error, not the simplest model within one "
+             "standard error of it.", "Among the λ with mean ≤ mean[best] + se[best], take the largest."),
+            (within.min(), "it takes the smallest λ within one standard error: the rule wants the largest "
+             "(the simplest model).", "Take the largest λ of those within one standard error."),
+            (lams[mean <= mean[best] + np.max(se)].max(), "it uses the largest standard error, not the one "
+             "at the minimum.", "The threshold is mean[best] + se[best]."),
+        ]
+        answers.add(got, within.max(), case=f"for lams={lams.tolist()}", variants=variants)
+    answers.verdict()
+    return "your one-standard-error rule picks the simplest λ within one standard error of the minimum."
