@@ -1,6 +1,6 @@
 """Time K article networks trained together (helpers.keras_stack) against one at a time (lesson 05).
 
-    python bench/bench_stack.py [--members 100] [--epochs 300] [--fast-runs 4] [--plain-runs 1]
+    python bench/bench_stack.py [--members 100] [--epochs 300] [--shards 2] [--fast-runs 4] [--plain-runs 1]
                                 [--knob-epochs 50] [--no-knobs] [--no-sizes]
 
 All in one process, on the 100 training points of ``load_moons_2d`` (hidden 128, batch 32,
@@ -9,6 +9,8 @@ Adam 1e-3), a quarter of the members each of none / l1 / l2 / prox at λ = 0.001
 * **stacked**: ``StackedMLP(K).run(...)``, all K networks in one ``fit``; the first run includes
   building, tracing and XLA compilation, the second is the steady cost of a new run (new settings
   or data do not retrace);
+* **shards**: the same K networks as ``StackShards(K, --shards)``, that many stacks of about
+  K / shards members, one thread each (one XLA update uses one core);
 * **fit_fast one at a time**: ``reset_model`` + ``fit_fast`` on one compiled model per kind
   (tracing excluded: warmed up first), ``--fast-runs`` networks timed and **extrapolated** to K;
 * **straightforward**: ``model.fit(X, y, epochs=E, batch_size=32, validation_data=...)`` on a model
@@ -32,7 +34,7 @@ import numpy as np
 
 from helpers import load_moons_2d
 from helpers.data import make_moons_2d
-from helpers.keras_stack import StackedMLP, stack_grid, steps_per_epoch
+from helpers.keras_stack import StackedMLP, StackShards, stack_grid, steps_per_epoch
 from helpers.keras_tools import accuracy, build_mlp, fit_fast, fit_plain, predict_proba, reset_model
 
 KINDS = [("none", 0.0), ("l1", 1e-3), ("l2", 1e-3), ("prox", 1e-3)]
@@ -67,10 +69,10 @@ def config_for(members: int):
     return config
 
 
-def stacked(data, members: int, epochs: int) -> dict:
+def stacked(data, members: int, epochs: int, shards: int = 1) -> dict:
     config = config_for(members)
     with Timer() as first:
-        stack = StackedMLP(members)
+        stack = StackedMLP(members) if shards == 1 else StackShards(members, shards)
         stack.run(config, data.X_train, data.y_train, epochs=epochs)
     with Timer() as second:
         stack.run(config, data.X_train, data.y_train, epochs=epochs)
@@ -82,7 +84,8 @@ def stacked(data, members: int, epochs: int) -> dict:
             stack.run(config, data.X_train, data.y_train, epochs=epochs, X_val=data.X_val, y_val=data.y_val,
                       every=10)
         curve_runs.append(curves)
-    print(f"stacked, K = {members}, {epochs} epochs ({epochs * 4} steps):")
+    label = "one stack" if shards == 1 else f"{shards} shards in threads"
+    print(f"stacked, K = {members}, {label}, {epochs} epochs ({epochs * 4} steps):")
     print(f"  first run (build, trace, XLA compile): {first}  -> {first.wall / members:.3f} s per network")
     print(f"  second run (steady):                   {second}  -> {second.wall / members:.3f} s per network")
     print(f"  measure(test, 1000 points), all K:     {measure}")
@@ -180,6 +183,7 @@ def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--members", type=int, default=100)
     parser.add_argument("--epochs", type=int, default=300)
+    parser.add_argument("--shards", type=int, default=2)
     parser.add_argument("--fast-runs", type=int, default=4)
     parser.add_argument("--plain-runs", type=int, default=1)
     parser.add_argument("--knob-epochs", type=int, default=50)
@@ -193,6 +197,7 @@ def main(argv=None) -> int:
     data = load_moons_2d()
     k, epochs = args.members, args.epochs
     st = stacked(data, k, epochs)
+    sh = stacked(data, k, epochs, args.shards) if args.shards > 1 else st
     print(f"\nfit_fast one network at a time ({args.fast_runs} timed, extrapolated to {k}):")
     fast = one_at_a_time(data, epochs, args.fast_runs, fast=True)
     print(f"straightforward model.fit(..., validation_data=...) ({args.plain_runs} timed, extrapolated to {k}):")
@@ -204,9 +209,12 @@ def main(argv=None) -> int:
           f"{fast['per_network']:.3f} s per network)")
     print(f"  straightforward fit:              {k * plain['per_network']:7.1f} s (extrapolated from "
           f"{plain['per_network']:.2f} s per network)")
-    print(f"  throughput vs fit_fast: {k * fast['per_network'] / st['first']:.1f}x incl. tracing, "
-          f"{k * fast['per_network'] / st['second']:.1f}x steady; "
-          f"vs straightforward: {k * plain['per_network'] / st['second']:.0f}x steady")
+    print(f"  {args.shards} shards, first run:          {sh['first']:7.1f} s")
+    print(f"  {args.shards} shards, steady:             {sh['second']:7.1f} s")
+    for name, run in (("one stack", st), (f"{args.shards} shards", sh)):
+        print(f"  throughput vs fit_fast, {name}: {k * fast['per_network'] / run['first']:.1f}x incl. tracing, "
+              f"{k * fast['per_network'] / run['second']:.1f}x steady; "
+              f"vs straightforward: {k * plain['per_network'] / run['second']:.0f}x steady")
     print(f"  mean test accuracy: stacked {np.mean(list(st['acc'].values())):.3f}, fit_fast {fast['acc']:.3f}, "
           f"straightforward {plain['acc']:.3f} (same kinds, other seeds and batch orders)")
     if not args.no_knobs:
