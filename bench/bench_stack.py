@@ -9,8 +9,8 @@ Adam 1e-3), a quarter of the members each of none / l1 / l2 / prox at λ = 0.001
 * **stacked**: ``StackedMLP(K).run(...)``, all K networks in one ``fit``; the first run includes
   building, tracing and XLA compilation, the second is the steady cost of a new run (new settings
   or data do not retrace);
-* **shards**: the same K networks as ``StackShards(K, --shards)``, that many stacks of about
-  K / shards members, one thread each (one XLA update uses one core);
+* **shards**: the same K networks as a ``StackShards`` of ``--shards`` stacks of about
+  K / shards members, trained in two threads;
 * **fit_fast one at a time**: ``reset_model`` + ``fit_fast`` on one compiled model per kind
   (tracing excluded: warmed up first), ``--fast-runs`` networks timed and **extrapolated** to K;
 * **straightforward**: ``model.fit(X, y, epochs=E, batch_size=32, validation_data=...)`` on a model
@@ -72,7 +72,8 @@ def config_for(members: int):
 def stacked(data, members: int, epochs: int, shards: int = 1) -> dict:
     config = config_for(members)
     with Timer() as first:
-        stack = StackedMLP(members) if shards == 1 else StackShards(members, shards)
+        stack = StackedMLP(members) if shards == 1 else StackShards(
+            [StackedMLP(len(part)) for part in np.array_split(range(members), shards)])
         stack.run(config, data.X_train, data.y_train, epochs=epochs)
     with Timer() as second:
         stack.run(config, data.X_train, data.y_train, epochs=epochs)

@@ -853,71 +853,93 @@ class StackedMLP(keras.Model):
 
 
 class StackShards:
-    """``K`` members split into ``shards`` :class:`StackedMLP` of about ``K / shards`` members,
-    trained side by side, one thread each. What it buys on 2 cores (``bench/bench_stack.py``,
-    K = 100, 300 epochs, idle machine): the first run, which builds, traces and compiles, in 13 s
-    instead of 22 s (the shards compile at the same time); later runs about as fast as one stack
-    (10.6 s against 10.9 s: one stack's XLA update already keeps about 1.7 cores busy); on a
-    machine busy with other work the threads take whatever core is free.
+    """Several :class:`StackedMLP` ("shards") used as one stack of all their members, trained
+    side by side in ``workers`` threads. Build the shards once and reuse them in any grouping:
+    each one compiles its update once, and a new run with other settings or data does not
+    retrace (:class:`StackedMLP`)::
+
+        pool = [StackedMLP(40) for _ in range(6)]   # 240 networks, 6 compilations, once
+        big = StackShards(pool)                     # a run of 240 members
+        small = StackShards(pool[:2])               # later, a run of 80 with the same shards
+
+    Why shards (``bench/bench_stack.py``, 2-core AVX-512 CPU, article networks, 300 epochs): a
+    stack's per-network cost grows past about 100 members (its Adam state no longer fits the
+    caches: 240 members in one stack cost about twice as much per network as 60), and shards
+    that compile in two threads compile at the same time (100 networks' first run in 13 s
+    instead of 22 s).
 
     The same interface as :class:`StackedMLP` for what :func:`helpers.moons_experiment.run_design`
     uses (``members``, :meth:`run`, :meth:`measure`, :meth:`use_weights`, :meth:`hidden_kernels`),
-    with every array over members in the order of the whole stack: member ``k`` is member ``k``
-    whatever the number of shards. Each member's training depends only on its own settings and
-    data (module docstring), so the shards give the same networks as one stack, up to float32
-    rounding (XLA may order a sum differently for another ``K``; ``tests/test_keras_stack.py``).
-    Keyword arguments go to every :class:`StackedMLP`.
+    with every array over members in order: the shards' members one after the other. Each
+    member's training depends only on its own settings and data (module docstring), so shards
+    give the same networks as one stack, up to float32 rounding (XLA may order a sum
+    differently for another ``K``; ``tests/test_keras_stack.py``).
     """
 
-    def __init__(self, members: int, shards: int = 2, **kwargs):
-        self.members = check_int(members, "members", min_value=1, max_value=100_000)
-        shards = check_int(shards, "shards", min_value=1, max_value=self.members)
-        sizes = [len(part) for part in np.array_split(np.arange(self.members), shards)]
-        self.bounds = np.cumsum([0, *sizes])
-        name = kwargs.pop("name", "stacked_mlp")
-        self.stacks = [StackedMLP(size, name=f"{name}_{i}", **kwargs) for i, size in enumerate(sizes)]
+    def __init__(self, stacks, workers: int = 2):
+        if isinstance(stacks, StackedMLP) or not isinstance(stacks, (list, tuple)) or not stacks \
+                or not all(isinstance(stack, StackedMLP) for stack in stacks):
+            raise ValueError(f"stacks must be a non-empty list of StackedMLP, got {stacks!r}")
+        if len({id(stack) for stack in stacks}) != len(stacks):
+            raise ValueError("stacks must be distinct StackedMLP (a shard cannot train two parts at once)")
+        self.stacks = list(stacks)
+        self.workers = check_int(workers, "workers", min_value=1, max_value=64)
+        self.bounds = np.cumsum([0, *(stack.members for stack in self.stacks)])
+        self.members = int(self.bounds[-1])
         self.config = None
+        self._order = np.arange(self.members)  # member k trains in position _order.argsort()[k] (see run)
 
     def _parts(self, value, ndim_per_member: int):
-        """``value`` for each shard: its slice of the member axis when ``value`` is per member."""
+        """``value`` for each shard: its members' part when ``value`` is per member."""
         if value is not None and np.ndim(value) == ndim_per_member:
             value = np.asarray(value)
             if len(value) != self.members:
                 raise ValueError(f"per-member arrays must have {self.members} members, got shape {value.shape}")
+            value = value[self._order]
             return [value[a:b] for a, b in zip(self.bounds[:-1], self.bounds[1:], strict=True)]
         return [value] * len(self.stacks)
 
+    def _joined(self, parts, axis: int = 0) -> np.ndarray:
+        """The shards' per-member arrays as one, in the members' order."""
+        return np.take(np.concatenate(parts, axis=axis), np.argsort(self._order), axis=axis)
+
     def _each(self, call):
         """``call(i, stack)`` for every shard, in threads; the results in shard order."""
-        if len(self.stacks) == 1:
-            return [call(0, self.stacks[0])]
-        with ThreadPoolExecutor(len(self.stacks)) as pool:
+        if self.workers == 1 or len(self.stacks) == 1:
+            return [call(i, stack) for i, stack in enumerate(self.stacks)]
+        with ThreadPoolExecutor(min(self.workers, len(self.stacks))) as pool:
             return list(pool.map(call, range(len(self.stacks)), self.stacks))
 
     def run(self, config: StackConfig, X, y, *, snapshots=None, X_val=None, y_val=None, **kwargs) -> dict:
-        """:meth:`StackedMLP.run` on every shard at once; returns the same dict, over all members."""
+        """:meth:`StackedMLP.run` on every shard at once; returns the same dict, over all members.
+
+        The members are dealt to the shards grouped by what their training needs: first those
+        without dropout, input noise or max-norm, so a shard with none of those members skips
+        that work (a stack draws dropout masks for all its members when one of them needs them)."""
         if not isinstance(config, StackConfig) or len(config) != self.members:
             raise ValueError(f"config must be a StackConfig of {self.members} members (see stack_config)")
         self.config = config
-        configs = [StackConfig(*(getattr(config, f)[a:b] for f in FIELDS))
+        self._order = np.lexsort((config.max_norm > 0, config.noise > 0, config.dropout > 0))  # stable
+        configs = [StackConfig(*(getattr(config, f)[self._order][a:b] for f in FIELDS))
                    for a, b in zip(self.bounds[:-1], self.bounds[1:], strict=True)]
         shard_snaps = [None] * len(self.stacks)
         if snapshots is not None:
             snap = check_array(snapshots, "snapshots", ndim=1)
             if snap.size == 0 or np.any(snap != np.round(snap)) or snap.min() < 0 or snap.max() >= self.members:
                 raise ValueError(f"snapshots must hold member indices in [0, {self.members})")
-            owner = np.searchsorted(self.bounds, snap, side="right") - 1
-            shard_snaps = [snap[owner == i] - self.bounds[i] if np.any(owner == i) else None
+            position = np.argsort(self._order)[snap.astype(int)]
+            owner = np.searchsorted(self.bounds, position, side="right") - 1
+            shard_snaps = [position[owner == i] - self.bounds[i] if np.any(owner == i) else None
                            for i in range(len(self.stacks))]
-        data = zip(self._parts(X, 3), self._parts(y, 2), self._parts(X_val, 3), self._parts(y_val, 2), strict=True)
-        jobs = list(data)
+        jobs = list(zip(self._parts(X, 3), self._parts(y, 2), self._parts(X_val, 3), self._parts(y_val, 2),
+                        strict=True))
         outs = self._each(lambda i, s: s.run(configs[i], jobs[i][0], jobs[i][1], X_val=jobs[i][2], y_val=jobs[i][3],
                                              snapshots=shard_snaps[i], **kwargs))
         out = dict(outs[0])
         out["loss"] = sum(o["loss"] for o in outs)  # Keras's loss is a sum over members
         for key, axis in (("curve_train", 1), ("curve_val", 1), ("best_epoch", 0), ("stop_epoch", 0), ("stopped", 0)):
             if out.get(key) is not None:
-                out[key] = np.concatenate([o[key] for o in outs], axis=axis)
+                out[key] = self._joined([o[key] for o in outs], axis=axis)
         if snapshots is not None:  # the shards' snapshots, back in the order asked for
             back = np.argsort(np.argsort(owner, kind="stable"))
             parts = [o["snapshots"] for o in outs if "snapshots" in o]
@@ -931,14 +953,13 @@ class StackShards:
 
     def measure(self, X, y, *, grid=None, tol: float = 1e-3) -> dict:
         """:meth:`StackedMLP.measure` on every shard, arrays over all members."""
-        outs = self._each(lambda i, s: s.measure(self._parts(X, 3)[i], self._parts(y, 2)[i], grid=grid, tol=tol))
-        return {key: outs[0][key] if key == "n_weights" else np.concatenate([o[key] for o in outs])
-                for key in outs[0]}
+        X_parts, y_parts = self._parts(X, 3), self._parts(y, 2)
+        outs = self._each(lambda i, s: s.measure(X_parts[i], y_parts[i], grid=grid, tol=tol))
+        return {key: outs[0][key] if key == "n_weights" else self._joined([o[key] for o in outs]) for key in outs[0]}
 
     def hidden_kernels(self) -> list[np.ndarray]:
         """The two stacked hidden kernels over all members, as :meth:`StackedMLP.hidden_kernels`."""
-        return [np.concatenate(parts) for parts in zip(*(s.hidden_kernels() for s in self.stacks), strict=True)]
-
+        return [self._joined(parts) for parts in zip(*(s.hidden_kernels() for s in self.stacks), strict=True)]
 
 __all__ = [
     "StackConfig",

@@ -18,7 +18,7 @@ Tolerances (float32):
   of exactly 1 to every member's term, and a rate, σ or λ of 0 leaves a member exactly unchanged.
   A member trained in a stack of 4 and alone (K = 1) agrees to 1e-9 (measured), not bit for bit
   (XLA compiles the K = 1 product differently); asserted 1e-6. The same holds for
-  ``StackShards`` (two stacks of 2 and 3 members in threads) against one stack of 5.
+  ``StackShards`` (stacks of 3 and 2 members in threads) against one stack of 5.
 * **Evaluation against NumPy** (float64 forward pass from the member's float32 weights):
   probabilities to 1e-5, losses to 1e-5 relative.
 """
@@ -439,12 +439,13 @@ def test_early_stopping_keeps_the_best_and_the_stopped_weights(stack, moons):
 def test_shards_in_threads_train_the_same_networks_as_one_stack(stack, moons):
     """StackShards: every array over members in the whole stack's order, whatever the shards."""
     X, y = per_member_sets(moons, 40, members=5)
-    config = stack_config(KINDS + ["l2"], LAMS + [1e-3], [1, 2, 3, 4, 5], dropout=[0, 0, 0.2, 0, 0])
+    config = stack_config(KINDS + ["l2"], LAMS + [1e-3], [1, 2, 3, 4, 5], dropout=[0, 0, 0.2, 0, 0],
+                          noise=[0.1, 0, 0, 0, 0])  # grouped: members 1, 3, 4 first, then 2 and 0
     X_val, y_val = moons.X_test[:200], moons.y_test[:200]
     kwargs = dict(epochs=20, X_val=X_val, y_val=y_val, every=5, patience=5, snapshots=[4, 0, 3])
     one = StackedMLP(5, H)
-    shards = StackShards(5, 2, hidden=H)
-    assert [s.members for s in shards.stacks] == [3, 2]
+    shards = StackShards([StackedMLP(3, H), StackedMLP(2, H)])
+    assert shards.members == 5
     runs = [one.run(config, X, y, **kwargs), shards.run(config, X, y, **kwargs)]
     for key in ("curve_train", "curve_val"):
         np.testing.assert_allclose(runs[1][key], runs[0][key], rtol=1e-5)
@@ -465,8 +466,9 @@ def test_shards_in_threads_train_the_same_networks_as_one_stack(stack, moons):
         np.testing.assert_allclose(a, b, rtol=0, atol=1e-6)
     per_member = shards.measure(X, y)["accuracy"]  # per-member points go to their own shard
     np.testing.assert_allclose(per_member, one.measure(X, y)["accuracy"])
-    with pytest.raises(ValueError, match="shards"):
-        StackShards(2, 3)
+    for bad in (one, [], [one, one], [one, "stack"]):
+        with pytest.raises(ValueError, match="stacks"):
+            StackShards(bad)
     with pytest.raises(ValueError, match="config"):
         shards.run(stack_config("none", 0.0, [1, 2]), X, y, epochs=1)
     with pytest.raises(ValueError, match="snapshots"):

@@ -424,6 +424,13 @@ def _mlp(dims, ctx):
 
 
 @functools.cache
+def _tiny_stack():
+    from helpers.keras_stack import StackedMLP
+
+    return StackedMLP(2, 3)
+
+
+@functools.cache
 def _path():
     from helpers.penalized_path import PenalizedPath
 
@@ -828,8 +835,8 @@ SPECS: dict[str, Spec] = {
                                             "batch_size": Int(1, 8), "jit_compile": Bool(),
                                             "steps_per_execution": Int(1, 50),
                                             "contraction": Choice(("einsum", "matmul"))}, examples=8),
-    "helpers.keras_stack.StackShards": Spec({"members": Int(1, 3), "shards": Int(0, 4), "hidden": Int(1, 4)},
-                                            examples=6),
+    "helpers.keras_stack.StackShards": Spec({"stacks": Obj(lambda d, c: [_tiny_stack()], [[], "stack", [None], 3]),
+                                             "workers": Int(0, 3)}, examples=6),
     "helpers.moons_experiment.training_sets": Spec({"n_sets": Int(1, 3), "n": Int(dim="n"),
                                                     "first": Opt(Obj(_first_set, [(np.ones((3, 2)), np.ones(3))])),
                                                     "first_seed": Int(0, 10_000)}, examples=20),
