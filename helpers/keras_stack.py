@@ -870,7 +870,8 @@ class StackShards:
 
     The same interface as :class:`StackedMLP` for what :func:`helpers.moons_experiment.run_design`
     uses (``members``, :meth:`run`, :meth:`measure`, :meth:`use_weights`, :meth:`hidden_kernels`),
-    with every array over members in order: the shards' members one after the other. Each
+    with every array over members in the caller's order, whichever shard trained a member
+    (:meth:`run` deals the members to the shards grouped by what their training needs). Each
     member's training depends only on its own settings and data (module docstring), so shards
     give the same networks as one stack, up to float32 rounding (XLA may order a sum
     differently for another ``K``; ``tests/test_keras_stack.py``).
