@@ -423,13 +423,43 @@ def cmd_lab(args: list[str]) -> int:
     return run_server(lab_command(python, args), cwd=ROOT)
 
 
+# Run beside the rest by ``course.py test``: the browser test (mostly waiting on Chromium and the
+# kernels) and the Keras notebooks rerun with another floating-point order. One pytest alone
+# keeps about one of the two cores busy (20 minutes); two side by side, about 14.
+SIDE_TESTS = ("tests/test_browser.py", "tests/test_portability.py")
+
+
+def run_tests_in_two_parts(pytest: list[str]) -> int:
+    """Every test, as two pytest runs side by side: :data:`SIDE_TESTS` with its output kept in a
+    temporary file and printed after the rest, whose output streams as usual. Nonzero if either
+    part fails."""
+    import tempfile
+
+    with tempfile.TemporaryFile("w+", encoding="utf-8") as log:
+        side = subprocess.Popen([*pytest, *SIDE_TESTS], cwd=ROOT, stdin=subprocess.DEVNULL, stdout=log,
+                                stderr=subprocess.STDOUT)
+        try:
+            rest = subprocess.call([*pytest, *(f"--ignore={path}" for path in SIDE_TESTS)], cwd=ROOT)
+        finally:
+            side_code = side.wait()
+        log.seek(0)
+        say(f"the tests run beside the others ({', '.join(SIDE_TESTS)}):")
+        sys.stdout.write(log.read())
+    say(f"pytest exit codes: {rest} for the rest, {side_code} for {', '.join(SIDE_TESTS)}")
+    return rest or side_code
+
+
 def cmd_test(args: list[str]) -> int:
-    """``course.py test``: set up, install the browser the browser test needs, run pytest."""
+    """``course.py test``: set up, install the browser the browser test needs, run pytest (with no
+    arguments: every test, in two parts side by side; with arguments: one pytest with them)."""
     python = setup()
     installer = ROOT / "tools" / "install_browser.sh"
     if sys.platform.startswith("linux") and installer.exists():
         run(["bash", installer])
-    return subprocess.call([str(python), "-m", "pytest", *args], cwd=ROOT)
+    pytest = [str(python), "-m", "pytest"]
+    if args:
+        return subprocess.call([*pytest, *args], cwd=ROOT)
+    return run_tests_in_two_parts(pytest)
 
 
 def cmd_my_work(args: list[str]) -> int:

@@ -235,9 +235,46 @@ def test_the_tests_and_jupyterlab_get_the_environment_as_it_is(command, monkeypa
     monkeypatch.setattr(course, "run", lambda cmd, **kw: None)
     monkeypatch.setattr(course, "copy_assignments", lambda python: None)
     monkeypatch.setattr(course.subprocess, "call", lambda cmd, **kw: calls.append(kw) or 0)
+    monkeypatch.setattr(course.subprocess, "Popen", lambda cmd, **kw: calls.append(kw) or FakeProcess(0))
     monkeypatch.setattr(course, "run_server", lambda cmd, **kw: calls.append(kw) or 0)
     assert course.main([command]) == 0
-    assert [kw.get("env") for kw in calls] == [None]
+    assert calls and all(kw.get("env") is None for kw in calls)
+
+
+class FakeProcess:
+    def __init__(self, code):
+        self.code = code
+
+    def wait(self):
+        return self.code
+
+
+@pytest.mark.parametrize("codes, expected", [((0, 0), 0), ((1, 0), 1), ((0, 1), 1), ((2, 1), 2)])
+def test_the_test_command_runs_every_test_in_two_parts(codes, expected, monkeypatch, capsys):
+    """course.py test: the side part (browser, portability) and the rest, which ignores exactly
+    the side part; nonzero if either fails. With arguments, one pytest with them."""
+    commands = []
+    rest_code, side_code = codes
+    monkeypatch.setattr(course, "setup", lambda: Path("/venv/bin/python"))
+    monkeypatch.setattr(course, "run", lambda cmd, **kw: None)
+
+    def popen(cmd, **kw):
+        commands.append(("side", cmd))
+        kw["stdout"].write("side output\n")
+        return FakeProcess(side_code)
+
+    monkeypatch.setattr(course.subprocess, "Popen", popen)
+    monkeypatch.setattr(course.subprocess, "call", lambda cmd, **kw: commands.append(("rest", cmd)) or rest_code)
+    assert course.main(["test"]) == expected
+    (_, side), (_, rest) = commands
+    pytest_cmd = ["/venv/bin/python", "-m", "pytest"]
+    assert side == [*pytest_cmd, *course.SIDE_TESTS]
+    assert rest == [*pytest_cmd, *(f"--ignore={path}" for path in course.SIDE_TESTS)]
+    assert all((ROOT / path).is_file() for path in course.SIDE_TESTS)
+    assert "side output" in capsys.readouterr().out
+    commands.clear()
+    assert course.main(["test", "-k", "stats"]) == rest_code
+    assert commands == [("rest", [*pytest_cmd, "-k", "stats"])]
 
 
 # --- choosing a Python (course.py itself runs on Python 3.8+) --------------------------------------
