@@ -887,7 +887,6 @@ class StackShards:
         self.workers = check_int(workers, "workers", min_value=1, max_value=64)
         self.bounds = np.cumsum([0, *(stack.members for stack in self.stacks)])
         self.members = int(self.bounds[-1])
-        self.config = None
         self._order = np.arange(self.members)  # member k trains in position _order.argsort()[k] (see run)
 
     def _parts(self, value, ndim_per_member: int):
@@ -919,7 +918,6 @@ class StackShards:
         that work (a stack draws dropout masks for all its members when one of them needs them)."""
         if not isinstance(config, StackConfig) or len(config) != self.members:
             raise ValueError(f"config must be a StackConfig of {self.members} members (see stack_config)")
-        self.config = config
         self._order = np.lexsort((config.max_norm > 0, config.noise > 0, config.dropout > 0))  # stable
         configs = [StackConfig(*(getattr(config, f)[self._order][a:b] for f in FIELDS))
                    for a, b in zip(self.bounds[:-1], self.bounds[1:], strict=True)]

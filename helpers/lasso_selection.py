@@ -21,12 +21,18 @@ from helpers._counts import check_int, check_seed
 from helpers._validate import check_array, check_choice, check_xy, finite_result
 
 
-def _pipeline(alpha: float = 1.0):
-    from sklearn.linear_model import Lasso
+def _standardized(model):
+    """``model`` on standardized features (the scaling is fitted inside each fold)."""
     from sklearn.pipeline import make_pipeline
     from sklearn.preprocessing import StandardScaler
 
-    return make_pipeline(StandardScaler(), Lasso(alpha=alpha, max_iter=100_000, tol=1e-8))
+    return make_pipeline(StandardScaler(), model)
+
+
+def _pipeline(alpha: float = 1.0):
+    from sklearn.linear_model import Lasso
+
+    return _standardized(Lasso(alpha=alpha, max_iter=100_000, tol=1e-8))
 
 
 def _check_alphas(alphas) -> np.ndarray:
@@ -81,14 +87,12 @@ def information_criterion_alpha(X, y, criterion: str = "bic") -> float:
     features (one fit on all the data, no folds: it estimates the noise variance from the
     least-squares fit, so it needs more points than features)."""
     from sklearn.linear_model import LassoLarsIC
-    from sklearn.pipeline import make_pipeline
-    from sklearn.preprocessing import StandardScaler
 
     X, y = check_xy(X, y)
     criterion = check_choice(criterion, "criterion", ("aic", "bic"))
     if X.shape[0] <= X.shape[1] + 1:
         raise ValueError(f"X must have more rows than columns + 1 for {criterion}, got shape {X.shape}")
-    model = make_pipeline(StandardScaler(), LassoLarsIC(criterion=criterion)).fit(X, y)
+    model = _standardized(LassoLarsIC(criterion=criterion)).fit(X, y)
     return float(model[-1].alpha_)
 
 
