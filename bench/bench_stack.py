@@ -1,6 +1,6 @@
 """Time K article networks trained together (helpers.keras_stack) against one at a time (lesson 05).
 
-    python bench/bench_stack.py [--members 100] [--epochs 300] [--shards 2] [--fast-runs 4] [--plain-runs 1]
+    python bench/bench_stack.py [--members 100] [--epochs 300] [--shards 4] [--fast-runs 4] [--plain-runs 1]
                                 [--knob-epochs 50] [--no-knobs] [--no-sizes]
 
 All in one process, on the 100 training points of ``load_moons_2d`` (hidden 128, batch 32,
@@ -16,7 +16,8 @@ Adam 1e-3), a quarter of the members each of none / l1 / l2 / prox at λ = 0.001
 * **straightforward**: ``model.fit(X, y, epochs=E, batch_size=32, validation_data=...)`` on a model
   with ``steps_per_execution=1`` (``fit_plain``), ``--plain-runs`` networks, extrapolated to K;
 * **knobs** (steady per-step cost, ``--knob-epochs`` epochs): XLA on/off, einsum vs matmul, batch
-  indices gathered in the graph vs materialized batches, steps per execution;
+  indices gathered in the graph vs materialized batches, the number of steps per XLA call
+  (``chunk``) and of blocks per graph execution;
 * **sizes**: K networks on training sets of n = 30, 100, 300, 1000 (one per member, resampled)
   for a fixed number of gradient steps (1200), with the validation curve about every 40 steps.
 
@@ -34,7 +35,7 @@ import numpy as np
 
 from helpers import load_moons_2d
 from helpers.data import make_moons_2d
-from helpers.keras_stack import StackedMLP, StackShards, stack_grid, steps_per_epoch
+from helpers.keras_stack import CHUNK, StackedMLP, StackShards, stack_grid, steps_per_epoch
 from helpers.keras_tools import accuracy, build_mlp, fit_fast, fit_plain, predict_proba, reset_model
 
 KINDS = [("none", 0.0), ("l1", 1e-3), ("l2", 1e-3), ("prox", 1e-3)]
@@ -130,12 +131,13 @@ def knobs(data, members: int, epochs: int, repeats: int = 3) -> None:
     config = config_for(members)
     steps = epochs * 4
     variants = [
-        ("default: XLA, einsum, indices, all steps in one execution", {}, "indices"),
+        (f"default: XLA, einsum, indices, blocks of {CHUNK} steps", {}, "indices"),
         ("XLA off", {"jit_compile": False}, "indices"),
         ("matmul instead of einsum", {"contraction": "matmul"}, "indices"),
         ("materialized (steps, K, 32, 2) batches", {}, "batches"),
-        ("steps_per_execution = 20", {"steps_per_execution": 20}, "indices"),
-        ("steps_per_execution = 1", {"steps_per_execution": 1}, "indices"),
+        ("one step per XLA call (chunk = 1)", {"chunk": 1}, "indices"),
+        ("blocks of 10 steps (chunk = 10)", {"chunk": 10}, "indices"),
+        ("one block per graph execution", {"steps_per_execution": 1}, "indices"),
     ]
     stacks = []
     for _, kwargs, feed in variants:
@@ -184,7 +186,7 @@ def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--members", type=int, default=100)
     parser.add_argument("--epochs", type=int, default=300)
-    parser.add_argument("--shards", type=int, default=2)
+    parser.add_argument("--shards", type=int, default=4)
     parser.add_argument("--fast-runs", type=int, default=4)
     parser.add_argument("--plain-runs", type=int, default=1)
     parser.add_argument("--knob-epochs", type=int, default=50)

@@ -53,11 +53,13 @@ the last batch of each epoch is partial, as in Keras (with ``n < batch_size`` ev
 whole set): it is padded to the fixed batch shape and the padding is masked out of the mean, so
 its gradient is exactly the mean over its real points. (One batch shape for every ``n``: a new
 ``n`` does not retrace the training step.) The index arrays reach the graph through ``tf.data``
-and the points are gathered inside the graph from the training set, which the model holds in a
-variable: 15 MB of indices for 100 members × 1200 steps instead of 50 MB of materialized
-``(steps, K, batch, 2)`` batches, labels and masks. ``bench/bench_stack.py`` measures both: the
-time per step is the same within the noise of a shared machine, because the step is dominated by
-the batched products.
+in blocks of up to ``chunk`` steps (:func:`step_blocks`, 40 by default); the points of a block are
+gathered from the training set, which the model holds in a variable, and the block's steps run
+inside **one** XLA call (a ``tf.while_loop`` over the steps). The curves are recorded between
+blocks: a block never straddles an evaluation. Indices take 15 MB for 100 members × 1200 steps
+instead of 50 MB of materialized ``(steps, K, batch, 2)`` batches, labels and masks;
+``bench/bench_stack.py`` measures both, and one step per XLA call (``chunk=1``), which pays
+Keras's loop, the gather and the call's overhead (about 1-2 ms) at every step.
 
 Conventions of the reported numbers:
 
@@ -72,14 +74,19 @@ Conventions of the reported numbers:
 * The **objective** is data loss + penalty, as the member's kind defines it (``"prox"``: the L1
   penalty).
 
-Speed (``bench/bench_stack.py``, 2-core AVX-512 CPU shared with other jobs, 1-minute load 2.4-2.9):
-100 article networks, 300 epochs (1200 steps) each, in 17-22 s including building, tracing and
-the XLA compilation of the update (about 3 s), 11-17 s for each later run (no retracing for new
-settings, data or ``n``); ``fit_fast`` one network at a time takes 0.45-0.65 s each (45-65 s for
-100), the straightforward ``fit`` with ``validation_data`` about 45 s each. The stack is
-compute-bound (the 128×128 layer's three batched products are ~0.3 GFLOP per step for K = 100):
-about 10 ms of CPU per step in the XLA update, 12-14 ms per step in all. Recording the curves
-every 10 epochs (train + 500 validation points) adds little (about 60 ms of CPU per evaluation).
+Speed (``bench/bench_stack.py``, 2-core AVX-512 CPU, otherwise idle, 1-minute load 1.1-1.7):
+100 article networks, 300 epochs (1200 steps) each, in one stack: 10.9 s including building,
+tracing and the XLA compilation of the steps (about 3 s), 7.2 s for each later run (no retracing
+for new settings, data or ``n``); as four shards of 25 in two threads (:class:`StackShards`),
+5.5 s for each later run. ``fit_fast`` one network at a time takes 0.36-0.45 s each (about 40 s
+for 100); the straightforward ``fit`` with ``validation_data`` about 32 s each. Blocks of 40 steps
+per XLA call instead of one step per call: 6.8-7.3 ms per step for K = 100 instead of 9-14 ms.
+The stack is compute-bound (the 128×128 layer's three batched products are ~0.3 GFLOP per step
+for K = 100). ``bench/bench_floor.py`` measures the floor: a minimal stacked Adam loop with none
+of the engine's features costs 0.061 s of one core per network, so on 2 cores no stacked engine
+can train more than about 8 times as many networks per second as ``fit_fast`` (0.25 s per
+network without a penalty, idle). Recording the curves every 10 epochs (train + 500 validation
+points) adds about 60 ms of CPU per evaluation.
 
 Lesson 05 (see :class:`StackedMLP` for a call).
 """
@@ -114,6 +121,7 @@ CONTRACTIONS = ("einsum", "matmul")
 FIELDS = ("kind", "lam", "seed", "dropout", "noise", "max_norm")
 WEIGHTS = ("final", "best", "stopped")  # which weights measure() sees after an early-stopping run
 FEEDS = ("indices", "batches")
+CHUNK = 40  # gradient steps per XLA call (a block of the schedule; see step_blocks)
 
 
 # --------------------------------------------------------------------------- configuration
@@ -258,6 +266,31 @@ def batch_schedule(seeds, n: int, batch_size: int = 32, *, epochs: int | None = 
         out[:, :n, k] = np.random.default_rng(int(seed)).permuted(base, axis=1)
     # Within an epoch the batches are consecutive slices of `width`; only the last holds padding.
     return out.reshape(n_epochs * spe, width, len(seeds))[:steps].transpose(0, 2, 1).copy()
+
+
+def step_blocks(schedule, period: int = 0, chunk: int = CHUNK):
+    """Cut a :func:`batch_schedule` ``(steps, K, batch)`` into blocks of at most ``chunk`` steps
+    that never straddle a multiple of ``period`` (0: no evaluations), so the curves are recorded
+    between blocks exactly where they are due. Returns ``blocks`` ``(n_blocks, chunk, K, batch)``
+    (rows past a block's count filled with -1) and ``counts`` ``(n_blocks,)`` int32."""
+    schedule = check_array(schedule, "schedule", ndim=3)
+    if schedule.size == 0 or np.any(schedule != np.round(schedule)) or schedule.min() < -1:
+        raise ValueError("schedule must be a non-empty (steps, K, batch) array of indices >= -1 "
+                         "(see batch_schedule)")
+    period = check_int(period, "period", min_value=0)
+    chunk = check_int(chunk, "chunk", min_value=1, max_value=10**6)
+    steps = len(schedule)
+    starts, start = [], 0
+    while start < steps:
+        end = min(start + chunk, steps)
+        if period:
+            end = min(end, (start // period + 1) * period)
+        starts.append((start, end))
+        start = end
+    blocks = np.full((len(starts), chunk, *schedule.shape[1:]), -1, dtype=np.int32)
+    for i, (a, b) in enumerate(starts):
+        blocks[i, : b - a] = schedule[a:b]
+    return blocks, np.array([b - a for a, b in starts], dtype=np.int32)
 
 
 # --------------------------------------------------------------------------- random numbers
@@ -438,14 +471,16 @@ class StackedMLP(keras.Model):
         scores["accuracy"][config.select(kind="l1")]
 
     ``X``/``y`` may be one training set for all members (``(n, 2)``, ``(n,)``) or one per member
-    (``(K, n, 2)``, ``(K, n)``). ``jit_compile``, ``steps_per_execution`` (default: the whole run
-    in one graph execution) and ``contraction`` are speed knobs measured by ``bench/bench_stack.py``.
+    (``(K, n, 2)``, ``(K, n)``). ``jit_compile``, ``chunk`` (gradient steps per XLA call, in blocks
+    that :func:`step_blocks` cuts), ``steps_per_execution`` (blocks per graph execution; default:
+    the whole run in one) and ``contraction`` are speed knobs measured by ``bench/bench_stack.py``;
+    none changes the networks beyond float32 rounding.
     """
 
     def __init__(self, members: int, hidden: int = 128, *, learning_rate: float = 1e-3,
                  batch_size: int = 32, jit_compile: bool = True,
                  steps_per_execution: int = MAX_STEPS_PER_EXECUTION, contraction: str = "einsum",
-                 name: str = "stacked_mlp"):
+                 chunk: int = CHUNK, name: str = "stacked_mlp"):
         super().__init__(name=name)
         self.members = check_int(members, "members", min_value=1, max_value=100_000)
         self.hidden = check_int(hidden, "hidden", min_value=1, max_value=100_000)
@@ -453,6 +488,7 @@ class StackedMLP(keras.Model):
         self.batch_size = check_int(batch_size, "batch_size", min_value=1, max_value=10**6)
         learning_rate = check_scalar(learning_rate, "learning_rate", strict=True)
         steps_per_execution = check_int(steps_per_execution, "steps_per_execution", min_value=1)
+        self.chunk = check_int(chunk, "chunk", min_value=1, max_value=10**6)
         jit_compile = check_bool(jit_compile, "jit_compile")
         contraction = check_choice(contraction, "contraction", CONTRACTIONS)
         self.hidden1 = StackedDense(self.members, self.hidden, "relu", contraction=contraction, name=HIDDEN[0])
@@ -465,7 +501,7 @@ class StackedMLP(keras.Model):
         self.compile(optimizer=StackedProxAdam(self.state.lam_prox, learning_rate=learning_rate),
                      steps_per_execution=steps_per_execution, jit_compile=False)
         self.optimizer.build(self.trainable_variables)
-        self._compiled_update = tf.function(self._update, jit_compile=bool(jit_compile))
+        self._compiled_steps = tf.function(self._steps, jit_compile=bool(jit_compile))
         self._compiled_losses = tf.function(self._data_losses, jit_compile=bool(jit_compile),
                                             reduce_retracing=True)
         self._predict_fn = None
@@ -521,24 +557,34 @@ class StackedMLP(keras.Model):
     # ----------------------------------------------------------------------- one training step
 
     def train_step(self, data):
-        """One Adam step of every member on its own batch: ``data`` is a ``(K, batch)`` row of
-        :func:`batch_schedule` (gathered here from the stored training sets) or, for the
-        benchmark's ``feed="batches"``, the batches themselves ``(x, y, mask)``. The update is
-        one XLA-compiled function (:meth:`_update`) whose shapes do not depend on ``n``; the
-        gather and the curves' evaluation stay outside it (inside, XLA slowed every step by the
-        size of the evaluation data, and every new ``n`` would recompile it)."""
+        """Up to ``CHUNK`` Adam steps of every member: ``data`` is ``(indices, count)``, a
+        ``(CHUNK, K, batch)`` block of :func:`batch_schedule` rows (gathered here from the stored
+        training sets) of which the first ``count`` are steps, or, for the benchmark's
+        ``feed="batches"``, the batches themselves ``(x, y, mask, count)``. The steps run inside
+        one XLA-compiled function (:meth:`_steps`) whose shapes do not depend on ``n``; the gather
+        and the curves' evaluation stay outside it (inside, XLA slowed every step by the size of
+        the evaluation data, and every new ``n`` would recompile it)."""
         s = self.state
-        if isinstance(data, (tuple, list)):
-            xb, yb, mask = data
+        if len(data) == 4:
+            xb, yb, mask, count = data
         else:
-            safe = tf.maximum(data, 0)
-            xb = tf.gather(s.X, safe, batch_dims=1)
-            yb = tf.gather(s.y, safe, batch_dims=1)
-            mask = data >= 0
-        loss = self._compiled_update(xb, yb, tf.cast(mask, tf.float32))
+            rows, count = data
+            safe = tf.transpose(tf.maximum(rows, 0), [1, 0, 2])  # (K, CHUNK, batch)
+            xb = tf.transpose(tf.gather(s.X, safe, batch_dims=1), [1, 0, 2, 3])
+            yb = tf.transpose(tf.gather(s.y, safe, batch_dims=1), [1, 0, 2])
+            mask = rows >= 0
+        total = self._compiled_steps(xb, yb, tf.cast(mask, tf.float32), count)
         self._record_curves()
-        self.loss_tracker.update_state(loss)
+        self.loss_tracker.update_state(total / tf.cast(count, tf.float32), sample_weight=tf.cast(count, tf.float32))
         return {"loss": self.loss_tracker.result()}
+
+    def _steps(self, xb, yb, mask, count):
+        """The first ``count`` steps of a block, one :meth:`_update` each; returns the sum of
+        their losses."""
+        def body(t, total):
+            return t + 1, total + self._update(xb[t], yb[t], mask[t])
+
+        return tf.while_loop(lambda t, _: t < count, body, (tf.constant(0, count.dtype), tf.constant(0.0)))[1]
 
     def _update(self, xb, yb, mask):
         """Forward, backward and Adam (with the proximal step) on batches ``(K, batch, 2)``;
@@ -714,12 +760,13 @@ class StackedMLP(keras.Model):
         s.snap_members.assign(snap)
         for w, var in zip(self._weights(), s.snapshots, strict=True):
             var.assign(np.zeros((max(n_evals, 1), max(snap.size, 1), *w.shape[1:]), "float32"))
+        blocks, counts = step_blocks(schedule, every * spe if n_evals else 0, self.chunk)
         if feed == "indices":
-            ds = tf.data.Dataset.from_tensor_slices(schedule)
+            ds = tf.data.Dataset.from_tensor_slices((blocks, counts))
         else:
-            safe, mask = np.maximum(schedule, 0), schedule >= 0
-            rows = np.arange(self.members)[None, :, None]
-            ds = tf.data.Dataset.from_tensor_slices((X[rows, safe], y[rows, safe], mask))
+            safe, mask = np.maximum(blocks, 0), blocks >= 0
+            rows = np.arange(self.members)[None, None, :, None]
+            ds = tf.data.Dataset.from_tensor_slices((X[rows, safe], y[rows, safe], mask, counts))
         history = self.fit(ds, epochs=1, verbose=0, shuffle=False)
         out = {"steps": len(schedule), "epochs": len(schedule) / spe, "loss": float(history.history["loss"][-1])}
         if n_evals:
@@ -863,10 +910,12 @@ class StackShards:
         small = StackShards(pool[:2])               # later, a run of 80 with the same shards
 
     Why shards (``bench/bench_stack.py``, 2-core AVX-512 CPU, article networks, 300 epochs): a
-    stack's per-network cost grows past about 100 members (its Adam state no longer fits the
-    caches: 240 members in one stack cost about twice as much per network as 60), and shards
-    that compile in two threads compile at the same time (100 networks' first run in 13 s
-    instead of 22 s).
+    stack's per-network cost grows with its size (its Adam state outgrows the caches: 16-28
+    members cost about 0.05 s per network on two cores, 100 members 0.07 s, 240 members about
+    twice that), and XLA does not always spread one large stack over both cores; shards in two
+    threads keep both busy (100 networks as four shards of 25: 5.5 s per run instead of 7.2 s).
+    Each shard compiles its own steps (about 3 s of CPU), so for a single run one stack is
+    quicker (first run 10.9 s, four shards 19.7 s); shards pay off when reused.
 
     The same interface as :class:`StackedMLP` for what :func:`helpers.moons_experiment.run_design`
     uses (``members``, :meth:`run`, :meth:`measure`, :meth:`use_weights`, :meth:`hidden_kernels`),
@@ -973,5 +1022,6 @@ __all__ = [
     "member_uniform",
     "stack_config",
     "stack_grid",
+    "step_blocks",
     "steps_per_epoch",
 ]

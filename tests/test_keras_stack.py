@@ -30,6 +30,7 @@ keras = pytest.importorskip("keras")
 
 from helpers import load_moons_2d  # noqa: E402
 from helpers.keras_stack import (  # noqa: E402
+    CHUNK,
     StackedMLP,
     StackShards,
     batch_schedule,
@@ -39,6 +40,7 @@ from helpers.keras_stack import (  # noqa: E402
     member_uniform,
     stack_config,
     stack_grid,
+    step_blocks,
     steps_per_epoch,
 )
 from helpers.keras_tools import (  # noqa: E402
@@ -326,11 +328,46 @@ def test_speed_knobs_train_the_same_networks(stack, moons):
     X, y = per_member_sets(moons, 90)
     config = stack_config(KINDS, LAMS, [1, 2, 3, 4], dropout=[0, 0, 0.1, 0], noise=[0, 0.1, 0, 0])
     stack.run(config, X, y, epochs=2)
-    other = StackedMLP(4, H, jit_compile=False, contraction="matmul", steps_per_execution=5)
+    other = StackedMLP(4, H, jit_compile=False, contraction="matmul", steps_per_execution=5, chunk=3)
     other.run(config, X, y, epochs=2, feed="batches")
     for k in range(4):
         for a, b in zip(stack.member_weights(k), other.member_weights(k), strict=True):
             np.testing.assert_allclose(a, b, rtol=0, atol=KNOB_ATOL)
+
+
+def test_blocks_of_steps_give_the_same_run_whatever_their_size(moons):
+    """One step per XLA call (chunk=1), blocks of 3 and the default block: same weights, curves
+    and early-stopping epochs, and Keras's reported loss is the same mean over the steps."""
+    X, y = per_member_sets(moons, 90)
+    config = stack_config(KINDS, LAMS, [1, 2, 3, 4], dropout=[0, 0, 0.1, 0], noise=[0, 0.1, 0, 0])
+    runs, stacks = [], []
+    for chunk in (1, 3, CHUNK):
+        stacks.append(StackedMLP(4, H, chunk=chunk))
+        runs.append(stacks[-1].run(config, X, y, epochs=6, X_val=moons.X_val, y_val=moons.y_val, every=2,
+                                   patience=2))
+    for run, stack in zip(runs[1:], stacks[1:], strict=True):
+        np.testing.assert_allclose(run["curve_val"], runs[0]["curve_val"], rtol=1e-5)
+        np.testing.assert_array_equal(run["best_epoch"], runs[0]["best_epoch"])
+        assert run["loss"] == pytest.approx(runs[0]["loss"], rel=1e-5)
+        for k in range(4):
+            for a, b in zip(stack.member_weights(k), stacks[0].member_weights(k), strict=True):
+                np.testing.assert_allclose(a, b, rtol=0, atol=KNOB_ATOL)
+
+
+def test_step_blocks_cut_the_schedule_at_every_evaluation():
+    schedule = batch_schedule([3, 7], n=10, batch_size=4, epochs=7)  # 21 steps, (21, 2, 4)
+    for period, chunk in ((0, 5), (6, 4), (6, 40), (3, 1), (0, 100)):
+        blocks, counts = step_blocks(schedule, period, chunk)
+        assert blocks.shape == (len(counts), chunk, 2, 4) and counts.dtype == np.int32
+        assert np.all((counts >= 1) & (counts <= chunk)) and counts.sum() == len(schedule)
+        np.testing.assert_array_equal(np.concatenate([b[:c] for b, c in zip(blocks, counts, strict=True)]), schedule)
+        assert all(np.all(b[c:] == -1) for b, c in zip(blocks, counts, strict=True))
+        ends = np.cumsum(counts)
+        if period:  # every evaluation falls at the end of a block
+            assert set(range(period, len(schedule) + 1, period)) <= set(ends.tolist())
+    for bad, match in (((schedule[0], 0, 4), "schedule"), ((schedule, -1, 4), "period"), ((schedule, 0, 0), "chunk")):
+        with pytest.raises(ValueError, match=match):
+            step_blocks(*bad)
 
 
 def test_bad_input_names_the_argument(stack, moons):
@@ -339,6 +376,7 @@ def test_bad_input_names_the_argument(stack, moons):
     cases = [
         (lambda: StackedMLP(0), "members"),
         (lambda: StackedMLP(2, contraction="dot"), "contraction"),
+        (lambda: StackedMLP(2, chunk=0), "chunk"),
         (lambda: stack.reset(stack_config(members=3)), "config must have 4 members"),
         (lambda: stack.reset({"kind": "none"}), "config"),
         (lambda: stack.run(config, X[:, :1], y, epochs=1), "X"),
