@@ -1,7 +1,7 @@
 """Time K article networks trained together (helpers.keras_stack) against one at a time (lesson 05).
 
-    python bench/bench_stack.py [--members 100] [--epochs 300] [--shards 4] [--fast-runs 4] [--plain-runs 1]
-                                [--knob-epochs 50] [--no-knobs] [--no-sizes]
+    python bench/bench_stack.py [--members 100] [--epochs 300] [--shards 4] [--pool 20] [--fast-runs 4]
+                                [--plain-runs 1] [--knob-epochs 50] [--no-knobs] [--no-sizes]
 
 All in one process, on the 100 training points of ``load_moons_2d`` (hidden 128, batch 32,
 Adam 1e-3), a quarter of the members each of none / l1 / l2 / prox at λ = 0.001:
@@ -11,6 +11,8 @@ Adam 1e-3), a quarter of the members each of none / l1 / l2 / prox at λ = 0.001
   or data do not retrace);
 * **shards**: the same K networks as a ``StackShards`` of ``--shards`` stacks of about
   K / shards members, trained in two threads;
+* **pool**: the same K networks on two stacks of ``--pool`` members (one per thread) that train
+  parts of that size in turn (``StackShards(pool, members=K)``, as lessons 05 and 06 do);
 * **fit_fast one at a time**: ``reset_model`` + ``fit_fast`` on one compiled model per kind
   (tracing excluded: warmed up first), ``--fast-runs`` networks timed and **extrapolated** to K;
 * **straightforward**: ``model.fit(X, y, epochs=E, batch_size=32, validation_data=...)`` on a model
@@ -70,11 +72,15 @@ def config_for(members: int):
     return config
 
 
-def stacked(data, members: int, epochs: int, shards: int = 1) -> dict:
+def stacked(data, members: int, epochs: int, shards: int = 1, pool: int = 0) -> dict:
     config = config_for(members)
     with Timer() as first:
-        stack = StackedMLP(members) if shards == 1 else StackShards(
-            [StackedMLP(len(part)) for part in np.array_split(range(members), shards)])
+        if pool:
+            stack = StackShards([StackedMLP(pool) for _ in range(2)], members=members)
+        elif shards == 1:
+            stack = StackedMLP(members)
+        else:
+            stack = StackShards([StackedMLP(len(part)) for part in np.array_split(range(members), shards)])
         stack.run(config, data.X_train, data.y_train, epochs=epochs)
     with Timer() as second:
         stack.run(config, data.X_train, data.y_train, epochs=epochs)
@@ -86,7 +92,8 @@ def stacked(data, members: int, epochs: int, shards: int = 1) -> dict:
             stack.run(config, data.X_train, data.y_train, epochs=epochs, X_val=data.X_val, y_val=data.y_val,
                       every=10)
         curve_runs.append(curves)
-    label = "one stack" if shards == 1 else f"{shards} shards in threads"
+    label = f"two stacks of {pool} taking parts in turn" if pool else (
+        "one stack" if shards == 1 else f"{shards} shards in threads")
     print(f"stacked, K = {members}, {label}, {epochs} epochs ({epochs * 4} steps):")
     print(f"  first run (build, trace, XLA compile): {first}  -> {first.wall / members:.3f} s per network")
     print(f"  second run (steady):                   {second}  -> {second.wall / members:.3f} s per network")
@@ -187,6 +194,7 @@ def main(argv=None) -> int:
     parser.add_argument("--members", type=int, default=100)
     parser.add_argument("--epochs", type=int, default=300)
     parser.add_argument("--shards", type=int, default=4)
+    parser.add_argument("--pool", type=int, default=20)
     parser.add_argument("--fast-runs", type=int, default=4)
     parser.add_argument("--plain-runs", type=int, default=1)
     parser.add_argument("--knob-epochs", type=int, default=50)
@@ -201,6 +209,7 @@ def main(argv=None) -> int:
     k, epochs = args.members, args.epochs
     st = stacked(data, k, epochs)
     sh = stacked(data, k, epochs, args.shards) if args.shards > 1 else st
+    po = stacked(data, k, epochs, pool=args.pool) if args.pool else st
     print(f"\nfit_fast one network at a time ({args.fast_runs} timed, extrapolated to {k}):")
     fast = one_at_a_time(data, epochs, args.fast_runs, fast=True)
     print(f"straightforward model.fit(..., validation_data=...) ({args.plain_runs} timed, extrapolated to {k}):")
@@ -214,7 +223,9 @@ def main(argv=None) -> int:
           f"{plain['per_network']:.2f} s per network)")
     print(f"  {args.shards} shards, first run:          {sh['first']:7.1f} s")
     print(f"  {args.shards} shards, steady:             {sh['second']:7.1f} s")
-    for name, run in (("one stack", st), (f"{args.shards} shards", sh)):
+    print(f"  pool of 2 x {args.pool}, first run:       {po['first']:7.1f} s")
+    print(f"  pool of 2 x {args.pool}, steady:          {po['second']:7.1f} s")
+    for name, run in (("one stack", st), (f"{args.shards} shards", sh), (f"pool of 2 x {args.pool}", po)):
         print(f"  throughput vs fit_fast, {name}: {k * fast['per_network'] / run['first']:.1f}x incl. tracing, "
               f"{k * fast['per_network'] / run['second']:.1f}x steady; "
               f"vs straightforward: {k * plain['per_network'] / run['second']:.0f}x steady")

@@ -421,6 +421,7 @@ class _State:
                                shape=tf.TensorShape(shape), trainable=False)
 
         self.lam_l1, self.lam_l2, self.lam_prox = (per_member(tf.float32) for _ in range(3))
+        self.loss_sum = per_member(tf.float32)  # each member's loss summed over the run's steps
         self.dropout, self.noise, self.max_norm = (per_member(tf.float32) for _ in range(3))
         self.seed = per_member(tf.int64)
         self.X, self.y = free([members, None, 2]), free([members, None])
@@ -573,33 +574,37 @@ class StackedMLP(keras.Model):
             xb = tf.transpose(tf.gather(s.X, safe, batch_dims=1), [1, 0, 2, 3])
             yb = tf.transpose(tf.gather(s.y, safe, batch_dims=1), [1, 0, 2])
             mask = rows >= 0
-        total = self._compiled_steps(xb, yb, tf.cast(mask, tf.float32), count)
+        total = self._compiled_steps(xb, yb, tf.cast(mask, tf.float32), count)  # (K,)
+        s.loss_sum.assign_add(total)
         self._record_curves()
-        self.loss_tracker.update_state(total / tf.cast(count, tf.float32), sample_weight=tf.cast(count, tf.float32))
+        steps = tf.cast(count, tf.float32)
+        self.loss_tracker.update_state(tf.reduce_sum(total) / steps, sample_weight=steps)
         return {"loss": self.loss_tracker.result()}
 
     def _steps(self, xb, yb, mask, count):
-        """The first ``count`` steps of a block, one :meth:`_update` each; returns the sum of
-        their losses."""
+        """The first ``count`` steps of a block, one :meth:`_update` each; returns each member's
+        sum of its losses over them, ``(K,)``."""
         def body(t, total):
             return t + 1, total + self._update(xb[t], yb[t], mask[t])
 
-        return tf.while_loop(lambda t, _: t < count, body, (tf.constant(0, count.dtype), tf.constant(0.0)))[1]
+        start = (tf.constant(0, count.dtype), tf.zeros([self.members]))
+        return tf.while_loop(lambda t, _: t < count, body, start)[1]
 
     def _update(self, xb, yb, mask):
         """Forward, backward and Adam (with the proximal step) on batches ``(K, batch, 2)``;
-        returns the summed loss. The loss is the sum over members of each one's mean batch
-        cross-entropy (over its unmasked points) plus its penalty."""
+        returns each member's loss ``(K,)``: its mean batch cross-entropy (over its unmasked
+        points) plus its penalty. The gradient is taken of their sum."""
         with tf.GradientTape() as tape:
             p = self(xb, training=True)
             bce = keras.losses.binary_crossentropy(yb[..., None], p)  # (K, batch), from the logit
             batch_loss = tf.reduce_sum(bce * mask, axis=1) / tf.reduce_sum(mask, axis=1)
-            loss = tf.reduce_sum(batch_loss + self.penalty())
+            member_loss = batch_loss + self.penalty()
+            loss = tf.reduce_sum(member_loss)
         weights = self.trainable_weights
         self.optimizer.apply_gradients(zip(tape.gradient(loss, weights), weights, strict=True))
         c = self.state.max_norm
         tf.cond(tf.reduce_any(c > 0), self._apply_max_norm, lambda: tf.constant(False))
-        return loss
+        return member_loss
 
     def _apply_max_norm(self):
         """``keras.constraints.MaxNorm(c)`` on both hidden kernels, after the optimizer's step (as
@@ -679,6 +684,7 @@ class StackedMLP(keras.Model):
         for var in (s.wait, s.best_eval, s.stop_eval):
             var.assign(np.zeros(self.members, "int64"))
         s.stopped.assign(np.zeros(self.members, bool))
+        s.loss_sum.assign(np.zeros(self.members, "float32"))
         s.seed.assign(config.seed)
         for i, layer in enumerate((self.hidden1, self.hidden2, self.out)):
             shape = tuple(layer.kernel.shape[1:])
@@ -698,7 +704,8 @@ class StackedMLP(keras.Model):
         validation set (``X_val``, ``y_val``: shared or per member) is recorded after every
         ``every`` epochs, inside the training graph. Returns a dict: ``steps``, ``epochs`` (may
         be fractional with ``steps``), ``loss`` (Keras's reported loss: the sum over members of
-        batch data loss + penalty, averaged over the run's steps) and, with ``every``,
+        batch data loss + penalty, averaged over the run's steps), ``member_loss`` ``(K,)`` (each
+        member's part of it: its batch loss + penalty averaged over the steps) and, with ``every``,
         ``curve_epochs`` ``(n_evals,)``, ``curve_train`` and ``curve_val`` ``(n_evals, K)``
         (``curve_val`` is ``None`` without validation data).
 
@@ -768,7 +775,8 @@ class StackedMLP(keras.Model):
             rows = np.arange(self.members)[None, None, :, None]
             ds = tf.data.Dataset.from_tensor_slices((X[rows, safe], y[rows, safe], mask, counts))
         history = self.fit(ds, epochs=1, verbose=0, shuffle=False)
-        out = {"steps": len(schedule), "epochs": len(schedule) / spe, "loss": float(history.history["loss"][-1])}
+        out = {"steps": len(schedule), "epochs": len(schedule) / spe, "loss": float(history.history["loss"][-1]),
+               "member_loss": s.loss_sum.numpy().astype(float) / len(schedule)}
         if n_evals:
             out["curve_epochs"] = every * np.arange(1, n_evals + 1)
             out["curve_train"] = s.curve_train.numpy().astype(float)
@@ -900,33 +908,39 @@ class StackedMLP(keras.Model):
 
 
 class StackShards:
-    """Several :class:`StackedMLP` ("shards") used as one stack of all their members, trained
-    side by side in ``workers`` threads. Build the shards once and reuse them in any grouping:
-    each one compiles its update once, and a new run with other settings or data does not
-    retrace (:class:`StackedMLP`)::
+    """Several :class:`StackedMLP` ("shards") used as one stack of ``members`` networks, trained
+    side by side in ``workers`` threads. Build the shards once and reuse them for any number of
+    members: each one compiles its steps once, and a new run with other settings or data does
+    not retrace (:class:`StackedMLP`)::
 
-        pool = [StackedMLP(40) for _ in range(6)]   # 240 networks, 6 compilations, once
-        big = StackShards(pool)                     # a run of 240 members
-        small = StackShards(pool[:2])               # later, a run of 80 with the same shards
+        pool = [StackedMLP(20) for _ in range(2)]   # 2 compilations, once
+        big = StackShards(pool, members=240)        # a run of 240 members: 12 parts of 20
+        small = StackShards(pool, members=70)       # later, 70: parts of 20, 20, 20 and 10
+
+    Without ``members``, the shards hold exactly the sum of their sizes, one part each. With
+    ``members``, the members are cut into **parts** of a shard's size and each shard trains its
+    parts one after the other, the shards side by side (a short last part is padded with copies
+    of its last member, whose results are dropped). After every part its weights are kept, so :meth:`measure`,
+    :meth:`use_weights` and :meth:`hidden_kernels` see every member, whichever part it was in.
 
     Why shards (``bench/bench_stack.py``, 2-core AVX-512 CPU, article networks, 300 epochs): a
     stack's per-network cost grows with its size (its Adam state outgrows the caches: 16-28
     members cost about 0.05 s per network on two cores, 100 members 0.07 s, 240 members about
     twice that), and XLA does not always spread one large stack over both cores; shards in two
     threads keep both busy (100 networks as four shards of 25: 5.5 s per run instead of 7.2 s).
-    Each shard compiles its own steps (about 3 s of CPU), so for a single run one stack is
-    quicker (first run 10.9 s, four shards 19.7 s); shards pay off when reused.
+    Each shard compiles its own steps (about 3 s of CPU), so reuse a few small shards for many
+    parts rather than building many.
 
     The same interface as :class:`StackedMLP` for what :func:`helpers.moons_experiment.run_design`
     uses (``members``, :meth:`run`, :meth:`measure`, :meth:`use_weights`, :meth:`hidden_kernels`),
     with every array over members in the caller's order, whichever shard trained a member
-    (:meth:`run` deals the members to the shards grouped by what their training needs). Each
+    (:meth:`run` deals the members to the parts grouped by what their training needs). Each
     member's training depends only on its own settings and data (module docstring), so shards
     give the same networks as one stack, up to float32 rounding (XLA may order a sum
     differently for another ``K``; ``tests/test_keras_stack.py``).
     """
 
-    def __init__(self, stacks, workers: int = 2):
+    def __init__(self, stacks, workers: int = 2, members: int | None = None):
         if isinstance(stacks, StackedMLP) or not isinstance(stacks, (list, tuple)) or not stacks \
                 or not all(isinstance(stack, StackedMLP) for stack in stacks):
             raise ValueError(f"stacks must be a non-empty list of StackedMLP, got {stacks!r}")
@@ -934,80 +948,160 @@ class StackShards:
             raise ValueError("stacks must be distinct StackedMLP (a shard cannot train two parts at once)")
         self.stacks = list(stacks)
         self.workers = check_int(workers, "workers", min_value=1, max_value=64)
-        self.bounds = np.cumsum([0, *(stack.members for stack in self.stacks)])
-        self.members = int(self.bounds[-1])
+        capacity = sum(stack.members for stack in self.stacks)
+        self.members = capacity if members is None else check_int(members, "members", min_value=1,
+                                                                   max_value=100_000)
+        # parts: (shard, first, stop) over the members in run order; each goes to the shard that
+        # would finish it first, so equal shards take turns and each shard's parts run in turn
+        load, self.plan, start = [0] * len(self.stacks), [], 0
+        while start < self.members:
+            i = min(range(len(self.stacks)), key=lambda j: (load[j] + self.stacks[j].members, j))
+            stop = min(start + self.stacks[i].members, self.members)
+            self.plan.append((i, start, stop))
+            load[i] += self.stacks[i].members
+            start = stop
         self._order = np.arange(self.members)  # member k trains in position _order.argsort()[k] (see run)
+        self._config = None  # the last run's config, in run order
+        self._kept = []  # per part: {"final": weights, "best": ..., "stopped": ...} (real members only)
+        self._which = "final"
 
-    def _parts(self, value, ndim_per_member: int):
-        """``value`` for each shard: its members' part when ``value`` is per member."""
-        if value is not None and np.ndim(value) == ndim_per_member:
-            value = np.asarray(value)
-            if len(value) != self.members:
-                raise ValueError(f"per-member arrays must have {self.members} members, got shape {value.shape}")
-            value = value[self._order]
-            return [value[a:b] for a, b in zip(self.bounds[:-1], self.bounds[1:], strict=True)]
-        return [value] * len(self.stacks)
+    # ----------------------------------------------------------------------- parts
+
+    def _padded(self, value, first: int, stop: int, size: int):
+        """Rows ``first:stop`` of ``value`` (in run order), the last one repeated up to ``size``."""
+        part = value[first:stop]
+        return np.concatenate([part, np.repeat(part[-1:], size - len(part), axis=0)])
+
+    def _member_value(self, value, ndim_per_member: int):
+        """``value`` in run order when it is per member (``ndim_per_member`` dimensions), else ``None``."""
+        if value is None or np.ndim(value) != ndim_per_member:
+            return None
+        value = np.asarray(value)
+        if len(value) != self.members:
+            raise ValueError(f"per-member arrays must have {self.members} members, got shape {value.shape}")
+        return value[self._order]
+
+    def _part_value(self, value, ordered, p: int):
+        """What part ``p``'s shard gets of ``value``: its members' rows (padded), or the shared value."""
+        i, first, stop = self.plan[p]
+        return value if ordered is None else self._padded(ordered, first, stop, self.stacks[i].members)
+
+    def _part_config(self, p: int) -> StackConfig:
+        i, first, stop = self.plan[p]
+        return StackConfig(*(self._padded(getattr(self._config, f), first, stop, self.stacks[i].members)
+                             for f in FIELDS))
+
+    def _each_part(self, call) -> list:
+        """``call(p, stack)`` for every part, each shard's parts in turn, the shards in threads;
+        the results in part order."""
+        def shard(i):
+            return [(p, call(p, self.stacks[i])) for p, plan in enumerate(self.plan) if plan[0] == i]
+
+        used = sorted({i for i, _, _ in self.plan})
+        if self.workers == 1 or len(used) == 1:
+            results = [shard(i) for i in used]
+        else:
+            with ThreadPoolExecutor(min(self.workers, len(used))) as pool:
+                results = list(pool.map(shard, used))
+        return [result for _, result in sorted((item for r in results for item in r), key=lambda item: item[0])]
 
     def _joined(self, parts, axis: int = 0) -> np.ndarray:
-        """The shards' per-member arrays as one, in the members' order."""
+        """The parts' per-member arrays (real members only) as one, in the members' order."""
         return np.take(np.concatenate(parts, axis=axis), np.argsort(self._order), axis=axis)
 
-    def _each(self, call):
-        """``call(i, stack)`` for every shard, in threads; the results in shard order."""
-        if self.workers == 1 or len(self.stacks) == 1:
-            return [call(i, stack) for i, stack in enumerate(self.stacks)]
-        with ThreadPoolExecutor(min(self.workers, len(self.stacks))) as pool:
-            return list(pool.map(call, range(len(self.stacks)), self.stacks))
+    def _real(self, p: int, value, axis: int = 0):
+        """Part ``p``'s real members of a per-member array of its (padded) shard."""
+        _, first, stop = self.plan[p]
+        return np.take(value, np.arange(stop - first), axis=axis)
+
+    # ----------------------------------------------------------------------- public API
 
     def run(self, config: StackConfig, X, y, *, snapshots=None, X_val=None, y_val=None, **kwargs) -> dict:
-        """:meth:`StackedMLP.run` on every shard at once; returns the same dict, over all members.
+        """:meth:`StackedMLP.run` of every part; returns the same dict, over all members.
 
-        The members are dealt to the shards grouped by what their training needs: first those
-        without dropout, input noise or max-norm, so a shard with none of those members skips
+        The members are dealt to the parts grouped by what their training needs: first those
+        without dropout, input noise or max-norm, so a part with none of those members skips
         that work (a stack draws dropout masks for all its members when one of them needs them)."""
         if not isinstance(config, StackConfig) or len(config) != self.members:
             raise ValueError(f"config must be a StackConfig of {self.members} members (see stack_config)")
-        self._order = np.lexsort((config.max_norm > 0, config.noise > 0, config.dropout > 0))  # stable
-        configs = [StackConfig(*(getattr(config, f)[self._order][a:b] for f in FIELDS))
-                   for a, b in zip(self.bounds[:-1], self.bounds[1:], strict=True)]
-        shard_snaps = [None] * len(self.stacks)
+        order = np.lexsort((config.max_norm > 0, config.noise > 0, config.dropout > 0))  # stable
+        position = np.argsort(order)
+        snap = None
         if snapshots is not None:
             snap = check_array(snapshots, "snapshots", ndim=1)
             if snap.size == 0 or np.any(snap != np.round(snap)) or snap.min() < 0 or snap.max() >= self.members:
                 raise ValueError(f"snapshots must hold member indices in [0, {self.members})")
-            position = np.argsort(self._order)[snap.astype(int)]
-            owner = np.searchsorted(self.bounds, position, side="right") - 1
-            shard_snaps = [position[owner == i] - self.bounds[i] if np.any(owner == i) else None
-                           for i in range(len(self.stacks))]
-        jobs = list(zip(self._parts(X, 3), self._parts(y, 2), self._parts(X_val, 3), self._parts(y_val, 2),
-                        strict=True))
-        outs = self._each(lambda i, s: s.run(configs[i], jobs[i][0], jobs[i][1], X_val=jobs[i][2], y_val=jobs[i][3],
-                                             snapshots=shard_snaps[i], **kwargs))
-        out = dict(outs[0])
-        out["loss"] = sum(o["loss"] for o in outs)  # Keras's loss is a sum over members
+            snap = position[snap.astype(int)]  # in run order
+        self._order, self._kept = order, []  # a failed run leaves nothing to measure
+        data = [(value, self._member_value(value, nd)) for value, nd in ((X, 3), (y, 2), (X_val, 3), (y_val, 2))]
+        self._config = StackConfig(*(getattr(config, f)[order] for f in FIELDS))
+
+        def train(p, stack):
+            _, first, stop = self.plan[p]
+            mine = None if snap is None else snap[(snap >= first) & (snap < stop)] - first
+            X_p, y_p, X_val_p, y_val_p = (self._part_value(v, o, p) for v, o in data)
+            out = stack.run(self._part_config(p), X_p, y_p, X_val=X_val_p, y_val=y_val_p,
+                            snapshots=mine if mine is not None and mine.size else None, **kwargs)
+            kept = {"final": [self._real(p, w.numpy()) for w in stack._weights()]}
+            if "stopped" in out:
+                for which in ("best", "stopped"):
+                    stack.use_weights(which)
+                    kept[which] = [self._real(p, w.numpy()) for w in stack._weights()]
+                stack.use_weights("final")
+            return out, kept
+
+        results = self._each_part(train)
+        outs = [out for out, _ in results]
+        self._kept = [kept for _, kept in results]
+        self._which = "final"
+        out = {key: outs[0][key] for key in ("steps", "epochs", "curve_epochs") if key in outs[0]}
+        out["member_loss"] = self._joined([self._real(p, o["member_loss"]) for p, o in enumerate(outs)])
+        out["loss"] = float(out["member_loss"].sum())  # Keras's loss is a sum over members
         for key, axis in (("curve_train", 1), ("curve_val", 1), ("best_epoch", 0), ("stop_epoch", 0), ("stopped", 0)):
-            if out.get(key) is not None:
-                out[key] = self._joined([o[key] for o in outs], axis=axis)
-        if snapshots is not None:  # the shards' snapshots, back in the order asked for
-            back = np.argsort(np.argsort(owner, kind="stable"))
-            parts = [o["snapshots"] for o in outs if "snapshots" in o]
-            out["snapshots"] = [np.concatenate(arrays, axis=1)[:, back] for arrays in zip(*parts, strict=True)]
+            if key in outs[0]:
+                out[key] = None if outs[0][key] is None else self._joined(
+                    [self._real(p, o[key], axis) for p, o in enumerate(outs)], axis=axis)
+        if snap is not None:  # every part's snapshots, back in the order asked for
+            rows = {}
+            for p, o in enumerate(outs):
+                _, first, stop = self.plan[p]
+                for j, member in enumerate(snap[(snap >= first) & (snap < stop)]):
+                    rows[int(member)] = [array[:, j] for array in o["snapshots"]]
+            n_weights = len(rows[int(snap[0])])
+            out["snapshots"] = [np.stack([rows[int(m)][w] for m in snap], axis=1) for w in range(n_weights)]
         return out
 
     def use_weights(self, which: str = "final") -> None:
-        """:meth:`StackedMLP.use_weights` on every shard."""
-        for stack in self.stacks:
-            stack.use_weights(which)
+        """As :meth:`StackedMLP.use_weights`, for every member of the last run."""
+        which = check_choice(which, "which", WEIGHTS)
+        if not self._kept:
+            raise ValueError("which: run the stack first (use_weights switches a finished run's weights)")
+        if which not in self._kept[0]:
+            raise ValueError(f"which={which!r} needs a run with patience (early stopping)")
+        self._which = which
 
     def measure(self, X, y, *, grid=None, tol: float = 1e-3) -> dict:
-        """:meth:`StackedMLP.measure` on every shard, arrays over all members."""
-        X_parts, y_parts = self._parts(X, 3), self._parts(y, 2)
-        outs = self._each(lambda i, s: s.measure(X_parts[i], y_parts[i], grid=grid, tol=tol))
+        """:meth:`StackedMLP.measure` of every part (its weights loaded into its shard), arrays over all members."""
+        if not self._kept:
+            raise ValueError("X: run the stack first (measure reads a finished run's networks)")
+        data = [(value, self._member_value(value, nd)) for value, nd in ((X, 3), (y, 2))]
+
+        def measure(p, stack):
+            for var, value in zip(stack._weights(), self._kept[p][self._which], strict=True):
+                var.assign(self._padded(value, 0, len(value), stack.members))
+            stack.config = self._part_config(p)
+            got = stack.measure(*(self._part_value(v, o, p) for v, o in data), grid=grid, tol=tol)
+            return {key: value if key == "n_weights" else self._real(p, value) for key, value in got.items()}
+
+        outs = self._each_part(measure)
         return {key: outs[0][key] if key == "n_weights" else self._joined([o[key] for o in outs]) for key in outs[0]}
 
     def hidden_kernels(self) -> list[np.ndarray]:
         """The two stacked hidden kernels over all members, as :meth:`StackedMLP.hidden_kernels`."""
-        return [self._joined(parts) for parts in zip(*(s.hidden_kernels() for s in self.stacks), strict=True)]
+        if not self._kept:
+            raise ValueError("run the stack first (hidden_kernels reads a finished run's networks)")
+        return [self._joined([kept[self._which][index] for kept in self._kept]) for index in (0, 2)]
+
 
 __all__ = [
     "StackConfig",

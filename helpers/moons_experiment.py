@@ -263,7 +263,15 @@ def run_design(stack, design: Design, val, test, *, epochs: int | None = None,
     With ``every`` (epochs), the training and validation data-loss curves are recorded
     (``results.run``); with ``patience`` (epochs), every member is also early-stopped on its
     validation loss and measured with its best and its stopped weights (``results.readouts``;
-    lesson 06); ``snapshots`` (member indices) keeps their weights at every evaluation."""
+    lesson 06); ``snapshots`` (member indices) keeps their weights at every evaluation.
+
+    ``stack``: a :class:`helpers.keras_stack.StackedMLP` or :class:`~helpers.keras_stack.StackShards`
+    holding the design's members, or a list of ``StackedMLP`` (a pool: the design is cut into
+    parts that they train in turn, as ``StackShards(pool, members=design.members)``)."""
+    if isinstance(stack, (list, tuple)):
+        from helpers.keras_stack import StackShards
+
+        stack = StackShards(stack, members=design.members)
     if stack.members != design.members:
         raise ValueError(f"stack must hold {design.members} members (the design's), got {stack.members}")
     X, y = design.member_data()

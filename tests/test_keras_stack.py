@@ -354,6 +354,45 @@ def test_blocks_of_steps_give_the_same_run_whatever_their_size(moons):
                 np.testing.assert_allclose(a, b, rtol=0, atol=KNOB_ATOL)
 
 
+def test_shards_train_more_members_than_they_hold_in_parts(moons):
+    """Two shards of 2 for 7 members: parts of 2, 2, 2 and 1 (padded), each shard's in turn; the
+    same networks, curves, early stopping, snapshots and measures as one stack of 7."""
+    X, y = per_member_sets(moons, 40, members=7)
+    config = stack_config(KINDS + ["l2", "none", "l1"], LAMS + [1e-3, 0.0, 1e-3], [1, 2, 3, 4, 5, 6, 7],
+                          dropout=[0, 0, 0.2, 0, 0, 0, 0.1], noise=[0.1, 0, 0, 0, 0, 0, 0])
+    kwargs = dict(epochs=12, X_val=moons.X_test[:200], y_val=moons.y_test[:200], every=4, patience=4,
+                  snapshots=[6, 0, 3, 0])
+    one = StackedMLP(7, H)
+    parts = StackShards([StackedMLP(2, H), StackedMLP(2, H)], members=7)
+    assert parts.members == 7 and [i for i, _, _ in parts.plan] == [0, 1, 0, 1]
+    runs = [one.run(config, X, y, **kwargs), parts.run(config, X, y, **kwargs)]
+    assert runs[1].keys() == runs[0].keys()
+    for key in ("curve_train", "curve_val", "member_loss"):
+        np.testing.assert_allclose(runs[1][key], runs[0][key], rtol=1e-5, err_msg=key)
+    for key in ("best_epoch", "stop_epoch", "stopped", "curve_epochs"):
+        np.testing.assert_array_equal(runs[1][key], runs[0][key])
+    assert runs[1]["loss"] == pytest.approx(runs[0]["loss"], rel=1e-5)
+    for a, b in zip(runs[1]["snapshots"], runs[0]["snapshots"], strict=True):
+        np.testing.assert_allclose(a, b, rtol=0, atol=1e-6)
+    for which in ("stopped", "best", "final"):
+        one.use_weights(which)
+        parts.use_weights(which)
+        m1, m2 = one.measure(X, y, grid=moons.X_val[:50]), parts.measure(X, y, grid=moons.X_val[:50])
+        for key in m1:
+            np.testing.assert_allclose(m2[key], m1[key], rtol=1e-5, atol=1e-6, err_msg=f"{which}: {key}")
+        for a, b in zip(parts.hidden_kernels(), one.hidden_kernels(), strict=True):
+            np.testing.assert_allclose(a, b, rtol=0, atol=1e-6)
+    parts.run(config, X, y, epochs=2)
+    with pytest.raises(ValueError, match="which"):
+        parts.use_weights("best")  # no early stopping in that run
+    fresh = StackShards([StackedMLP(2, H)], members=3)
+    for call in (lambda: fresh.use_weights("final"), lambda: fresh.measure(X[:3], y[:3]), fresh.hidden_kernels):
+        with pytest.raises(ValueError, match="run the stack first"):
+            call()
+    with pytest.raises(ValueError, match="members"):
+        StackShards([StackedMLP(2, H)], members=0)
+
+
 def test_step_blocks_cut_the_schedule_at_every_evaluation():
     schedule = batch_schedule([3, 7], n=10, batch_size=4, epochs=7)  # 21 steps, (21, 2, 4)
     for period, chunk in ((0, 5), (6, 4), (6, 40), (3, 1), (0, 100)):
@@ -504,6 +543,8 @@ def test_shards_in_threads_train_the_same_networks_as_one_stack(stack, moons):
         np.testing.assert_allclose(a, b, rtol=0, atol=1e-6)
     per_member = shards.measure(X, y)["accuracy"]  # per-member points go to their own shard
     np.testing.assert_allclose(per_member, one.measure(X, y)["accuracy"])
+    np.testing.assert_allclose(runs[1]["member_loss"], runs[0]["member_loss"], rtol=1e-5)
+    assert runs[0]["member_loss"].sum() == pytest.approx(runs[0]["loss"], rel=1e-5)
     for bad in (one, [], [one, one], [one, "stack"]):
         with pytest.raises(ValueError, match="stacks"):
             StackShards(bad)

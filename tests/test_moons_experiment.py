@@ -71,6 +71,11 @@ def test_run_design_trains_and_measures_every_member():
         assert r.measures[split]["accuracy"].shape == (9,)
     assert r.get("train", "penalty", "none", 0.0).max() == 0 < r.get("train", "penalty", "l1", 1e-3).min()
     assert [k.shape for k in r.kernels] == [(9, 2, 4), (9, 4, 4)]
+    pooled = run_design([StackedMLP(4, hidden=4), StackedMLP(4, hidden=4)], d, val, val, epochs=2)  # 3 parts
+    for split in ("train", "val", "test"):
+        np.testing.assert_allclose(pooled.measures[split]["accuracy"], r.measures[split]["accuracy"])
+    for a, b in zip(pooled.kernels, r.kernels, strict=True):
+        np.testing.assert_allclose(a, b, rtol=0, atol=1e-6)
     with pytest.raises(ValueError, match="stack"):
         run_design(StackedMLP(2, hidden=4), d, val, val, epochs=1)
 

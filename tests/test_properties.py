@@ -838,7 +838,7 @@ SPECS: dict[str, Spec] = {
     "helpers.keras_stack.step_blocks": Spec({"schedule": Arr(("s", "k", "B"), elements=st.integers(-1, 9).map(float)),
                                              "period": Int(0, 10), "chunk": Int(1, 10)}),
     "helpers.keras_stack.StackShards": Spec({"stacks": Obj(lambda d, c: [_tiny_stack()], [[], "stack", [None], 3]),
-                                             "workers": Int(0, 3)}, examples=6),
+                                             "workers": Int(0, 3), "members": Opt(Int(1, 5))}, examples=6),
     "helpers.moons_experiment.training_sets": Spec({"n_sets": Int(1, 3), "n": Int(dim="n"),
                                                     "first": Opt(Obj(_first_set, [(np.ones((3, 2)), np.ones(3))])),
                                                     "first_seed": Int(0, 10_000)}, examples=20),
