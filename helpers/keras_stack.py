@@ -74,19 +74,21 @@ Conventions of the reported numbers:
 * The **objective** is data loss + penalty, as the member's kind defines it (``"prox"``: the L1
   penalty).
 
-Speed (``bench/bench_stack.py``, 2-core AVX-512 CPU, otherwise idle, 1-minute load 1.1-1.7):
-100 article networks, 300 epochs (1200 steps) each, in one stack: 10.9 s including building,
-tracing and the XLA compilation of the steps (about 3 s), 7.2 s for each later run (no retracing
-for new settings, data or ``n``); as four shards of 25 in two threads (:class:`StackShards`),
-5.5 s for each later run. ``fit_fast`` one network at a time takes 0.36-0.45 s each (about 40 s
-for 100); the straightforward ``fit`` with ``validation_data`` about 32 s each. Blocks of 40 steps
-per XLA call instead of one step per call: 6.8-7.3 ms per step for K = 100 instead of 9-14 ms.
-The stack is compute-bound (the 128×128 layer's three batched products are ~0.3 GFLOP per step
-for K = 100). ``bench/bench_floor.py`` measures the floor: a minimal stacked Adam loop with none
-of the engine's features costs 0.061 s of one core per network, so on 2 cores no stacked engine
-can train more than about 8 times as many networks per second as ``fit_fast`` (0.25 s per
-network without a penalty, idle). Recording the curves every 10 epochs (train + 500 validation
-points) adds about 60 ms of CPU per evaluation.
+Speed (``bench/bench_stack.py``, 2-core AVX-512 CPU, otherwise idle, 1-minute load 1.1-2.1):
+100 article networks, 300 epochs (1200 steps) each, in one stack: 10.7-10.9 s including
+building, tracing and the XLA compilation of the steps (about 3 s), 7.2 s for each later run (no
+retracing for new settings, data or ``n``); on two stacks of 20 that take parts of 20 in turn
+(:class:`StackShards`, as lessons 05 and 06 do): 10.8 s, then 6.1 s; as four shards of 25,
+5.5 s per run once their four compilations are paid. ``fit_fast`` one network at a time takes
+0.31-0.45 s each (33-41 s for 100); the straightforward ``fit`` with ``validation_data`` about
+30 s each. Blocks of 40 steps per XLA call instead of one step per call: a stack of 20 trains
+300 epochs in 1.1 s instead of 1.5-2.1 s (for 100 members the step itself dominates, and the
+difference is within the noise). The stack is compute-bound (the 128×128 layer's three batched
+products are ~0.3 GFLOP per step for K = 100). ``bench/bench_floor.py`` measures the floor: a
+minimal stacked Adam loop with none of the engine's features costs 0.061 s of one core per
+network, so on 2 cores no stacked engine can train more than about 8 times as many networks per
+second as ``fit_fast`` (0.25 s per network without a penalty, idle). Recording the curves every
+10 epochs (train + 500 validation points) adds about 60 ms of CPU per evaluation.
 
 Lesson 05 (see :class:`StackedMLP` for a call).
 """
@@ -927,9 +929,9 @@ class StackShards:
     stack's per-network cost grows with its size (its Adam state outgrows the caches: 16-28
     members cost about 0.05 s per network on two cores, 100 members 0.07 s, 240 members about
     twice that), and XLA does not always spread one large stack over both cores; shards in two
-    threads keep both busy (100 networks as four shards of 25: 5.5 s per run instead of 7.2 s).
-    Each shard compiles its own steps (about 3 s of CPU), so reuse a few small shards for many
-    parts rather than building many.
+    threads keep both busy (100 networks as four shards of 25: 5.5 s per run instead of 7.2 s;
+    on two shards of 20 taking parts in turn: 6.1 s). Each shard compiles its own steps (about
+    3 s of CPU), so reuse a few small shards for many parts rather than building many.
 
     The same interface as :class:`StackedMLP` for what :func:`helpers.moons_experiment.run_design`
     uses (``members``, :meth:`run`, :meth:`measure`, :meth:`use_weights`, :meth:`hidden_kernels`),
