@@ -147,6 +147,10 @@ class StackConfig:
         """λ of the members of ``kind``, 0 for the others (float32, the precision of training)."""
         return np.where(self.kind == kind, self.lam, 0.0).astype("float32")
 
+    def take(self, index) -> StackConfig:
+        """The members at ``index`` (integer indices, repeats allowed), in that order."""
+        return StackConfig(*(getattr(self, f)[index] for f in FIELDS))
+
     def select(self, **equal) -> np.ndarray:
         """Boolean mask of the members whose fields equal the given values, e.g. ``select(kind="l1")``."""
         mask = np.ones(len(self), dtype=bool)
@@ -282,17 +286,17 @@ def step_blocks(schedule, period: int = 0, chunk: int = CHUNK):
     period = check_int(period, "period", min_value=0)
     chunk = check_int(chunk, "chunk", min_value=1, max_value=10**6)
     steps = len(schedule)
-    starts, start = [], 0
+    spans, start = [], 0
     while start < steps:
         end = min(start + chunk, steps)
         if period:
             end = min(end, (start // period + 1) * period)
-        starts.append((start, end))
+        spans.append((start, end))
         start = end
-    blocks = np.full((len(starts), chunk, *schedule.shape[1:]), -1, dtype=np.int32)
-    for i, (a, b) in enumerate(starts):
+    blocks = np.full((len(spans), chunk, *schedule.shape[1:]), -1, dtype=np.int32)
+    for i, (a, b) in enumerate(spans):
         blocks[i, : b - a] = schedule[a:b]
-    return blocks, np.array([b - a for a, b in starts], dtype=np.int32)
+    return blocks, np.array([b - a for a, b in spans], dtype=np.int32)
 
 
 # --------------------------------------------------------------------------- random numbers
@@ -969,10 +973,10 @@ class StackShards:
 
     # ----------------------------------------------------------------------- parts
 
-    def _padded(self, value, first: int, stop: int, size: int):
-        """Rows ``first:stop`` of ``value`` (in run order), the last one repeated up to ``size``."""
-        part = value[first:stop]
-        return np.concatenate([part, np.repeat(part[-1:], size - len(part), axis=0)])
+    def _rows(self, p: int) -> np.ndarray:
+        """Part ``p``'s members in run order, the last one repeated up to its shard's size."""
+        i, first, stop = self.plan[p]
+        return np.minimum(np.arange(first, first + self.stacks[i].members), stop - 1)
 
     def _member_value(self, value, ndim_per_member: int):
         """``value`` in run order when it is per member (``ndim_per_member`` dimensions), else ``None``."""
@@ -985,13 +989,7 @@ class StackShards:
 
     def _part_value(self, value, ordered, p: int):
         """What part ``p``'s shard gets of ``value``: its members' rows (padded), or the shared value."""
-        i, first, stop = self.plan[p]
-        return value if ordered is None else self._padded(ordered, first, stop, self.stacks[i].members)
-
-    def _part_config(self, p: int) -> StackConfig:
-        i, first, stop = self.plan[p]
-        return StackConfig(*(self._padded(getattr(self._config, f), first, stop, self.stacks[i].members)
-                             for f in FIELDS))
+        return value if ordered is None else ordered[self._rows(p)]
 
     def _each_part(self, call) -> list:
         """``call(p, stack)`` for every part, each shard's parts in turn, the shards in threads;
@@ -1036,13 +1034,13 @@ class StackShards:
             snap = position[snap.astype(int)]  # in run order
         self._order, self._kept = order, []  # a failed run leaves nothing to measure
         data = [(value, self._member_value(value, nd)) for value, nd in ((X, 3), (y, 2), (X_val, 3), (y_val, 2))]
-        self._config = StackConfig(*(getattr(config, f)[order] for f in FIELDS))
+        self._config = config.take(order)
 
         def train(p, stack):
             _, first, stop = self.plan[p]
             mine = None if snap is None else snap[(snap >= first) & (snap < stop)] - first
             X_p, y_p, X_val_p, y_val_p = (self._part_value(v, o, p) for v, o in data)
-            out = stack.run(self._part_config(p), X_p, y_p, X_val=X_val_p, y_val=y_val_p,
+            out = stack.run(self._config.take(self._rows(p)), X_p, y_p, X_val=X_val_p, y_val=y_val_p,
                             snapshots=mine if mine is not None and mine.size else None, **kwargs)
             kept = {"final": [self._real(p, w.numpy()) for w in stack._weights()]}
             if "stopped" in out:
@@ -1090,8 +1088,8 @@ class StackShards:
 
         def measure(p, stack):
             for var, value in zip(stack._weights(), self._kept[p][self._which], strict=True):
-                var.assign(self._padded(value, 0, len(value), stack.members))
-            stack.config = self._part_config(p)
+                var.assign(value[self._rows(p) - self.plan[p][1]])
+            stack.config = self._config.take(self._rows(p))
             got = stack.measure(*(self._part_value(v, o, p) for v, o in data), grid=grid, tol=tol)
             return {key: value if key == "n_weights" else self._real(p, value) for key, value in got.items()}
 
