@@ -13,6 +13,10 @@ TensorFlow's default threads, ``fit_fast`` one network at a time (the lessons' w
 The ratio printed last is the ceiling of the stack's throughput against ``fit_fast`` on this
 machine: even with no overhead and every core busy all the time, ``cores`` networks' worth of this
 floor per second is the most one can train. Each timing prints the 1-minute load average.
+
+It also times, on the same one thread, the three batched products of the 128 × 128 layer alone
+(forward, weight gradient, input gradient), which no correct engine can skip: how much of the
+floor is arithmetic that only a faster core would shorten.
 """
 
 from __future__ import annotations
@@ -70,6 +74,34 @@ def floor(members: int, epochs: int, n: int = 100, batch: int = 32, hidden: int 
             "cpu": time.process_time() - cpu, "load": os.getloadavg()[0]}
 
 
+def products(members: int, steps: int, batch: int = 32, hidden: int = 128) -> dict:
+    """CPU seconds of ``steps`` rounds of the hidden layer's three batched products for ``members``
+    networks (forward ``x W``, weight gradient ``xᵀ δ``, input gradient ``δ Wᵀ``), each round
+    depending on the last so that XLA cannot hoist any of them out of the loop (second call)."""
+    import numpy as np
+    import tensorflow as tf
+
+    rng = np.random.default_rng(0)
+    x = tf.constant(rng.random((members, batch, hidden)).astype("float32"))
+    w = tf.constant(0.01 * rng.random((members, hidden, hidden)).astype("float32"))
+
+    @tf.function(jit_compile=True)
+    def run():
+        def body(t, a, g):
+            z = tf.einsum("kbi,kio->kbo", a, w + 1e-9 * g)       # forward
+            grad = tf.einsum("kbi,kbo->kio", a, z)               # weight gradient
+            back = tf.einsum("kbo,kio->kbi", z, w)               # input gradient
+            return t + 1, x + 1e-9 * back, grad
+
+        return tf.while_loop(lambda t, *_: t < steps, body, (0, x, tf.zeros_like(w)))[1]
+
+    run()
+    cpu = time.process_time()
+    run().numpy()
+    cpu = time.process_time() - cpu
+    return {"members": members, "cpu": cpu, "gflops": 3 * 2 * members * batch * hidden**2 * steps / cpu / 1e9}
+
+
 def fit_fast_seconds(epochs: int, runs: int) -> list[float]:
     """Wall seconds of ``fit_fast`` per network, one network at a time (traced first)."""
     from helpers import load_moons_2d
@@ -100,7 +132,9 @@ def main(argv=None) -> int:
 
         tf.config.threading.set_intra_op_parallelism_threads(1)
         for k in args.members:
-            print(json.dumps(floor(k, args.epochs)), flush=True)
+            row = floor(k, args.epochs)
+            row["products"] = products(k, row["steps"])
+            print(json.dumps(row), flush=True)
         return 0
     cmd = [sys.executable, __file__, "--child", "--epochs", str(args.epochs), "--members", *map(str, args.members)]
     child = subprocess.run(cmd, capture_output=True, text=True, check=True)
@@ -109,6 +143,9 @@ def main(argv=None) -> int:
     for r in rows:
         print(f"  K = {r['members']:3d}: {r['wall']:.2f} s wall, {r['cpu']:.2f} s CPU "
               f"-> {r['cpu'] / r['members']:.3f} CPU s per network (load {r['load']:.2f})")
+        mm = r["products"]
+        print(f"          of which the 128x128 layer's three products alone: {mm['cpu'] / mm['members']:.3f} CPU s "
+              f"per network ({mm['cpu'] / r['cpu']:.0%} of the loop, {mm['gflops']:.0f} GFLOP/s)")
     best = min(r["cpu"] / r["members"] for r in rows)
     walls = sorted(fit_fast_seconds(args.epochs, args.fast_runs))
     median = walls[len(walls) // 2]

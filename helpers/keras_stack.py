@@ -87,7 +87,9 @@ difference is within the noise). The stack is compute-bound (the 128×128 layer'
 products are ~0.3 GFLOP per step for K = 100). ``bench/bench_floor.py`` measures the floor: a
 minimal stacked Adam loop with none of the engine's features costs 0.061 s of one core per
 network, so on 2 cores no stacked engine can train more than about 8 times as many networks per
-second as ``fit_fast`` (0.25 s per network without a penalty, idle). Recording the curves every
+second as ``fit_fast`` (0.25 s per network without a penalty, idle); three quarters of that floor
+(0.047-0.053 s) are the 128 × 128 layer's three batched products alone, at 71-80 GFLOP/s on one
+core, arithmetic no correct engine can skip. Recording the curves every
 10 epochs (train + 500 validation points) adds about 60 ms of CPU per evaluation.
 
 Lesson 05 (see :class:`StackedMLP` for a call).
