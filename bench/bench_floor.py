@@ -29,6 +29,14 @@ import sys
 import time
 
 
+def second_call(run) -> tuple[float, float]:
+    """Wall and CPU seconds of ``run()``'s second call (the first traces and compiles it)."""
+    run()
+    cpu, wall = time.process_time(), time.perf_counter()
+    run().numpy()
+    return time.perf_counter() - wall, time.process_time() - cpu
+
+
 def floor(members: int, epochs: int, n: int = 100, batch: int = 32, hidden: int = 128) -> dict:
     """CPU and wall seconds of ``epochs`` epochs of ``members`` stacked networks (second call)."""
     import numpy as np
@@ -67,11 +75,8 @@ def floor(members: int, epochs: int, n: int = 100, batch: int = 32, hidden: int 
 
         return tf.while_loop(lambda t, _: t < steps, body, (0, 0.0))[1]
 
-    run()  # trace and compile
-    cpu, wall = time.process_time(), time.perf_counter()
-    run().numpy()
-    return {"members": members, "steps": steps, "wall": time.perf_counter() - wall,
-            "cpu": time.process_time() - cpu, "load": os.getloadavg()[0]}
+    wall, cpu = second_call(run)
+    return {"members": members, "steps": steps, "wall": wall, "cpu": cpu, "load": os.getloadavg()[0]}
 
 
 def products(members: int, steps: int, batch: int = 32, hidden: int = 128) -> dict:
@@ -95,11 +100,8 @@ def products(members: int, steps: int, batch: int = 32, hidden: int = 128) -> di
 
         return tf.while_loop(lambda t, *_: t < steps, body, (0, x, tf.zeros_like(w)))[1]
 
-    run()
-    cpu = time.process_time()
-    run().numpy()
-    cpu = time.process_time() - cpu
-    return {"members": members, "cpu": cpu, "gflops": 3 * 2 * members * batch * hidden**2 * steps / cpu / 1e9}
+    cpu = second_call(run)[1]
+    return {"cpu": cpu, "gflops": 3 * 2 * members * batch * hidden**2 * steps / cpu / 1e9}
 
 
 def fit_fast_seconds(epochs: int, runs: int) -> list[float]:
@@ -144,7 +146,7 @@ def main(argv=None) -> int:
         print(f"  K = {r['members']:3d}: {r['wall']:.2f} s wall, {r['cpu']:.2f} s CPU "
               f"-> {r['cpu'] / r['members']:.3f} CPU s per network (load {r['load']:.2f})")
         mm = r["products"]
-        print(f"          of which the 128x128 layer's three products alone: {mm['cpu'] / mm['members']:.3f} CPU s "
+        print(f"          of which the 128x128 layer's three products alone: {mm['cpu'] / r['members']:.3f} CPU s "
               f"per network ({mm['cpu'] / r['cpu']:.0%} of the loop, {mm['gflops']:.0f} GFLOP/s)")
     best = min(r["cpu"] / r["members"] for r in rows)
     walls = sorted(fit_fast_seconds(args.epochs, args.fast_runs))
