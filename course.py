@@ -6,6 +6,8 @@
     python3 course.py test       set up, then run every test (what CI runs)
     python3 course.py my-work    copy the assignment notebooks into my_work/ (never overwrites)
     python3 course.py data       regenerate the shipped datasets in data/
+    python3 course.py site       build the course as a static website into site/ (every notebook
+                                 executed once; open site/index.html, or serve the folder anywhere)
     python3 course.py setup      only set up (what the others do first)
 
 "Set up" makes sure .venv/ is a working virtual environment with the pinned requirements.txt and
@@ -474,13 +476,21 @@ def cmd_data(args: list[str]) -> int:
     return subprocess.call([str(python), "-m", "helpers.make_data", "--write", *args], cwd=ROOT)
 
 
+def cmd_site(args: list[str]) -> int:
+    """``course.py site``: set up, then build the website into site/ (helpers.site_build; its
+    options, e.g. ``--out DIR`` or ``--no-execute``, pass through)."""
+    python = setup()
+    return subprocess.call([str(python), "-m", "helpers.site_build", *args], cwd=ROOT)
+
+
 def cmd_setup(args: list[str]) -> int:
     """``course.py setup``: only set up."""
     setup()
     return 0
 
 
-COMMANDS = {"setup": cmd_setup, "lab": cmd_lab, "test": cmd_test, "my-work": cmd_my_work, "data": cmd_data}
+COMMANDS = {"setup": cmd_setup, "lab": cmd_lab, "test": cmd_test, "my-work": cmd_my_work, "data": cmd_data,
+            "site": cmd_site}
 
 
 def main(argv: list[str]) -> int:

@@ -14,7 +14,7 @@ opening, execution counts, images, widget state. For the course's lessons that m
   ``my_work/``. Everything else (``my_work/``, new notebooks at the top, other files) behaves as
   usual, autosave included.
 * Maintainer clutter at the top of the course (``tests/``, ``bench/``, ``tools/``, ``build/``,
-  ``artifacts/``, ``conftest.py``, ``*.egg-info``) is left out of directory
+  ``artifacts/``, ``site/`` (the website, read in a browser), ``conftest.py``, ``*.egg-info``) is left out of directory
   listings. Only those paths are hidden, not every folder that happens to be called ``tests`` or
   ``build`` (which is what adding the names to ``hide_globs`` would do); they stay reachable by URL.
 
@@ -57,7 +57,7 @@ import helpers
 
 EXTENSION = "helpers.lab_server"
 READ_ONLY_DIRS = ("notebooks", "assignments")
-MAINTAINER_CLUTTER = ("bench", "tests", "tools", "build", "artifacts", "conftest.py", "*.egg-info")
+MAINTAINER_CLUTTER = ("bench", "tests", "tools", "build", "artifacts", "site", "conftest.py", "*.egg-info")
 CONFIG_NAME = "regularization-course.json"  # in {prefix}/etc/jupyter/jupyter_server_config.d/
 
 

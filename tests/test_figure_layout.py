@@ -17,6 +17,7 @@ import ipywidgets as widgets
 import matplotlib.pyplot as plt
 import numpy as np
 import pytest
+from course_widgets import course_widgets
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
@@ -253,33 +254,6 @@ def test_record_checks_each_shown_figure_once(recorder, monkeypatch):
     assert report["unused_exceptions"] == []
 
 
-def _course_widgets():
-    """Each widget of helpers, built as its lesson builds it (lesson 05's from synthetic arrays
-    shaped like the lesson's, without training)."""
-    from helpers import load_curve_1d
-    from helpers.geometry import GeometryView
-    from helpers.keras_tools import hist_edges
-    from helpers.keras_widgets import KerasLambdaExplorer
-    from helpers.overfitting import OverfitExplorer
-    from helpers.penalized_path import PenalizedPath, PenalizedPathExplorer
-
-    data = load_curve_1d()
-    path = PenalizedPath(data.X_train, data.y_train, data.X_test[:100], data.y_test[:100], degree=12)
-    lams = np.array([1e-4, 3e-4, 1e-3, 1e-2])
-    xx, yy = np.meshgrid(np.linspace(-1.8, 2.8, 80), np.linspace(-1.5, 2.0, 80))
-    probas = np.stack([1 / (1 + np.exp(-(k + 1) * (yy - 0.3 * np.sin(3 * xx)))) for k in range(4)])
-    edges = hist_edges(0.4, 81)
-    counts = np.stack([np.r_[np.full(40, 100.0), 16000.0 * k / 3 + 5, np.full(40, 100.0)] for k in range(4)])
-    X = np.random.default_rng(0).uniform([-1.5, -1], [2.5, 1.5], size=(100, 2))
-    return {
-        "01 OverfitExplorer": OverfitExplorer(degree=9, n_train=30, noise=0.3),
-        "02 PenalizedPathExplorer": PenalizedPathExplorer(path, kind="l2"),
-        "04 GeometryView": GeometryView(w_hat=(2.0, 0.9), hessian=((1.5, 0.8), (0.8, 1.0)), t=1.0),
-        "05 KerasLambdaExplorer": KerasLambdaExplorer(lams, probas, xx, yy, edges, counts, X, (X[:, 1] > 0) * 1,
-                                                      labels=["(val acc 0.89)"] * 4, penalty="l1"),
-    }
-
-
 def test_the_course_widgets_look_right_in_every_state(recorder):
     """The same sweep the nbval run makes (helpers.layout_plugin), here without a notebook: every
     widget of helpers at its initial state, both ends of each slider and each toggle state."""
@@ -287,7 +261,7 @@ def test_the_course_widgets_look_right_in_every_state(recorder):
 
     with plt.rc_context():
         setup()
-        found = _course_widgets()
+        found = course_widgets()
         for name, widget in found.items():
             fl._note_widgets({name: widget}, name)
         assert fl.sweep_widgets() >= 3 + 7 + 7 + 3

@@ -36,7 +36,7 @@ COURSE_NOTEBOOKS = (
     "assignments/01_lesson_assignment.ipynb",
     "assignments/solutions/01_lesson_solution.ipynb",
 )
-CLUTTER = ("tests", "bench", "tools", "build", "artifacts", "conftest.py", "regularization_course.egg-info")
+CLUTTER = ("tests", "bench", "tools", "build", "artifacts", "site", "conftest.py", "regularization_course.egg-info")
 LEARNER_VISIBLE = ("notebooks", "assignments", "my_work", "helpers", "data", "README.md", "course.py")
 
 

@@ -63,6 +63,9 @@ TOOLING = ("maintainer tooling (notebook files, generated files, assignments, th
 RECORD = "an exception class or a record (dataclass) with no validation of its own"
 TRAINING = "trains a Keras model (compiles a graph, seconds per call): too slow for this test"
 NO_ARGUMENTS = "takes no arguments: there is no input to validate"
+SITE = ("the course's website (its build, the kernel-side capture of figures and widget states, its pytest plugin "
+        "and its browser checks): its inputs are notebooks, folders, figures, widgets and pages, not data; bad "
+        "input is a BuildError or ValueError naming the file or argument; tested in tests/test_site.py")
 LAYOUT = ("the figure layout check (test machinery, run inside the notebooks' kernels by "
           "helpers.layout_plugin): its inputs are figures, artists and widgets, not data; tested with "
           "deliberately bad figures in tests/test_figure_layout.py")
@@ -107,6 +110,15 @@ EXCLUDED: dict[str, str] = {
     **_names("helpers.layout_plugin", "layout_checked pytest_collection_modifyitems pytest_runtest_setup "
              "pytest_terminal_summary FigureLayoutItem", TOOLING),
     **_names("helpers.layout_plugin", "LayoutProblems", RECORD),
+    **_names("helpers.site_build", "build check_budgets check_tools execute execute_all external_requests main "
+             "mathjax_source page_sizes pages rewrite_links sphinx stage stage_notebook swap toc_markdown widget_html "
+             "widget_note", SITE),
+    **_names("helpers.site_build", "BuildError BuildReport Executed Page", RECORD),
+    **_names("helpers.site_capture", "capture_report capture_widgets cell_key install render_rgba webp_bytes", SITE),
+    **_names("helpers.site_plugin", "captured is_site_page pytest_collection_modifyitems pytest_configure "
+             "pytest_runtest_call pytest_runtest_setup pytest_unconfigure SiteCaptureItem", SITE),
+    **_names("helpers.site_browser", "file_pixels move new_context page_problems reset_widget serve set_slider "
+             "widget_manifests widget_pixels widget_positions", SITE),
     **_names("helpers.keras_env", "quiet_tensorflow_defaults import_keras", NO_ARGUMENTS),
     **_names("helpers.keras_tools", "fit_fast fit_plain", TRAINING),
     **_names("helpers.keras_decay", "train_full_batch", TRAINING),
