@@ -13,10 +13,9 @@ pixel for pixel, to compare with the file the kernel drew.
 
 from __future__ import annotations
 
-import base64
 import functools
+import hashlib
 import http.server
-import io
 import socketserver
 import threading
 from contextlib import contextmanager
@@ -24,8 +23,8 @@ from pathlib import Path
 
 import numpy as np
 
-__all__ = ["file_pixels", "move", "new_context", "page_problems", "reset_widget", "serve", "set_slider",
-           "widget_manifests", "widget_pixels", "widget_positions"]
+__all__ = ["file_pixels", "move", "new_context", "page_problems", "pixel_digest", "reset_widget", "serve",
+           "set_slider", "widget_manifests", "widget_pixels", "widget_positions", "width_problems"]
 
 WIDTHS = (1400, 390)  # a laptop's window and a phone's
 TIMEOUT_MS = 30_000
@@ -132,6 +131,23 @@ def page_problems(page, url: str) -> tuple[list[str], dict]:
     return problems, state
 
 
+WIDTH_JS = """() => ({scrollWidth: document.documentElement.scrollWidth, width: window.innerWidth,
+  dpr: devicePixelRatio,
+  pictures: [...document.images].filter((img) => img.getClientRects().length).map((img) => ({
+    src: img.getAttribute("src"), natural: img.naturalWidth, shown: img.getBoundingClientRect().width}))})"""
+
+
+def width_problems(page) -> list[str]:
+    """After the window changed size: a page wider than the window, a picture scaled up."""
+    state = page.evaluate(WIDTH_JS)
+    problems = [f"the page is {state['scrollWidth']} px wide in a {state['width']} px window"] \
+        if state["scrollWidth"] > state["width"] else []
+    problems += [f"the picture {pic['src']} is scaled up (blurred): {pic['natural']} px wide, shown at "
+                 f"{pic['shown']:.0f} CSS px" for pic in state["pictures"]
+                 if pic["natural"] and pic["natural"] + 1 < pic["shown"] * min(state["dpr"], 2)]
+    return problems
+
+
 def widget_manifests(page) -> list[dict]:
     """The static widgets of the open page: their element id, mode and manifest."""
     return page.evaluate("""() => [...document.querySelectorAll('.course-widget')].map((w) => ({
@@ -156,33 +172,42 @@ def widget_positions(manifest: dict) -> list[tuple[str, int, int]]:
     return moves
 
 
+SET_JS = """([id, s, position]) => { const input = document.querySelector(`#${id} input[data-slider='${s}']`);
+  if (input.value !== String(position)) { input.value = String(position);
+    input.dispatchEvent(new Event('input', {bubbles: true})); } }"""
+
+
 def reset_widget(page, widget_id: str, manifest: dict) -> None:
-    """Put a widget back to its starting state (its buttons clicked, its sliders set)."""
+    """Put a widget back to its starting state (its buttons clicked, its sliders set as a drag sets
+    them: the value, then an input event)."""
     for g, toggle in enumerate(manifest["toggles"]):
         page.locator(f"#{widget_id} [data-toggle='{g}'] button[data-index='{toggle['initial']}']").click()
     tkey = ",".join(str(t["initial"]) for t in manifest["toggles"])
     defs = manifest["slider_defs"].get(tkey) or next(iter(manifest["slider_defs"].values()))
     for s, d in enumerate(defs):
         if not d["disabled"]:
-            set_slider(page, widget_id, s, d["initial"])
+            page.evaluate(SET_JS, [widget_id, s, d["initial"]])
 
 
-def set_slider(page, widget_id: str, s: int, position: int) -> None:
-    """Move slider ``s`` of a widget to ``position`` as a reader would: focus it, then the arrow
-    keys (Home first, so the input events fire for each step as they do for a drag)."""
+def set_slider(page, widget_id: str, s: int, position: int, last: int) -> None:
+    """Move slider ``s`` of a widget to ``position`` as a reader would: its ends with the keyboard
+    (focus, then Home or End), a position between them as a drag does (the value, an input event)."""
     handle = page.locator(f"#{widget_id} input[data-slider='{s}']")
-    handle.focus()
-    handle.press("Home")
-    for _ in range(position):
-        handle.press("ArrowRight")
+    if position in (0, last):
+        handle.focus()
+        handle.press("Home" if position == 0 else "End")
+    else:
+        page.evaluate(SET_JS, [widget_id, s, position])
 
 
-def move(page, widget_id: str, kind: str, index: int, position: int) -> None:
+def move(page, widget_id: str, manifest: dict, kind: str, index: int, position: int) -> None:
     """Make one move of :func:`widget_positions` on the widget ``widget_id``."""
     if kind == "button":
         page.locator(f"#{widget_id} [data-toggle='{index}'] button[data-index='{position}']").click()
     else:
-        set_slider(page, widget_id, index, position)
+        tkey = ",".join(str(t["initial"]) for t in manifest["toggles"])
+        defs = manifest["slider_defs"].get(tkey) or next(iter(manifest["slider_defs"].values()))
+        set_slider(page, widget_id, index, position, len(defs[index]["labels"]) - 1)
 
 
 WAIT_JS = """(id) => { const w = document.getElementById(id); const img = w.querySelector('img.course-widget-frame');
@@ -191,24 +216,27 @@ WAIT_JS = """(id) => { const w = document.getElementById(id); const img = w.quer
   return want !== undefined && w.dataset.frame === String(want) && img.complete && img.naturalWidth > 0
     && img.getAttribute('src') === m.base + m.frames[want]; }"""
 
-PIXELS_JS = """(id) => { const img = document.getElementById(id).querySelector('img.course-widget-frame');
+DIGEST_JS = """async (id) => { const w = document.getElementById(id);
+  const img = w.querySelector('img.course-widget-frame');
   const c = document.createElement('canvas'); c.width = img.naturalWidth; c.height = img.naturalHeight;
   const ctx = c.getContext('2d'); ctx.drawImage(img, 0, 0);
-  return {state: document.getElementById(id).dataset.state, frame: Number(document.getElementById(id).dataset.frame),
-          png: c.toDataURL('image/png')}; }"""
+  const pixels = ctx.getImageData(0, 0, c.width, c.height).data;
+  const digest = new Uint8Array(await crypto.subtle.digest('SHA-256', pixels));
+  return {state: w.dataset.state, frame: Number(w.dataset.frame), width: c.width, height: c.height,
+          sha256: [...digest].map((b) => b.toString(16).padStart(2, '0')).join('')}; }"""
 
 
 def widget_pixels(page, widget_id: str) -> dict:
-    """Once the widget shows the picture its state asks for: the state, the frame's index and the
-    picture's pixels as the browser decoded them (an (h, w, 4) uint8 array)."""
-    from PIL import Image
-
+    """Once the widget shows the picture its state asks for: the state, the frame's index, the
+    picture's size and the SHA-256 of its pixels as the browser decoded them (RGBA, row by row:
+    :func:`pixel_digest` of the same picture decoded by Pillow is equal when the pixels are)."""
     page.wait_for_function(WAIT_JS, arg=widget_id, timeout=TIMEOUT_MS)
-    shown = page.evaluate(PIXELS_JS, widget_id)
-    data = base64.b64decode(shown["png"].split(",", 1)[1])
-    shown["pixels"] = np.asarray(Image.open(io.BytesIO(data)).convert("RGBA"))
-    del shown["png"]
-    return shown
+    return page.evaluate(DIGEST_JS, widget_id)
+
+
+def pixel_digest(pixels: np.ndarray) -> str:
+    """The SHA-256 of an (h, w, 4) uint8 RGBA array, as :func:`widget_pixels` computes it in the page."""
+    return hashlib.sha256(np.ascontiguousarray(pixels, dtype=np.uint8).tobytes()).hexdigest()
 
 
 def file_pixels(path: Path) -> np.ndarray:

@@ -418,6 +418,18 @@ class _Sweep:
 
     def run(self) -> dict:
         start = time.perf_counter()
+        # A widget that mirrors its figure into an ipywidgets.Image (``frame``, lesson 05's and 06's)
+        # would PNG-encode every state for that image too: detached while the pictures are drawn.
+        mirror = getattr(self.owner, "frame", None)
+        if mirror is not None:
+            self.owner.frame = None
+        try:
+            return self._run(start)
+        finally:
+            if mirror is not None:
+                self.owner.frame = mirror
+
+    def _run(self, start: float) -> dict:
         with _on_agg(self.owner.fig, self.scale):
             first = self.redraw_full()
             sample = len(webp_bytes(first))
