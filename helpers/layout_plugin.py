@@ -48,7 +48,8 @@ ALLOWED_OUTSIDE: dict[str, dict[str, str]] = {
     },
 }
 
-__all__ = ["ALLOWED_OUTSIDE", "FigureLayoutItem", "LayoutProblems", "layout_checked"]
+__all__ = ["ALLOWED_OUTSIDE", "FigureLayoutItem", "LayoutProblems", "insert_after_notebooks", "install_once",
+           "layout_checked"]
 
 
 def layout_checked(path) -> bool:
@@ -152,25 +153,40 @@ _STATS = pytest.StashKey[list]()
 
 def pytest_collection_modifyitems(session, config, items):
     """After each checked notebook's last cell, its ``figure layout`` item."""
-    if not _enabled():
-        return
+    if _enabled():
+        insert_after_notebooks(items, _is_nbval_file, FigureLayoutItem, "figure layout")
+
+
+def insert_after_notebooks(items: list, wanted, item_class, name: str) -> None:
+    """After the last item of each nbval notebook for which ``wanted(notebook)`` holds, one
+    ``item_class`` item called ``name`` (this plugin's ``figure layout``, helpers.site_plugin's
+    ``site capture``)."""
     last = {}
     for index, item in enumerate(items):
-        if _is_nbval_file(item.parent):
+        if wanted(item.parent):
             last[item.parent] = index
     for parent, index in sorted(last.items(), key=lambda kv: kv[1], reverse=True):
-        items.insert(index + 1, FigureLayoutItem.from_parent(parent, name="figure layout"))
+        items.insert(index + 1, item_class.from_parent(parent, name=name))
+
+
+def install_once(item, wanted, flag: str, code) -> bool:
+    """Before the first cell of an nbval notebook for which ``wanted(notebook)`` holds, run
+    ``code(notebook path)`` silently in its kernel, once (``flag`` marks the notebook as done).
+    Call it after nbval's own setup (which starts the kernel); True when it ran the code now."""
+    parent = item.parent
+    if (_enabled() and hasattr(item, "cell") and wanted(parent) and not getattr(parent, flag, False)
+            and parent.kernel is not None):
+        _run_silently(parent.kernel, code(Path(parent.path)))
+        setattr(parent, flag, True)
+        return True
+    return False
 
 
 @pytest.hookimpl(wrapper=True)
 def pytest_runtest_setup(item):
     """Once nbval has started a checked notebook's kernel, before its first cell: the recorder."""
     result = yield
-    parent = item.parent
-    if (_enabled() and hasattr(item, "cell") and _is_nbval_file(parent)
-            and not getattr(parent, "_course_layout_installed", False) and parent.kernel is not None):
-        _run_silently(parent.kernel, _install_code(parent.path))
-        parent._course_layout_installed = True
+    install_once(item, _is_nbval_file, "_course_layout_installed", _install_code)
     return result
 
 

@@ -29,7 +29,8 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from helpers.layout_plugin import _run_silently
+from helpers.layout_plugin import _run_silently, insert_after_notebooks, install_once
+from helpers.site_build import INSTALL_CELL
 
 SKIP_VARIABLE = "COURSE_FLOAT_ORDER_VARIANT"
 _CAPTURES = pytest.StashKey[dict]()
@@ -70,6 +71,10 @@ def pytest_unconfigure(config):
 def captured(config) -> dict:
     """The notebooks executed by nbval in this session, with their captures: ``{path: Executed}``."""
     return dict(config.stash.get(_CAPTURES, {}))
+
+
+def _install_code(folder: Path) -> str:
+    return INSTALL_CELL.format(out=str(folder))
 
 
 def _capture_folder(config, path: Path) -> Path:
@@ -114,12 +119,7 @@ def pytest_collection_modifyitems(session, config, items):
     """After each page's last item (its figure layout item included): its site capture item; then
     the tests marked ``site`` after everything else."""
     if _enabled():
-        last = {}
-        for index, item in enumerate(items):
-            if _is_nbval_page(item.parent):
-                last[item.parent] = index
-        for parent, index in sorted(last.items(), key=lambda kv: kv[1], reverse=True):
-            items.insert(index + 1, SiteCaptureItem.from_parent(parent, name="site capture"))
+        insert_after_notebooks(items, _is_nbval_page, SiteCaptureItem, "site capture")
     site = [item for item in items if item.get_closest_marker("site")]
     if site:
         rest = [item for item in items if not item.get_closest_marker("site")]
@@ -130,15 +130,9 @@ def pytest_collection_modifyitems(session, config, items):
 def pytest_runtest_setup(item):
     """Once nbval has started a page's kernel, before its first cell: the capture."""
     result = yield
-    parent = item.parent
-    if (_enabled() and hasattr(item, "cell") and _is_nbval_page(parent)
-            and not getattr(parent, "_course_site_installed", False) and parent.kernel is not None):
-        folder = _capture_folder(item.config, Path(parent.path))
-        _run_silently(parent.kernel, "from helpers.site_capture import install as _course_site_install\n"
-                                     f"_course_site_install({str(folder)!r})\n"
-                                     "del _course_site_install\n")
-        parent._course_site_installed = True
-        parent._course_site_outputs = {}
+    if _enabled() and install_once(item, _is_nbval_page, "_course_site_installed",
+                                   lambda path: _install_code(_capture_folder(item.config, path))):
+        item.parent._course_site_outputs = {}
     return result
 
 

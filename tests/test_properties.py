@@ -107,8 +107,8 @@ EXCLUDED: dict[str, str] = {
              "clean_file run_file main", TOOLING),
     **_names("helpers.figure_layout", "allow_outside layout_problems record_shown_figures sweep_widgets "
              "layout_report", LAYOUT),
-    **_names("helpers.layout_plugin", "layout_checked pytest_collection_modifyitems pytest_runtest_setup "
-             "pytest_terminal_summary FigureLayoutItem", TOOLING),
+    **_names("helpers.layout_plugin", "insert_after_notebooks install_once layout_checked "
+             "pytest_collection_modifyitems pytest_runtest_setup pytest_terminal_summary FigureLayoutItem", TOOLING),
     **_names("helpers.layout_plugin", "LayoutProblems", RECORD),
     **_names("helpers.site_build", "build check_budgets check_tools execute execute_all external_requests main "
              "mathjax_source page_sizes pages rewrite_links sphinx stage stage_notebook swap toc_markdown widget_html "
@@ -117,8 +117,8 @@ EXCLUDED: dict[str, str] = {
     **_names("helpers.site_capture", "capture_report capture_widgets cell_key install render_rgba webp_bytes", SITE),
     **_names("helpers.site_plugin", "captured is_site_page pytest_collection_modifyitems pytest_configure "
              "pytest_runtest_call pytest_runtest_setup pytest_unconfigure SiteCaptureItem", SITE),
-    **_names("helpers.site_browser", "file_pixels move new_context page_problems reset_widget serve set_slider "
-             "widget_manifests widget_pixels widget_positions", SITE),
+    **_names("helpers.site_browser", "file_pixels move new_context page_problems pixel_digest reset_widget serve "
+             "set_slider widget_manifests widget_pixels widget_positions width_problems", SITE),
     **_names("helpers.keras_env", "quiet_tensorflow_defaults import_keras", NO_ARGUMENTS),
     **_names("helpers.keras_tools", "fit_fast fit_plain", TRAINING),
     **_names("helpers.keras_decay", "train_full_batch", TRAINING),

@@ -19,7 +19,7 @@ import matplotlib.pyplot as plt
 import nbformat
 import numpy as np
 import pytest
-from course_widgets import course_widgets
+from course_widgets import NAMES, course_widgets
 
 from helpers import site_browser as sb
 from helpers import site_build, site_capture
@@ -245,8 +245,7 @@ def _figure():
     return fig
 
 
-@pytest.mark.parametrize("name", ["01 OverfitExplorer", "02 PenalizedPathExplorer", "04 GeometryView",
-                                  "05 KerasLambdaExplorer"])
+@pytest.mark.parametrize("name", NAMES)
 def test_each_widget_picture_is_what_the_widget_draws_in_that_state(capture, name):
     """The same widget built afresh, its controls moved through the states in the order the capture
     drew them (a widget may keep hidden state along the way: lesson 01's keeps its axis limits while
@@ -258,12 +257,12 @@ def test_each_widget_picture_is_what_the_widget_draws_in_that_state(capture, nam
     shell, folder = capture
     with plt.rc_context():
         setup()
-        shell.run(f"w = {name}", lambda: {"w": course_widgets()[name]})
+        shell.run(f"w = {name}", lambda: {"w": course_widgets(name)[name]})
         report = site_capture.capture_widgets()
         assert report["problems"] == []
         (widget,) = report["widgets"]
         assert len(widget["frames"]) <= len(widget["states"]) and widget["checked"]
-        fresh = course_widgets()[name]
+        fresh = course_widgets(name)[name]
         controls = _controls(fresh.ui)
         toggles = [c for c in controls if _toggle_values(c) is not None]
         sliders = [c for c in controls if _slider_ends(c) is not None]
