@@ -371,6 +371,10 @@ def stage_notebook(page: Page, done: Executed | None, docs: set[str], static: Pa
                 tags.append("hide-input")
         cell.outputs = _stage_outputs(page, number, cell.get("outputs", []), figures.get(key, []), widgets,
                                       done, up, static)
+    if page.kind == "solution" and nb.cells and nb.cells[0].cell_type == "markdown":
+        # the same H1 as the assignment's: say which of the two pages this is (title, contents, search)
+        first, _, rest = nb.cells[0].source.partition("\n")
+        nb.cells[0].source = f"{first.rstrip()} (worked solution)\n{rest}"
     box = nbformat.v4.new_markdown_cell(_box(page))
     nb.cells.insert(1, box)
     if toc:

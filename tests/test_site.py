@@ -97,6 +97,14 @@ def test_staging_folds_extra_code_adds_the_run_box_and_swaps_figures(tmp_path):
     assert nb.cells[3].outputs[0]["text"] == "1\n"
 
 
+def test_a_solution_page_says_it_is_the_worked_solution(tmp_path):
+    page = _page("assignments/solutions/02_penalized_cost_solution")
+    docs = {p.doc for p in site_build.pages(REPO)}
+    nb = site_build.stage_notebook(page, None, docs, tmp_path / "static")
+    assert nb.cells[0].source.startswith("# Build a penalized cost and tune it: assignment 02 (worked solution)\n")
+    assert "Worked solution" in nb.cells[1].source
+
+
 def test_a_widget_the_capture_missed_stops_the_build(tmp_path):
     page = _page("notebooks/01_overfitting")
     cells = [nbformat.v4.new_markdown_cell("# Title"), nbformat.v4.new_code_cell("w", outputs=[_view("unknown")])]

@@ -3,9 +3,9 @@
  * Each .course-widget holds its controls (range inputs, buttons), the picture of its starting state
  * and a JSON manifest: the pictures the widget drew in the kernel, and which picture each state of
  * the controls shows ("toggle indices|slider indices"). Moving a control swaps the picture.
- * Pictures load lazily: only the starting one with the page; the rest once the reader reaches for
- * the widget (pointer over it, focus, touch), nearest first, so a move shows a picture already
- * decoded. data-mode="each": a control moves with the others at their starting values (the others
+ * Pictures load lazily: only the starting one with the page; the rest once the widget scrolls into
+ * view or the reader reaches for it (pointer, focus, touch), nearest first, four at a time, and stay
+ * referenced, so a move shows a picture already decoded (data-preloaded is set when all are). data-mode="each": a control moves with the others at their starting values (the others
  * go back there when one moves). Sliders whose positions depend on a toggle (their range changes
  * with it) keep their relative position when it changes.
  */
@@ -14,7 +14,7 @@
 
   function setup(root) {
     const manifest = JSON.parse(root.querySelector("script.course-widget-manifest").textContent);
-    const img = root.querySelector("img.course-widget-frame");
+    let img = root.querySelector("img.course-widget-frame");
     const groups = [...root.querySelectorAll("[data-toggle]")];
     const inputs = [...root.querySelectorAll("input[data-slider]")];
     const outputs = inputs.map((input) => input.parentElement.querySelector("output"));
@@ -23,6 +23,7 @@
     let toggles = startToggles.slice();
     let sliders = defs(toggles).map((d) => d.initial);
     const decoded = new Map();
+    const images = new Map();
     let preloading = false;
 
     function defs(t) {
@@ -35,10 +36,13 @@
       return manifest.base + manifest.frames[index];
     }
     function load(index) {
+      // the Image objects stay referenced (kept in `images`): the browser keeps them decoded, so a
+      // move shows its picture at once instead of decoding it again
       if (!decoded.has(index)) {
         const image = new Image();
         image.decoding = "async";
         image.src = url(index);
+        images.set(index, image);
         decoded.set(index, image.decode().catch(() => undefined));
       }
       return decoded.get(index);
@@ -54,8 +58,19 @@
         const batch = order.slice(next, next + 4);
         next += 4;
         if (batch.length) Promise.all(batch.map(load)).then(step);
+        else root.dataset.preloaded = String(performance.now());
       };
       step();
+    }
+    function show(index) {
+      // the preloaded, decoded picture itself takes the place of the one shown (setting the shown
+      // element's src instead would make the browser decode the file again)
+      const next = images.get(index);
+      if (next === img) return;
+      for (const name of ["class", "width", "height", "alt"]) next.setAttribute(name, img.getAttribute(name));
+      next.setAttribute("src", url(index));
+      img.replaceWith(next);
+      img = next;
     }
     function render() {
       const d = defs(toggles);
@@ -80,12 +95,13 @@
       root.dataset.pending = String(index);
       load(index).then(() => {
         if (root.dataset.pending === String(index)) {
-          img.src = url(index);
+          show(index);
           root.dataset.frame = String(index);
         }
       });
     }
     function moveToggle(g, value) {
+      preload();
       const before = defs(toggles);
       if (each) {
         toggles = startToggles.slice();
@@ -101,6 +117,7 @@
       render();
     }
     function moveSlider(s, value) {
+      preload();
       if (each) {
         toggles = startToggles.slice();
         sliders = defs(toggles).map((d) => d.initial);
@@ -119,6 +136,15 @@
     });
     for (const type of ["pointerenter", "focusin", "touchstart"]) {
       root.addEventListener(type, preload, { passive: true, once: true });
+    }
+    if ("IntersectionObserver" in window) {  // or once the widget scrolls into view
+      const seen = new IntersectionObserver((entries) => {
+        if (entries.some((e) => e.isIntersecting)) {
+          seen.disconnect();
+          preload();
+        }
+      }, { threshold: 0.3 });
+      seen.observe(root);
     }
     root.dataset.frame = String(manifest.states[key()]);
     root.dataset.state = key();
