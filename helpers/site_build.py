@@ -395,7 +395,7 @@ def _copy(done: Executed, name: str, static: Path, sub: str) -> str:
 
 def _stage_outputs(page, number, outputs, figures, widgets, done, up, static) -> list:
     staged = []
-    inline = [f for f in figures]
+    inline = list(figures)
     by_model = {f["model_id"]: f for f in figures if f.get("model_id")}
     for out in outputs:
         data = out.get("data", {})
@@ -415,9 +415,12 @@ def _stage_outputs(page, number, outputs, figures, widgets, done, up, static) ->
                 dom_id = f"widget-{page.doc.rsplit('/', 1)[-1]}-{report['key']}"
                 staged.append(nbformat.v4.new_output("display_data", data={
                     "text/html": widget_html(report, f"{up}_static/course/{folder}/", dom_id)}))
+            elif done is not None and "open_models" in done.report and model not in done.report["open_models"]:
+                pass  # a widget closed since (a finished progress bar): JupyterLab shows nothing there either
             else:
                 raise BuildError(f"{page.source.name}: code cell {number} shows a widget the build did not capture "
-                                 "(a widget is an object with .fig and .ui left in the notebook's namespace)")
+                                 "(a widget is an object with .fig and .ui left in the notebook's namespace; a "
+                                 "progress bar is closed when done)")
             continue
         if any(mime in data for mime in IMAGE_MIMES):
             if not inline:
@@ -429,8 +432,18 @@ def _stage_outputs(page, number, outputs, figures, widgets, done, up, static) ->
             staged.append(_image_output(record, up + "_static/course/" + _copy(done, record["file"], static,
                                                                                   "figures")))
             continue
+        if out.get("output_type") == "stream" and "\r" in out.get("text", ""):
+            out = copy.deepcopy(out)
+            out["text"] = _carriage_returns(out["text"])
         staged.append(out)
     return staged
+
+
+def _carriage_returns(text: str) -> str:
+    """A stream's text as JupyterLab shows it: on each line, what follows the last carriage return
+    (a progress line rewritten in place shows only its last state)."""
+    return "\n".join(line.rsplit("\r", 1)[-1] if line.rstrip("\r") else line
+                     for line in text.split("\n"))
 
 
 def toc_markdown(found: list[Page]) -> str:

@@ -548,15 +548,26 @@ def capture_widgets(budget_bytes: int = WIDGET_BUDGET_BYTES) -> dict:
     return capture_report()
 
 
+def _open_models() -> list[str]:
+    """The model ids of the ipywidgets still open in this kernel (a closed widget, e.g. a finished
+    progress bar, shows nothing in JupyterLab: the site leaves its output out)."""
+    try:
+        from ipywidgets.widgets.widget import _instances  # ipywidgets 8: the open widgets, by model id
+    except ImportError:  # pragma: no cover - ipywidgets is pinned
+        return []
+    return sorted(str(k) for k in _instances)
+
+
 def capture_report() -> dict:
-    """What was captured so far, as plain data (JSON): ``figures``, ``widgets``, ``problems`` and
-    ``seconds``. Also written to ``capture.json`` in the capture folder."""
+    """What was captured so far, as plain data (JSON): ``figures``, ``widgets``, ``problems``,
+    ``seconds`` and ``open_models`` (the ipywidgets still open). Also written to ``capture.json`` in
+    the capture folder."""
     if _STATE is None:
         raise RuntimeError("install() was not called in this kernel")
     _STATE.flush()
     widgets = [e["report"] for e in _STATE.widgets if e.get("report")]
     problems = list(_STATE.problems) + [f"widget {w['name']}: {p}" for w in widgets for p in w["problems"]]
     report = {"figures": _STATE.figures, "widgets": widgets, "problems": problems,
-              "seconds": round(_STATE.seconds, 2), "scale": _STATE.scale}
+              "seconds": round(_STATE.seconds, 2), "scale": _STATE.scale, "open_models": _open_models()}
     (_STATE.out / "capture.json").write_text(json.dumps(report, indent=1))
     return report

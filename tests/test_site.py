@@ -97,6 +97,19 @@ def test_staging_folds_extra_code_adds_the_run_box_and_swaps_figures(tmp_path):
     assert nb.cells[3].outputs[0]["text"] == "1\n"
 
 
+def test_a_closed_widget_and_a_rewritten_line_show_as_in_jupyterlab(tmp_path):
+    """A finished progress bar (a widget closed since) leaves no output; a line rewritten with carriage
+    returns shows its last state."""
+    page = _page("notebooks/01_overfitting")
+    cells = [nbformat.v4.new_markdown_cell("# Title"),
+             nbformat.v4.new_code_cell("train()", outputs=[
+                 _view("closed"), nbformat.v4.new_output("stream", text="1/3\r2/3\r3/3 done\nnext\n")])]
+    done = _executed(tmp_path, cells)
+    done.report["open_models"] = ["another"]
+    nb = site_build.stage_notebook(page, done, set(), tmp_path / "static")
+    assert [o["text"] for o in nb.cells[2].outputs] == ["3/3 done\nnext\n"]
+
+
 def test_a_solution_page_says_it_is_the_worked_solution(tmp_path):
     page = _page("assignments/solutions/02_penalized_cost_solution")
     docs = {p.doc for p in site_build.pages(REPO)}
