@@ -5,7 +5,7 @@ import os
 import pytest
 
 # Every figure of the lessons and solutions is checked during their nbval run (issue 18)
-pytest_plugins = ["helpers.layout_plugin", "helpers.site_plugin"]
+pytest_plugins = ["coursekit.layout.plugin", "coursekit.site.plugin"]
 
 # nbval waits only 5 s for each output message of a cell (a hard-coded attribute, no option),
 # which flakes on a loaded 2-core runner while TensorFlow starts or a model trains.

@@ -11,11 +11,16 @@
     python3 course.py setup      only set up (what the others do first)
 
 "Set up" makes sure .venv/ is a working virtual environment with the pinned requirements.txt and
-the course's `helpers` package (editable) installed. It creates .venv/ when it is missing and
-rebuilds it when it cannot work (no pip, a Python the course does not support, an interpreter
-that is gone); it reinstalls when requirements.txt, pyproject.toml or the environment's Python
-changed since the last install, or when a key package has gone missing. Otherwise it takes a
-second, so the commands are quick the second time.
+the course's packages installed (editable: `helpers`, what the lessons import, and `coursekit`,
+its machinery). It creates .venv/ when it is missing and rebuilds it when it cannot work (no pip,
+a Python the course does not support, an interpreter that is gone); it reinstalls when
+requirements.txt, pyproject.toml or the environment's Python changed since the last install, or
+when a key package has gone missing. Otherwise it takes a second, so the commands are quick the
+second time.
+
+This script is one file of about 500 lines on purpose: it runs before anything is installed (the
+standard library only, on the learner's own Python), so it cannot import the course's packages,
+and a learner downloads and runs it as it is.
 
 The course needs Python 3.11, 3.12 or 3.13 (SUPPORTED below). This script itself runs on any
 Python 3.8 or later: on another version it builds .venv/ with a supported python3.X from the PATH,
@@ -50,14 +55,15 @@ REQUIRES_PYTHON = ">={}.{},<{}.{}".format(*SUPPORTED[0], SUPPORTED[-1][0], SUPPO
 # Importable in a working course environment; probed with importlib.util.find_spec (nothing is
 # imported, so TensorFlow's slow start is not paid).
 KEY_MODULES = ("jupyterlab", "ipywidgets", "ipympl", "numpy", "matplotlib", "sklearn", "keras",
-               "tensorflow", "nbval", "helpers")
+               "tensorflow", "nbval", "helpers", "coursekit")
 # Older pips (the 23.2 that Python 3.11 and 3.12 bring) resolve requirements.txt about 3x slower.
 PIP_REQUIREMENT = "pip>=25"
 
 START_NOTEBOOK = "notebooks/00_start_here.ipynb"
-# Written by `python -m helpers.lab_server enable` (a test checks the path): it makes the course's
+# Written by `python -m coursekit.lab_server enable` (a test checks the path): it makes the course's
 # notebooks read-only in every JupyterLab of the environment, so autosave never rewrites them.
 LAB_CONFIG = "etc/jupyter/jupyter_server_config.d/regularization-course.json"
+LAB_EXTENSION = "coursekit.lab_server"  # the module that LAB_CONFIG enables
 GRACE_S = 20  # how long JupyterLab may take to shut down its kernels before it is killed
 
 
@@ -286,7 +292,7 @@ def rebuild(venv: Path) -> None:
 
 
 def install(venv: Path) -> None:
-    """Install a recent pip, then the pinned requirements and `helpers` (editable) into ``venv``,
+    """Install a recent pip, then the pinned requirements and the course's packages (editable) into ``venv``,
     then protect the course's notebooks in its JupyterLab (enable_lab_protection())."""
     python = venv_python(venv)
     quiet = ["--quiet", "--disable-pip-version-check"]
@@ -299,8 +305,16 @@ def install(venv: Path) -> None:
 
 
 def enable_lab_protection(venv: Path) -> None:
-    """Enable the server extension helpers.lab_server for ``venv``'s JupyterLab (writes LAB_CONFIG)."""
-    run([venv_python(venv), "-m", "helpers.lab_server", "enable"], stdout=subprocess.DEVNULL)
+    """Enable the server extension coursekit.lab_server for ``venv``'s JupyterLab (writes LAB_CONFIG)."""
+    run([venv_python(venv), "-m", "coursekit.lab_server", "enable"], stdout=subprocess.DEVNULL)
+
+
+def lab_protection_current(venv: Path) -> bool:
+    """Whether ``venv``'s JupyterLab config enables today's extension (it moved from helpers to coursekit)."""
+    try:
+        return LAB_EXTENSION in (venv / LAB_CONFIG).read_text()
+    except OSError:
+        return False
 
 
 def install_and_check(venv: Path) -> list[str]:
@@ -317,7 +331,7 @@ def setup(venv: Path = VENV) -> Path:
     """Make ``venv`` a working course environment (see diagnose()); return its Python."""
     verdict = diagnose(venv)
     if verdict.action == OK:
-        if not (venv / LAB_CONFIG).is_file():
+        if not lab_protection_current(venv):
             enable_lab_protection(venv)
         say(f"environment up to date ({venv.name})")
         return venv_python(venv)
@@ -349,7 +363,7 @@ def setup(venv: Path = VENV) -> Path:
 
 def copy_assignments(python: Path) -> None:
     """Copy missing assignment notebooks into my_work/ (never overwriting); say so in one line."""
-    done = subprocess.run([str(python), "-m", "helpers.assignments", "copy"], cwd=ROOT,
+    done = subprocess.run([str(python), "-m", "coursekit.assignments", "copy"], cwd=ROOT,
                           capture_output=True, text=True)
     lines = done.stdout.strip().splitlines()
     if done.returncode != 0 or not lines:
@@ -467,20 +481,20 @@ def cmd_test(args: list[str]) -> int:
 def cmd_my_work(args: list[str]) -> int:
     """``course.py my-work``: copy the assignment notebooks into my_work/."""
     python = setup()
-    return subprocess.call([str(python), "-m", "helpers.assignments", "copy", *args], cwd=ROOT)
+    return subprocess.call([str(python), "-m", "coursekit.assignments", "copy", *args], cwd=ROOT)
 
 
 def cmd_data(args: list[str]) -> int:
     """``course.py data``: regenerate the shipped datasets."""
     python = setup()
-    return subprocess.call([str(python), "-m", "helpers.make_data", "--write", *args], cwd=ROOT)
+    return subprocess.call([str(python), "-m", "coursekit.make_data", "--write", *args], cwd=ROOT)
 
 
 def cmd_site(args: list[str]) -> int:
-    """``course.py site``: set up, then build the website into site/ (helpers.site_build; its
+    """``course.py site``: set up, then build the website into site/ (coursekit.site.build; its
     options, e.g. ``--out DIR`` or ``--no-execute``, pass through)."""
     python = setup()
-    return subprocess.call([str(python), "-m", "helpers.site_build", *args], cwd=ROOT)
+    return subprocess.call([str(python), "-m", "coursekit.site.build", *args], cwd=ROOT)
 
 
 def cmd_setup(args: list[str]) -> int:

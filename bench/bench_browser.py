@@ -3,7 +3,7 @@
     .venv/bin/python bench/bench_browser.py                 # fixtures + every lesson with widgets
     .venv/bin/python bench/bench_browser.py notebooks/04_l1_vs_l2.ipynb --moves 40
 
-For each notebook: open it in a private JupyterLab (helpers/lab_browser.py, the same machinery
+For each notebook: open it in a private JupyterLab (coursekit/lab_browser/, the same machinery
 as tests/test_browser.py), Run All, take its first λ slider (else its first slider), make one
 warm-up move and then ``--moves`` one-step moves (ArrowRight, ArrowLeft at the maximum). A move is
 timed in the page from the keydown event to the first on-screen redraw of a plot (``drawImage``
@@ -21,7 +21,7 @@ import sys
 import time
 from pathlib import Path
 
-from helpers import lab_browser as bs
+from coursekit import lab_browser as bs
 
 TARGET_MS = 150
 

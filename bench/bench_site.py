@@ -22,9 +22,9 @@ import sys
 import tempfile
 from pathlib import Path
 
-from helpers import site_browser as sb
-from helpers import site_build
-from helpers.lab_browser import CHROMIUM
+from coursekit.lab_browser import CHROMIUM
+from coursekit.site import browser as sb
+from coursekit.site import build, pages
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -67,7 +67,7 @@ def measure(site: Path, n: int) -> None:
         browser = pw.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=["--disable-dev-shm-usage"])
         print(f"\n{'page / widget':<46} {'first move':>10} {'median':>8} {'p95':>8} {'max':>8} {'all loaded':>10}"
               f"  (ms; {n} moves once all pictures loaded, 'all loaded' at ms since the page loaded)")
-        for page_info in site_build.pages(REPO):
+        for page_info in pages.pages(REPO):
             context = sb.new_context(browser, url)
             page = context.new_page()
             page.goto(f"{url}/{page_info.doc}.html")
@@ -97,7 +97,7 @@ def main(argv=None) -> int:
     if site is None:
         tmp = tempfile.TemporaryDirectory(prefix="bench-site-")
         site = Path(tmp.name) / "site"
-        report = site_build.build(REPO, site, jobs=args.jobs, say=lambda m: print(f"[site] {m}", flush=True))
+        report = build.build(REPO, site, jobs=args.jobs, say=lambda m: print(f"[site] {m}", flush=True))
         print(f"\nbuild: {report.seconds} s (execute includes the widgets' pictures)")
         for doc, seconds in sorted(report.executed.items(), key=lambda kv: -kv[1]):
             print(f"  {doc:<52} {seconds:6.1f} s")
@@ -106,9 +106,9 @@ def main(argv=None) -> int:
             print(f"  {w['page'] + ' ' + w['type']:<50.50} {w['mode']:>5} {w['states']:7d} {w['frames']:7d} "
                   f"{w['bytes'] / 1e6:6.2f} {w['seconds']:6.1f}")
     total = sum(p.stat().st_size for p in site.rglob("*") if p.is_file())
-    print(f"\nsite: {total / 1e6:.1f} MB (budget {site_build.SITE_BUDGET_BYTES / 1e6:.0f} MB); pages with their "
-          f"pictures (budget {site_build.PAGE_BUDGET_BYTES / 1e6:.0f} MB):")
-    for name, size in sorted(site_build.page_sizes(site).items(), key=lambda kv: -kv[1]):
+    print(f"\nsite: {total / 1e6:.1f} MB (budget {build.SITE_BUDGET_BYTES / 1e6:.0f} MB); pages with their "
+          f"pictures (budget {build.PAGE_BUDGET_BYTES / 1e6:.0f} MB):")
+    for name, size in sorted(build.page_sizes(site).items(), key=lambda kv: -kv[1]):
         if size > 200_000:
             print(f"  {name:<52} {size / 1e6:6.2f} MB")
     measure(site, args.moves)

@@ -3,7 +3,7 @@
 Every file in ``data/`` is produced by a generator below from a fixed seed and listed with its
 SHA-256 sum in ``data/SHA256SUMS``. Loaders verify the sum before parsing, so a damaged file
 never turns into a silently wrong lesson. Regenerate everything with
-``python -m helpers.make_data --write`` (or ``python3 course.py data``). Nothing is downloaded.
+``python -m coursekit.make_data --write`` (or ``python3 course.py data``). Nothing is downloaded.
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ from helpers._counts import check_int, check_seed, check_size
 from helpers._validate import check_array, check_choice, check_scalar
 
 REGENERATE = ("python3 course.py data  (or, inside the course environment: "
-              "python -m helpers.make_data --write)")
+              "python -m coursekit.make_data --write)")
 MANIFEST = "SHA256SUMS"
 
 

@@ -29,10 +29,9 @@ from helpers._counts import MAX_SEED, check_int, check_iterations, check_seed, c
 from helpers._validate import check_array, check_pair, check_scalar, check_xy, finite_result
 from helpers.blit import Blitter
 from helpers.data import make_curve_1d, true_curve
-from helpers.figure_layout import allow_outside
 from helpers.linear import _check_lams, ridge_path_by_lambda
 from helpers.overfitting import decade_limits
-from helpers.plots import COLORS, widget_canvas
+from helpers.plots import COLORS, allow_outside, widget_canvas
 
 __all__ = ["FREQUENCY_SCALE", "DoubleDescentExplorer", "DoubleDescentPath", "double_descent_sweep",
            "draw_frequencies", "feature_counts", "fourier_features", "gradient_descent_least_squares",

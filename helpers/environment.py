@@ -51,7 +51,7 @@ def python_problem(version: str | None = None) -> str | None:
 
 def check_environment(path: Path | str = REQUIREMENTS) -> list[str]:
     """Compare installed versions with the pins, check that JupyterLab keeps the course's
-    notebooks read-only (:mod:`helpers.lab_server`), verify the shipped data; return problem lines.
+    notebooks read-only (:mod:`coursekit.lab_server`), verify the shipped data; return problem lines.
 
     An empty list means all is well. Introduced in notebook 00.
     """
@@ -71,7 +71,7 @@ def check_environment(path: Path | str = REQUIREMENTS) -> list[str]:
             problems.append(f"{name} {have} is installed, the course pins {wanted}")
     if not _lab_protection_enabled():
         problems.append("JupyterLab would save over the course's notebooks: run python3 course.py setup "
-                        "(or: python -m helpers.lab_server enable)")
+                        "(or: python -m coursekit.lab_server enable)")
     try:
         verify_data()
     except DataFileError as exc:
@@ -80,6 +80,6 @@ def check_environment(path: Path | str = REQUIREMENTS) -> list[str]:
 
 
 def _lab_protection_enabled() -> bool:
-    from helpers.lab_server import is_enabled
+    from coursekit.lab_server import is_enabled
 
     return is_enabled()

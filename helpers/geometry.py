@@ -20,8 +20,7 @@ import numpy as np
 from helpers._counts import check_int, check_size
 from helpers._validate import check_array, check_scalar, finite_result
 from helpers.blit import Blitter
-from helpers.figure_layout import allow_outside
-from helpers.plots import COLORS, widget_canvas
+from helpers.plots import COLORS, allow_outside, widget_canvas
 
 __all__ = [
     "GeometryView",

@@ -17,9 +17,8 @@ from helpers._counts import MAX_SEED, check_int, check_size
 from helpers._validate import check_array, check_pair, check_scalar, finite_result
 from helpers.blit import Blitter
 from helpers.data import make_curve_1d, true_curve
-from helpers.figure_layout import allow_outside
 from helpers.linear import mse, polynomial_features, ridge_fit
-from helpers.plots import COLORS, widget_canvas
+from helpers.plots import COLORS, allow_outside, widget_canvas
 
 MAX_DEGREE = 12  # beyond this the 30-point fits are too ill-conditioned to print stable digits
 MAX_POLY_DEGREE = 30  # standardized monomials beyond this are numerically meaningless in float64

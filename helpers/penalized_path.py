@@ -21,10 +21,9 @@ import numpy as np
 from helpers._counts import check_int, check_seed, check_size
 from helpers._validate import all_finite, check_array, check_choice, check_pair, check_scalar, check_xy, finite_result
 from helpers.blit import Blitter
-from helpers.figure_layout import allow_outside
 from helpers.linear import STANDARDIZE, lasso_fit, mse, ridge_fit
 from helpers.overfitting import MAX_POLY_DEGREE, _standardized_poly
-from helpers.plots import COLORS, widget_canvas
+from helpers.plots import COLORS, allow_outside, widget_canvas
 from helpers.sparsity import lasso_path_by_lambda
 
 KINDS = ("none", "l2", "l1")

@@ -91,3 +91,22 @@ def widget_canvas(fig):
     if not isinstance(fig, Figure):
         raise ValueError(f"fig must be a matplotlib Figure, got {type(fig).__name__}")
     return _style_canvas(fig)
+
+
+OUTSIDE_OK = "_course_outside_ok"  # the attribute allow_outside sets (read by the course's layout check)
+
+
+def allow_outside(artist, reason: str):
+    """Declare that ``artist`` (a line, a set of markers, a bar container, a step patch) may have
+    data outside its axes' view limits, and why (e.g. "the fit swings beyond the fixed y range at
+    high degree"). Returns ``artist``. Used by the widgets of ``helpers``; the course's layout check
+    (:mod:`coursekit.layout.checks`) skips the artist's points when it looks for data outside the axes."""
+    from matplotlib.artist import Artist
+    from matplotlib.container import Container
+
+    if not isinstance(artist, (Artist, Container)):
+        raise ValueError(f"artist must be a matplotlib Artist or Container, got {type(artist).__name__}")
+    if not isinstance(reason, str) or not reason.strip():
+        raise ValueError(f"reason must say why the data may fall outside the axes, got {reason!r}")
+    setattr(artist, OUTSIDE_OK, reason)
+    return artist

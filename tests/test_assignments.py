@@ -1,4 +1,4 @@
-"""helpers.assignments: learner notebooks are generated from the solutions (no drift), and the
+"""coursekit.assignments: learner notebooks are generated from the solutions (no drift), and the
 copy into a learner's own folder never overwrites their work."""
 
 from __future__ import annotations
@@ -9,9 +9,9 @@ import shutil
 import nbformat
 import pytest
 
-from helpers import assignments, notebook_files
-from helpers.assignments import BEGIN, END, MarkerError, copy_to, learner_notebook, replace_regions
-from helpers.lessons import lessons
+from coursekit import assignments, notebook_files
+from coursekit.assignments import BEGIN, END, MarkerError, copy_to, learner_notebook, replace_regions
+from coursekit.lessons import lessons
 
 COURSE = lessons()
 WITH_ASSIGNMENT = [lesson for lesson in COURSE if lesson.solution is not None]
@@ -29,7 +29,7 @@ def test_one_solution_and_one_learner_notebook_per_lesson_after_the_start():
 
 def test_committed_learner_notebooks_equal_what_generate_writes():
     stale = assignments.generate(check=True)
-    assert stale == [], f"out of date: {stale}; run: python -m helpers.assignments generate"
+    assert stale == [], f"out of date: {stale}; run: python -m coursekit.assignments generate"
 
 
 def test_generate_check_cli_reports_drift(tmp_path, capsys):

@@ -1,17 +1,17 @@
 """Real-browser test of the course's widgets (issue #8): JupyterLab + Debian's Chromium.
 
-For every notebook with widgets (the rule: helpers.lab_browser.notebook_has_widgets) plus the test's
+For every notebook with widgets (the rule: coursekit.lab_browser.notebook_has_widgets) plus the test's
 own fixtures in tests/browser_fixture/: open it in a private JupyterLab, Run All, wait for the
 widgets, fail on "Error displaying widget", "Loading widget...", stderr or error outputs, move every
 λ slider (and the first slider of every widget) and check that a plot changed. For the lessons
 (issue 18): no ipympl header, no toolbar over a figure while the mouse is on it, no figure scaled
 (blurred) by the page, and every widget at both ends of each slider in each toggle state, with a
 screenshot of each in artifacts/screenshots/extremes/. Screenshots go to artifacts/screenshots/
-(git-ignored). See helpers/lab_browser.py for the design.
+(git-ignored). See coursekit/lab_browser/ for the design.
 
 The course notebooks are never written (issue: autosave rewrote all six lessons). The server serves
 a temporary copy with autosave ON (every 2 s) and the course's contents manager
-(helpers.lab_server), as a learner gets it. After Run All in every lesson (the widget lessons in
+(coursekit.lab_server), as a learner gets it. After Run All in every lesson (the widget lessons in
 the test above, the others in test_lesson_run_all_leaves_it_unchanged), with the notebook dirty and
 open past two autosave intervals: the page sent no write request for it, and the real notebook and
 its served copy are byte-identical to before. test_autosave_saves_my_work is the control: an edited,
@@ -28,8 +28,8 @@ import time
 
 import pytest
 
-from helpers import lab_browser as bs
-from helpers.lessons import lessons
+from coursekit import lab_browser as bs
+from coursekit.lessons import lessons
 
 COURSE = lessons()
 LESSONS = bs.widget_notebooks()
@@ -77,7 +77,7 @@ def test_widget_rule(tmp_path):
 
 @pytest.mark.parametrize("lesson", COURSE, ids=[lesson.name for lesson in COURSE])
 def test_widget_lessons_are_the_ones_whose_metadata_lists_widgets(lesson):
-    """A lesson's metadata (course.widgets, helpers.lessons) and the widget rule agree, both ways."""
+    """A lesson's metadata (course.widgets, coursekit.lessons) and the widget rule agree, both ways."""
     if lesson.widgets:
         assert lesson.path in LESSONS, (f"{lesson.name}: its metadata lists widgets {list(lesson.widgets)}, "
                                         "but notebook_has_widgets() finds none in its code")
@@ -182,7 +182,7 @@ def test_widgets_render_and_sliders_update_plots(lab, notebook):
         server.delete_kernels()
     assert bs.sha256(served) == served_hash, (
         f"JupyterLab saved its copy of {notebook.name}: course notebooks must be read-only "
-        "(helpers.lab_server.CourseContentsManager)"
+        "(coursekit.lab_server.CourseContentsManager)"
     )
     # the server only ever sees a copy, so this can only fail if someone edited the file meanwhile
     assert bs.sha256(notebook) == real_hash, f"{notebook} changed on disk during the test"

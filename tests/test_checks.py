@@ -2,7 +2,7 @@
 
 The reference answers are taken from the solution notebooks themselves (the code between the
 ``### BEGIN SOLUTION`` / ``### END SOLUTION`` markers), and the stubs from the learner notebooks
-that ``helpers.assignments`` generates from them, so the tests follow the notebooks.
+that ``coursekit.assignments`` generates from them, so the tests follow the notebooks.
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ import numpy as np
 import pytest
 
 import helpers.checks
-from helpers import assignments
+from coursekit import assignments
 from helpers.checks import CHECKS, CheckResult, check_task, is_done, normalize_task_id, task
 
 CHECK_CALL = re.compile(r'check_task\("(\d\d\.\d+)",\s*(\w+)\)')

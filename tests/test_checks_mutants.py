@@ -19,7 +19,8 @@ import numpy as np
 import pytest
 from test_checks import _model, _task_function
 
-from helpers import assignments, mse, ridge_fit
+from coursekit import assignments
+from helpers import mse, ridge_fit
 from helpers.checks import CHECKS, check_task
 
 GENERIC = ("constant", "sign flip", "factor 2", "factor ½", "input unchanged", "noise")

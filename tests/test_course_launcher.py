@@ -215,13 +215,17 @@ def test_setup_enables_the_lab_protection_when_it_is_missing(tmp_path, monkeypat
     course.setup(venv)
     assert enabled == [venv]
     (venv / course.LAB_CONFIG).parent.mkdir(parents=True)
-    (venv / course.LAB_CONFIG).write_text("{}")
+    (venv / course.LAB_CONFIG).write_text('{"ServerApp": {"jpserver_extensions": {"helpers.lab_server": true}}}')
     course.setup(venv)
-    assert enabled == [venv]  # there already: not written again
+    assert enabled == [venv, venv]  # a config from before the extension moved to coursekit: written again
+    current = {"ServerApp": {"jpserver_extensions": {course.LAB_EXTENSION: True}}}
+    (venv / course.LAB_CONFIG).write_text(json.dumps(current))
+    course.setup(venv)
+    assert enabled == [venv, venv]  # there already: not written again
 
 
 def test_the_lab_config_is_where_helpers_lab_server_writes_it():
-    from helpers import lab_server
+    from coursekit import lab_server
 
     assert lab_server.config_path("/prefix") == Path("/prefix") / course.LAB_CONFIG
 

@@ -12,7 +12,7 @@ from helpers.data import FILES, data_dir, generate, make_curve_1d, read_manifest
 @pytest.mark.parametrize("name", sorted(FILES))
 def test_every_shipped_file_regenerates_byte_for_byte(name):
     assert generate(name) == (data_dir() / name).read_bytes(), (
-        f"{name} no longer matches its generator; run python -m helpers.make_data --write")
+        f"{name} no longer matches its generator; run python -m coursekit.make_data --write")
 
 
 def test_manifest_lists_every_file_and_all_verify():
@@ -105,7 +105,7 @@ def test_a_folder_where_a_data_file_belongs(data_copy):
 
 
 def test_make_data_reports_a_problem_in_one_line(data_copy, capsys):
-    from helpers.make_data import main
+    from coursekit.make_data import main
 
     (data_copy / "SHA256SUMS").write_text("")
     assert main([]) == 1

@@ -56,7 +56,7 @@ def test_an_unsupported_python_is_reported_with_the_supported_range(version):
 
 
 def test_a_jupyterlab_that_would_save_over_the_lessons_is_reported(monkeypatch, tmp_path):
-    from helpers import lab_server
+    from coursekit import lab_server
 
     monkeypatch.setattr(lab_server, "config_path", lambda prefix=None: tmp_path / "missing.json")
     problems = check_environment()

@@ -1,7 +1,7 @@
-"""helpers.figure_layout: each rule catches a figure made to break it, and passes a good one.
+"""coursekit.layout (checks, recorder): each rule catches a figure made to break it, and passes a good one.
 
 The course's own figures are checked in every lesson's and solution's nbval run
-(helpers.layout_plugin); the end-to-end test at the bottom runs that plugin on a small notebook
+(coursekit.layout.plugin); the end-to-end test at the bottom runs that plugin on a small notebook
 with a bad figure and a bad widget and reads its report.
 """
 
@@ -21,9 +21,11 @@ from course_widgets import course_widgets
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
-from helpers import figure_layout as fl
-from helpers import layout_plugin
-from helpers.notebook_files import course_notebooks
+from coursekit.layout import checks
+from coursekit.layout import plugin as layout_plugin
+from coursekit.layout import recorder as rec
+from coursekit.notebook_files import course_notebooks
+from helpers.plots import allow_outside
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -52,7 +54,7 @@ def test_a_good_figure_passes():
     fig = figure(layout="constrained")
     ax = good_axes(fig)
     ax.legend(loc="lower right")
-    assert fl.layout_problems(fig) == []
+    assert checks.layout_problems(fig) == []
 
 
 def test_a_clipped_label_is_caught():
@@ -60,14 +62,14 @@ def test_a_clipped_label_is_caught():
     ax = good_axes(fig)
     fig.subplots_adjust(bottom=0.02)
     ax.set_xlabel("a label under the tick labels", fontsize=14)
-    only(fl.layout_problems(fig), "x label 'a label under the tick labels'", "extends outside the figure")
+    only(checks.layout_problems(fig), "x label 'a label under the tick labels'", "extends outside the figure")
 
 
 def test_a_title_wider_than_the_figure_is_caught():
     fig = figure(figsize=(3, 3), layout="constrained")
     ax = good_axes(fig)
     ax.set_title("a title far too long to fit across a figure only three inches wide")
-    only(fl.layout_problems(fig), "title", "extends outside the figure")
+    only(checks.layout_problems(fig), "title", "extends outside the figure")
 
 
 def test_overlapping_texts_are_caught():
@@ -75,7 +77,7 @@ def test_overlapping_texts_are_caught():
     ax = good_axes(fig)
     ax.text(0.5, 0.5, "first readout", transform=ax.transAxes)
     ax.text(0.52, 0.51, "second readout", transform=ax.transAxes)
-    only(fl.layout_problems(fig), "text 'first readout'", "overlaps", "text 'second readout'")
+    only(checks.layout_problems(fig), "text 'first readout'", "overlaps", "text 'second readout'")
 
 
 def test_a_legend_over_a_text_is_caught():
@@ -84,7 +86,7 @@ def test_a_legend_over_a_text_is_caught():
     ax.set_ylim(0, 10)
     ax.text(0.02, 0.92, "a readout in the corner", transform=ax.transAxes, va="top")
     ax.legend(loc="upper left")
-    only(fl.layout_problems(fig), "legend", "covers text 'a readout in the corner'")
+    only(checks.layout_problems(fig), "legend", "covers text 'a readout in the corner'")
 
 
 def test_a_line_through_the_legend_is_caught():
@@ -92,7 +94,7 @@ def test_a_line_through_the_legend_is_caught():
     ax = good_axes(fig)
     ax.axvline(0.1, color="k", label="a marker")
     ax.legend(loc="upper left")
-    only(fl.layout_problems(fig), "line 'a marker' runs through the legend")
+    only(checks.layout_problems(fig), "line 'a marker' runs through the legend")
 
 
 def test_bars_over_a_text_are_caught():
@@ -102,7 +104,7 @@ def test_bars_over_a_text_are_caught():
     ax.bar([1, 2, 3], [9, 9.8, 9], label="weights")
     ax.set(ylim=(0, 10), xlabel="j", ylabel="w")
     ax.text(0.4, 0.93, "max |w| = 9.8", transform=ax.transAxes)
-    only(fl.layout_problems(fig), "bar series 'weights' is drawn over the text 'max |w| = 9.8'")
+    only(checks.layout_problems(fig), "bar series 'weights' is drawn over the text 'max |w| = 9.8'")
 
 
 def test_a_line_outside_the_limits_is_caught_unless_allowed():
@@ -110,10 +112,10 @@ def test_a_line_outside_the_limits_is_caught_unless_allowed():
     ax = good_axes(fig)
     (line,) = ax.plot([0, 1, 2], [1, 50, 2], label="too tall")
     ax.set_ylim(0, 5)
-    only(fl.layout_problems(fig), "1 of 3 points of line 'too tall' lie outside the view")
-    assert fl.layout_problems(fig, allowed_outside={"too tall": "cut at 5 on purpose"}) == []
-    fl.allow_outside(line, "cut at 5 on purpose")
-    assert fl.layout_problems(fig) == []
+    only(checks.layout_problems(fig), "1 of 3 points of line 'too tall' lie outside the view")
+    assert checks.layout_problems(fig, allowed_outside={"too tall": "cut at 5 on purpose"}) == []
+    allow_outside(line, "cut at 5 on purpose")
+    assert checks.layout_problems(fig) == []
 
 
 def test_points_below_a_log_axis_are_caught():
@@ -122,7 +124,7 @@ def test_points_below_a_log_axis_are_caught():
     ax = fig.subplots()
     ax.plot(np.arange(1, 13), np.logspace(-1, -17, 12), "o-", label="test MSE")
     ax.set(yscale="log", ylim=(1e-4, 1), xlabel="degree", ylabel="MSE (log)")
-    only(fl.layout_problems(fig), "of 12 points of line 'test MSE' lie outside")
+    only(checks.layout_problems(fig), "of 12 points of line 'test MSE' lie outside")
 
 
 def test_markers_and_bars_outside_are_caught_and_empty_bars_are_not():
@@ -131,7 +133,7 @@ def test_markers_and_bars_outside_are_caught_and_empty_bars_are_not():
     ax.scatter([0, 1, 5], [0, 1, 1], label="dots")
     ax.bar([0, 1, 2], [0, 1, 20], label="bars")  # the empty bar draws nothing: not outside
     ax.set(xlim=(-1, 3), ylim=(0.5, 10), yscale="log", xlabel="x", ylabel="count (log)")
-    problems = fl.layout_problems(fig)
+    problems = checks.layout_problems(fig)
     only(problems, "2 of 3 points of set of markers 'dots'")
     only(problems, "1 of 2 points of bar series 'bars'")
 
@@ -141,7 +143,7 @@ def test_an_unlabelled_axis_is_caught():
     ax = fig.subplots()
     ax.plot([0, 1], [0, 1])
     ax.set(xlabel="x", title="no y label")
-    assert fl.layout_problems(fig) == ["the y axis of axes 'no y label' has no label"]
+    assert checks.layout_problems(fig) == ["the y axis of axes 'no y label' has no label"]
 
 
 def test_shared_axes_without_tick_labels_need_no_label():
@@ -151,7 +153,7 @@ def test_shared_axes_without_tick_labels_need_no_label():
         ax.plot([0, 1], [0, 1])
         ax.set(xlabel="x", title="panel")
     left.set_ylabel("y")
-    assert fl.layout_problems(fig) == []
+    assert checks.layout_problems(fig) == []
 
 
 def test_a_log_axis_needs_two_labelled_ticks():
@@ -160,7 +162,7 @@ def test_a_log_axis_needs_two_labelled_ticks():
     ax.plot([1, 2], [2, 3])
     ax.set(yscale="log", ylim=(2, 3), xlabel="x", ylabel="y (log)", title="short log axis")
     ax.yaxis.set_minor_formatter(plt.NullFormatter())
-    only(fl.layout_problems(fig), "the log y axis", "fewer than two labelled ticks")
+    only(checks.layout_problems(fig), "the log y axis", "fewer than two labelled ticks")
 
 
 def test_animated_artists_count():
@@ -169,7 +171,7 @@ def test_animated_artists_count():
     ax = good_axes(fig)
     ax.set_ylim(0, 5)
     ax.plot([0, 1], [0, 9], label="animated", animated=True)
-    only(fl.layout_problems(fig), "line 'animated' lie outside")
+    only(checks.layout_problems(fig), "line 'animated' lie outside")
 
 
 def test_twin_axes_do_not_count_their_hidden_axis():
@@ -178,18 +180,18 @@ def test_twin_axes_do_not_count_their_hidden_axis():
     twin = ax.twinx()
     twin.plot([0, 2], [5, 6])
     twin.set_ylabel("other")
-    assert fl.layout_problems(fig) == []
+    assert checks.layout_problems(fig) == []
 
 
 def test_bad_input_names_the_argument():
     with pytest.raises(ValueError, match="fig"):
-        fl.layout_problems("not a figure")
+        checks.layout_problems("not a figure")
     with pytest.raises(ValueError, match="allowed_outside"):
-        fl.layout_problems(figure(), allowed_outside={"label": ""})
+        checks.layout_problems(figure(), allowed_outside={"label": ""})
     with pytest.raises(ValueError, match="reason"):
-        fl.allow_outside(figure().subplots().plot([0], [0])[0], " ")
+        allow_outside(figure().subplots().plot([0], [0])[0], " ")
     with pytest.raises(ValueError, match="artist"):
-        fl.allow_outside("a line", "why")
+        allow_outside("a line", "why")
 
 
 # ----------------------------------------------------------------------------- the kernel side
@@ -217,17 +219,17 @@ class Explorer:
 def recorder(monkeypatch):
     """A fresh recorder that sees only the widgets a test notes itself: widgets other test modules
     left alive in this process (e.g. tests/test_double_descent.py's) are not this test's."""
-    monkeypatch.setattr(fl, "_RECORD", fl._Recorder())
-    monkeypatch.setattr(fl, "_all_widget_owners", lambda: [])
+    monkeypatch.setattr(rec, "_RECORD", rec._Recorder())
+    monkeypatch.setattr(rec, "_all_widget_owners", lambda: [])
     plt.close("all")  # and only the figures it opens
-    return fl._RECORD
+    return rec._RECORD
 
 
 def test_sweep_finds_the_bad_end_of_a_slider_and_restores_the_controls(recorder):
     explorer = Explorer()
-    fl._note_widgets({"explorer": explorer}, "explorer = Explorer()")
-    assert fl.sweep_widgets() == 1 + 2 + 1  # initial, both ends, the other toggle state
-    report = fl.layout_report()
+    rec._note_widgets({"explorer": explorer}, "explorer = Explorer()")
+    assert rec.sweep_widgets() == 1 + 2 + 1  # initial, both ends, the other toggle state
+    report = rec.layout_report()
     states = [p["state"] for p in report["problems"]]
     assert "explorer (Explorer): mode = 'up', height at its max (20)" in states, report
     assert any("disabled but still shows the value 5" in p["problem"] for p in report["problems"]), report
@@ -238,7 +240,7 @@ def test_sweep_finds_the_bad_end_of_a_slider_and_restores_the_controls(recorder)
 def test_record_checks_each_shown_figure_once(recorder, monkeypatch):
     shown = []
     monkeypatch.setattr(plt, "show", lambda *a, **k: shown.append(1))
-    fl.record_shown_figures(allowed_outside={"tall": "cut on purpose"})
+    rec.record_shown_figures(allowed_outside={"tall": "cut on purpose"})
     try:
         fig, ax = plt.subplots(layout="constrained")
         ax.plot([0, 1], [0, 100], label="tall")
@@ -248,14 +250,14 @@ def test_record_checks_each_shown_figure_once(recorder, monkeypatch):
         plt.show()
     finally:
         plt.close("all")
-    report = fl.layout_report()
+    report = rec.layout_report()
     assert shown == [1, 1] and report["figures"] == 1
     assert [p["problem"][:40] for p in report["problems"]] == ["1 of 2 points of line 'also tall' lie ou"]
     assert report["unused_exceptions"] == []
 
 
 def test_the_course_widgets_look_right_in_every_state(recorder):
-    """The same sweep the nbval run makes (helpers.layout_plugin), here without a notebook: every
+    """The same sweep the nbval run makes (coursekit.layout.plugin), here without a notebook: every
     widget of helpers at its initial state, both ends of each slider and each toggle state."""
     from helpers import setup
 
@@ -263,9 +265,9 @@ def test_the_course_widgets_look_right_in_every_state(recorder):
         setup()
         found = course_widgets()
         for name, widget in found.items():
-            fl._note_widgets({name: widget}, name)
-        assert fl.sweep_widgets() >= 3 + 7 + 7 + 3
-        report = fl.layout_report()
+            rec._note_widgets({name: widget}, name)
+        assert rec.sweep_widgets() >= 3 + 7 + 7 + 3
+        report = rec.layout_report()
         for widget in found.values():
             plt.close(widget.fig)
     assert report["problems"] == []
@@ -307,7 +309,7 @@ def test_the_plugin_reports_by_notebook_cell_and_widget_state(tmp_path):
     env = {k: v for k, v in os.environ.items() if k != "PYTEST_ADDOPTS"}
     env["PYTHONPATH"] = os.pathsep.join([str(REPO), env.get("PYTHONPATH", "")]).rstrip(os.pathsep)
     run = subprocess.run(
-        [sys.executable, "-m", "pytest", "-p", "helpers.layout_plugin", "-p", "no:cacheprovider",
+        [sys.executable, "-m", "pytest", "-p", "coursekit.layout.plugin", "-p", "no:cacheprovider",
          "--nbval-lax", "--nbval-current-env", "-q", "--rootdir", str(tmp_path), "-c", os.devnull, str(nb)],
         cwd=tmp_path, env=env, capture_output=True, text=True, timeout=300)
     out = run.stdout + run.stderr
@@ -320,7 +322,7 @@ def test_the_plugin_reports_by_notebook_cell_and_widget_state(tmp_path):
 def test_a_clipped_line_leaving_its_axes_does_not_cross_a_legend_below_them():
     """matplotlib clips a line to its axes, so the part beyond them (declared) never reaches a
     figure legend placed under the axes; the same line drawn unclipped does."""
-    from helpers.figure_layout import allow_outside, layout_problems
+    from coursekit.layout.checks import layout_problems
 
     def figure(clip_on):
         fig = Figure(figsize=(5, 4), layout="constrained")

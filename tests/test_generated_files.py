@@ -1,4 +1,4 @@
-"""helpers.generated_files and tools/generate.py: navigation, tables and learner notebooks are
+"""coursekit.generated_files and tools/generate.py: navigation, tables and learner notebooks are
 generated from the lessons, stale ones are found, and adding a lesson is one command."""
 
 from __future__ import annotations
@@ -9,9 +9,9 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from helpers import generated_files as gen
-from helpers.assignments import Task
-from helpers.lessons import Lesson, lessons
+from coursekit import generated_files as gen
+from coursekit.assignments import Task
+from coursekit.lessons import Lesson, lessons
 
 ROOT = gen.ROOT
 
@@ -143,4 +143,4 @@ def test_the_command_names_a_lesson_without_metadata(course, capsys):
 
 def test_tools_generate_is_only_the_command_line():
     """The one command; the hygiene test runs it with --check on the real course."""
-    assert "from helpers.generated_files import main" in (ROOT / "tools" / "generate.py").read_text()
+    assert "from coursekit.generated_files import main" in (ROOT / "tools" / "generate.py").read_text()

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from helpers import notebook_files
+from coursekit import notebook_files
 
 ROOT = Path(__file__).resolve().parent.parent
 LESSONS = sorted((ROOT / "notebooks").glob("*.ipynb"))
@@ -160,3 +160,64 @@ def test_exercises_link_the_learners_own_copy(path):
     assert (ROOT / "assignments" / name).is_file(), f"no assignment {name} for {path.name}"
     assert f"](../my_work/{name})" in exercises, f"{path.name}: link the learner's copy ../my_work/{name}"
     assert "](../assignments/" + name not in exercises, f"{path.name}: do not send learners to the original"
+
+
+# ----------------------------------------------------------------------------- the two packages (issue 28)
+HELPERS = ROOT / "helpers"
+IMPORT = re.compile(r"^\s*(?:from\s+(helpers[\w.]*|coursekit[\w.]*)\s+import\s+([\w, ()\n]+?)(?:#.*)?$|"
+                    r"import\s+(helpers[\w.]*|coursekit[\w.]*))", re.MULTILINE)
+
+
+def _imported(code: str) -> set[str]:
+    """The ``helpers``/``coursekit`` modules ``code`` imports (``from helpers import data`` counts
+    ``helpers.data`` when ``helpers/data.py`` or ``helpers/data/`` exists)."""
+    found = set()
+    for frm, names, plain in IMPORT.findall(code):
+        module = frm or plain
+        found.add(module)
+        for name in re.split(r"[,\s()]+", names or ""):
+            sub = f"{module}.{name}"
+            if name and (ROOT.joinpath(*sub.split(".")).with_suffix(".py").is_file()
+                         or ROOT.joinpath(*sub.split(".")).is_dir()):
+                found.add(sub)
+    return found
+
+
+def _helpers_modules() -> dict[str, Path]:
+    found = {}
+    for path in sorted(HELPERS.rglob("*.py")):
+        parts = path.relative_to(ROOT).with_suffix("").parts
+        found[".".join(parts[:-1] if parts[-1] == "__init__" else parts)] = path
+    return found
+
+
+@pytest.mark.parametrize("path", ALL_NOTEBOOKS, ids=_ids(ALL_NOTEBOOKS))
+def test_no_lesson_imports_the_course_machinery(path):
+    """Lessons, assignments and solutions import ``helpers`` only, never ``coursekit``."""
+    code = notebook_files.notebook_code(path)
+    assert not {m for m in _imported(code) if m.startswith("coursekit")}, path.name
+
+
+def test_helpers_holds_what_the_lessons_use_and_nothing_else():
+    """Every module of ``helpers`` is imported by a lesson, an assignment or a solution, or by a
+    module they import (the learner's package); none imports ``coursekit``, except the start
+    notebook's environment check, which asks it whether JupyterLab's protection is on."""
+    modules = _helpers_modules()
+    graph = {name: _imported(path.read_text(encoding="utf-8")) for name, path in modules.items()}
+    for name in modules:  # a subpackage brings its modules (helpers.checks finds its lessonNN by itself)
+        package = name.rsplit(".", 1)[0]
+        if package != "helpers" and package in modules:
+            graph[package].add(name)
+    reached, todo = set(), ["helpers"]
+    for path in ALL_NOTEBOOKS:
+        todo += [m for m in _imported(notebook_files.notebook_code(path)) if m.startswith("helpers")]
+    while todo:
+        name = todo.pop()
+        if name in reached:
+            continue
+        reached.add(name)
+        todo += [m for m in graph.get(name, ()) if m.startswith("helpers")]
+        todo += [".".join(name.split(".")[:i]) for i in range(1, len(name.split(".")))]
+    assert set(modules) <= reached, f"helpers modules no lesson uses: {sorted(set(modules) - reached)}"
+    machinery = {name: sorted(m for m in imports if m.startswith("coursekit")) for name, imports in graph.items()}
+    assert {name: m for name, m in machinery.items() if m} == {"helpers.environment": ["coursekit.lab_server"]}

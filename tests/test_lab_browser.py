@@ -1,28 +1,31 @@
-"""helpers.lab_browser without a browser: importable by tests and bench alike, Playwright only on
+"""coursekit.lab_browser without a browser: importable by tests and bench alike, Playwright only on
 demand, and its percentile (the benchmark's p95)."""
 
 from __future__ import annotations
 
 import ast
 import sys
+from pathlib import Path
 
 import numpy as np
 import pytest
 
-from helpers import lab_browser
+from coursekit import lab_browser
 
 STANDARD_LIBRARY = sys.stdlib_module_names
 
 
-def test_importing_it_needs_only_the_standard_library_and_helpers():
-    """Playwright is imported inside the functions that need it, never when the module loads."""
-    tree = ast.parse(open(lab_browser.__file__, encoding="utf-8").read())
-    top = [n for n in tree.body if isinstance(n, (ast.Import, ast.ImportFrom))]
-    names = {alias.name for n in top if isinstance(n, ast.Import) for alias in n.names}
-    names |= {n.module for n in top if isinstance(n, ast.ImportFrom)}
-    roots = {name.split(".")[0] for name in names}
-    assert roots <= STANDARD_LIBRARY | {"__future__", "helpers"}, roots - STANDARD_LIBRARY
-    assert "playwright" in open(lab_browser.__file__, encoding="utf-8").read()  # it does use it, lazily
+def test_importing_it_needs_only_the_standard_library_and_the_course():
+    """Playwright is imported inside the functions that need it, never when a module loads."""
+    package = Path(lab_browser.__file__).parent
+    sources = [path.read_text(encoding="utf-8") for path in sorted(package.glob("*.py"))]
+    for source in sources:
+        top = [n for n in ast.parse(source).body if isinstance(n, (ast.Import, ast.ImportFrom))]
+        names = {alias.name for n in top if isinstance(n, ast.Import) for alias in n.names}
+        names |= {n.module for n in top if isinstance(n, ast.ImportFrom)}
+        roots = {name.split(".")[0] for name in names}
+        assert roots <= STANDARD_LIBRARY | {"__future__", "coursekit"}, roots - STANDARD_LIBRARY
+    assert any("playwright" in source for source in sources)  # it does use it, lazily
 
 
 @pytest.mark.parametrize("values", [[5.0], [3.0, 1.0], list(range(1, 21)), [120.0, 80.5, 95.0, 300.2, 101.0]])

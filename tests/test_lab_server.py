@@ -1,8 +1,8 @@
-"""helpers.lab_server: the course's notebooks are read-only in JupyterLab, maintainer files hidden.
+"""coursekit.lab_server: the course's notebooks are read-only in JupyterLab, maintainer files hidden.
 
 No browser here (tests/test_browser.py proves in Chromium that autosave skips the lessons and saves
 my_work/). In-process tests of CourseContentsManager on a temporary course; the Jupyter config
-that `python -m helpers.lab_server enable` writes (course.py's set-up runs it); and a real JupyterLab
+that `python -m coursekit.lab_server enable` writes (course.py's set-up runs it); and a real JupyterLab
 started from this environment, over its REST API, on a temporary copy of the course.
 """
 
@@ -23,12 +23,12 @@ import pytest
 from tornado.web import HTTPError
 from traitlets.config import Config
 
-from helpers import lab_browser as bs
-from helpers import lab_server
-from helpers.lab_server import CourseContentsManager
+from coursekit import lab_browser as bs
+from coursekit import lab_server
+from coursekit.lab_server import CourseContentsManager
 
 REPO = Path(__file__).resolve().parent.parent
-REENABLE = f"{sys.executable} -m helpers.lab_server enable  (or: python3 course.py setup)"
+REENABLE = f"{sys.executable} -m coursekit.lab_server enable  (or: python3 course.py setup)"
 
 COURSE_NOTEBOOKS = (
     "notebooks/00_start_here.ipynb",
@@ -113,7 +113,7 @@ def refused(coro) -> HTTPError:
 
 # ----------------------------------------------------------------------------- import, defaults
 def test_importing_helpers_does_not_import_jupyter_server():
-    code = "import sys, helpers; print('jupyter_server' in sys.modules, 'helpers.lab_server' in sys.modules)"
+    code = "import sys, helpers; print('jupyter_server' in sys.modules, 'coursekit.lab_server' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=REPO)
     assert out.stdout.split() == ["False", "False"], out.stdout + out.stderr
 
@@ -256,7 +256,7 @@ def test_symlinked_course_and_served_copy(course, tmp_path):
 
 # ----------------------------------------------------------------------------- switching it on
 def test_extension_makes_it_the_contents_manager_unless_one_is_configured():
-    assert lab_server._jupyter_server_extension_points() == [{"module": "helpers.lab_server"}]
+    assert lab_server._jupyter_server_extension_points() == [{"module": "coursekit.lab_server"}]
     app = SimpleNamespace(config=Config(), contents_manager_class=None, log=logging.getLogger("test"))
     lab_server._link_jupyter_server_extension(app)
     assert app.contents_manager_class is CourseContentsManager
@@ -269,7 +269,7 @@ def test_extension_makes_it_the_contents_manager_unless_one_is_configured():
 def test_this_environment_has_the_extension_enabled():
     assert lab_server.is_enabled(), f"{lab_server.config_path()} is missing or stale; run: {REENABLE}"
     config = json.loads(lab_server.config_path().read_text())
-    assert config == {"ServerApp": {"jpserver_extensions": {"helpers.lab_server": True}}}
+    assert config == {"ServerApp": {"jpserver_extensions": {"coursekit.lab_server": True}}}
 
 
 def test_enable_writes_the_config_into_a_prefix(tmp_path, capsys):
@@ -304,4 +304,4 @@ def test_real_jupyterlab_from_this_environment_protects_the_lessons():
         names = {m["name"] for m in server.api("GET", "/api/contents")["content"]}
         assert {"notebooks", "my_work", "assignments"} <= names and not names & set(CLUTTER), names
         log = server.log_tail(200)
-    assert "helpers.lab_server | extension was successfully loaded" in log, log
+    assert "coursekit.lab_server | extension was successfully loaded" in log, log

@@ -1,4 +1,4 @@
-"""helpers.lessons: the one list of lessons, read from the notebooks, with errors that name the file."""
+"""coursekit.lessons: the one list of lessons, read from the notebooks, with errors that name the file."""
 
 from __future__ import annotations
 
@@ -7,8 +7,8 @@ import json
 import nbformat
 import pytest
 
-from helpers import lessons as registry
-from helpers.lessons import Lesson, LessonError, lessons, read_lesson
+from coursekit import lessons as registry
+from coursekit.lessons import Lesson, LessonError, lessons, read_lesson
 
 ROOT = registry.ROOT
 META = {"teaches": "one thing, then another", "minutes": 20, "widgets": ["λ slider"]}

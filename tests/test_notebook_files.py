@@ -1,4 +1,4 @@
-"""helpers.notebook_files: what a clean notebook is, and tools/nbtools.py, its command line."""
+"""coursekit.notebook_files: what a clean notebook is, and tools/nbtools.py, its command line."""
 
 from __future__ import annotations
 
@@ -6,8 +6,8 @@ import json
 
 import nbformat
 
-from helpers import notebook_files
-from helpers.notebook_files import CHECK_MARK, clean, course_notebooks, dumps, is_clean, notebook_code
+from coursekit import notebook_files
+from coursekit.notebook_files import CHECK_MARK, clean, course_notebooks, dumps, is_clean, notebook_code
 
 ROOT = notebook_files.ROOT
 
@@ -79,4 +79,4 @@ def test_the_command_line_checks_and_cleans(tmp_path, capsys):
     assert f"not clean: {path} (run: python tools/nbtools.py clean {path})" in capsys.readouterr().out
     assert notebook_files.main(["clean", str(path)]) == 0
     assert notebook_files.main(["clean", "--check", str(path)]) == 0
-    assert "from helpers.notebook_files import main" in (ROOT / "tools" / "nbtools.py").read_text()
+    assert "from coursekit.notebook_files import main" in (ROOT / "tools" / "nbtools.py").read_text()

@@ -24,7 +24,7 @@ from pathlib import Path
 
 import pytest
 
-from helpers.notebook_files import course_notebooks, notebook_code
+from coursekit.notebook_files import course_notebooks, notebook_code
 
 ROOT = Path(__file__).resolve().parent.parent
 _spec = importlib.util.spec_from_file_location("root_conftest", ROOT / "conftest.py")

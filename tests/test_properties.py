@@ -57,18 +57,13 @@ DATA = ("reads or writes the data folder (its failures are DataFileError with th
         "repairs it); tested in tests/test_data.py")
 CHECKS = ("the grader's contract is different: check_task reports a learner's mistake as a CheckResult, "
           "it does not raise; tested in tests/test_checks*.py")
-TOOLING = ("maintainer tooling (notebook files, generated files, assignments, the lesson registry, "
-           "JupyterLab's server side, the browser driver): its inputs are paths, notebooks, "
-           "servers and pages, not data; tested in tests/test_<module>.py")
+TOOLING = ("the start notebook's environment check (its inputs are a requirements file and the installed "
+           "packages, not data); tested in tests/test_environment.py")
 RECORD = "an exception class or a record (dataclass) with no validation of its own"
 TRAINING = "trains a Keras model (compiles a graph, seconds per call): too slow for this test"
 NO_ARGUMENTS = "takes no arguments: there is no input to validate"
-SITE = ("the course's website (its build, the kernel-side capture of figures and widget states, its pytest plugin "
-        "and its browser checks): its inputs are notebooks, folders, figures, widgets and pages, not data; bad "
-        "input is a BuildError or ValueError naming the file or argument; tested in tests/test_site.py")
-LAYOUT = ("the figure layout check (test machinery, run inside the notebooks' kernels by "
-          "helpers.layout_plugin): its inputs are figures, artists and widgets, not data; tested with "
-          "deliberately bad figures in tests/test_figure_layout.py")
+LAYOUT = ("declares a plotted series that may leave its axes, for the course's figure layout check "
+          "(coursekit.layout): its inputs are a matplotlib artist and a reason; tested in tests/test_figure_layout.py")
 
 
 def _names(module: str, names: str, reason: str) -> dict[str, str]:
@@ -80,45 +75,12 @@ EXCLUDED: dict[str, str] = {
              "load_moons_2d load_sparse_100", DATA),
     **_names("helpers.data", "DataFileError Dataset", RECORD),
     **_names("helpers.bias_variance", "Decomposition", RECORD),
-    **_names("helpers.checks.core", "task normalize_task_id check_task is_done", CHECKS),
-    **_names("helpers.checks.core", "CheckResult", RECORD),
+    **_names("helpers.checks", "task normalize_task_id check_task is_done", CHECKS),
+    **_names("helpers.checks", "CheckResult", RECORD),
     **_names("helpers.checks.time_limit", "Guard", CHECKS),
     **_names("helpers.checks.time_limit", "TimeUp", RECORD),
-    **_names("helpers.assignments", "tasks solution_paths learner_name replace_regions learner_notebook "
-             "generated generate learner_paths copy_to main", TOOLING),
-    **_names("helpers.assignments", "MarkerError Task", RECORD),
     **_names("helpers.environment", "pinned_requirements python_problem check_environment", TOOLING),
-    **_names("helpers.generated_files", "navigation_text start_table readme_table assignment_table "
-             "lesson_text with_table expected stale write main", TOOLING),
-    **_names("helpers.lab_browser", "notebook_has_widgets widget_notebooks fixture_notebooks sha256 "
-             "chromium_problem in_ci stage_course JupyterServer launch_browser new_page writes_to "
-             "document_dirty wait_past_autosave page_state open_notebook run_all_cells "
-             "wait_widgets_settled problems sliders sliders_to_move plot_signatures slider_locator "
-             "wait_plots_quiet move_slider wait_kernel_idle screenshot_cell percentile figures "
-             "figure_problems figure_locator hover_figures toggle_buttons set_slider_end slug "
-             "screenshot_extremes", TOOLING),
-    **_names("helpers.lab_browser", "Slider Move", RECORD),
-    **_names("helpers.lab_server", "CourseContentsManager config_path config_text is_enabled enable main",
-             TOOLING),
-    **_names("helpers.lessons", "title_of course_metadata read_lesson lessons", TOOLING),
-    **_names("helpers.lessons", "LessonError Lesson", RECORD),
-    **_names("helpers.make_data", "main", TOOLING),
-    **_names("helpers.notebook_files", "course_notebooks notebook_code dumps keep_metadata clean is_clean "
-             "clean_file run_file main", TOOLING),
-    **_names("helpers.figure_layout", "allow_outside layout_problems record_shown_figures sweep_widgets "
-             "layout_report", LAYOUT),
-    **_names("helpers.layout_plugin", "insert_after_notebooks install_once layout_checked "
-             "pytest_collection_modifyitems pytest_runtest_setup pytest_terminal_summary FigureLayoutItem", TOOLING),
-    **_names("helpers.layout_plugin", "LayoutProblems", RECORD),
-    **_names("helpers.site_build", "build check_budgets check_tools execute execute_all external_requests main "
-             "mathjax_source page_sizes pages rewrite_links sphinx stage stage_notebook swap toc_markdown widget_html "
-             "widget_note", SITE),
-    **_names("helpers.site_build", "BuildError BuildReport Executed Page", RECORD),
-    **_names("helpers.site_capture", "capture_report capture_widgets cell_key install render_rgba webp_bytes", SITE),
-    **_names("helpers.site_plugin", "captured is_site_page pytest_collection_modifyitems pytest_configure "
-             "pytest_runtest_call pytest_runtest_setup pytest_unconfigure SiteCaptureItem", SITE),
-    **_names("helpers.site_browser", "file_pixels move new_context page_problems pixel_digest reset_widget serve "
-             "set_slider widget_manifests widget_pixels widget_positions width_problems", SITE),
+    **_names("helpers.plots", "allow_outside", LAYOUT),
     **_names("helpers.keras_env", "quiet_tensorflow_defaults import_keras", NO_ARGUMENTS),
     **_names("helpers.keras_tools", "fit_fast fit_plain", TRAINING),
     **_names("helpers.keras_decay", "train_full_batch", TRAINING),
@@ -136,9 +98,19 @@ EXCLUDED: dict[str, str] = {
 ``name`` they are given) are not public."""
 
 
+def _exported(init: Path) -> set[str]:
+    """The names a package's ``__init__.py`` lists in its ``__all__`` (read from the source)."""
+    for node in ast.parse(init.read_text(encoding="utf-8")).body:
+        if isinstance(node, ast.Assign) and any(getattr(t, "id", None) == "__all__" for t in node.targets):
+            return set(ast.literal_eval(node.value))
+    return set()
+
+
 def public_names() -> set[str]:
     """``module.name`` of every public top-level function and class of every public module of
-    ``helpers``, read from the source (no import: no TensorFlow, no JupyterLab)."""
+    ``helpers``, read from the source (no import: no TensorFlow, no JupyterLab). A name that a
+    subpackage re-exports (``helpers.keras_stack``'s modules) is named as the lessons import it:
+    ``helpers.keras_stack.StackedMLP``, not ``helpers.keras_stack.model.StackedMLP``."""
     found = set()
     for path in sorted(HELPERS.rglob("*.py")):
         parts = path.relative_to(HELPERS.parent).with_suffix("").parts
@@ -146,11 +118,14 @@ def public_names() -> set[str]:
             parts = parts[:-1]
         if any(part.startswith("_") for part in parts):
             continue
+        init = path.parent / "__init__.py"
+        exported = _exported(init) if path.parent != HELPERS and path.name != "__init__.py" else set()
         tree = ast.parse(path.read_text(encoding="utf-8"))
         for node in tree.body:
             if (isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef))
                     and not node.name.startswith("_")):
-                found.add(f"{'.'.join(parts)}.{node.name}")
+                module = parts[:-1] if node.name in exported else parts
+                found.add(f"{'.'.join(module)}.{node.name}")
     return found
 
 
@@ -779,22 +754,22 @@ SPECS: dict[str, Spec] = {
                                            "tunable": Bool(), "steps_per_execution": Int(1, 100)}, examples=15),
     "helpers.keras_tools.set_lambda": Spec({"model": Obj(_mlp, MODEL_BADS), "lam": NONNEG}, examples=15),
     "helpers.keras_tools.reset_model": Spec({"model": Obj(_mlp, MODEL_BADS), "seed": SEED}, examples=15),
-    "helpers.keras_tools.predict_proba": Spec({"model": Obj(_mlp, MODEL_BADS), "X": Arr(("n", 2))},
+    "helpers.keras_measures.predict_proba": Spec({"model": Obj(_mlp, MODEL_BADS), "X": Arr(("n", 2))},
                                               examples=20),
-    "helpers.keras_tools.binary_cross_entropy": Spec({"y": PROBS, "p": PROBS, "eps": Num(1e-9, 0.1)}),
-    "helpers.keras_tools.accuracy": Spec({"y": LABELS_01, "p": PROBS}),
-    "helpers.keras_tools.data_loss": Spec({"model": Obj(_mlp, MODEL_BADS), "X": Arr(("n", 2)), "y": LABELS_01},
+    "helpers.keras_measures.binary_cross_entropy": Spec({"y": PROBS, "p": PROBS, "eps": Num(1e-9, 0.1)}),
+    "helpers.keras_measures.accuracy": Spec({"y": LABELS_01, "p": PROBS}),
+    "helpers.keras_measures.data_loss": Spec({"model": Obj(_mlp, MODEL_BADS), "X": Arr(("n", 2)), "y": LABELS_01},
                                           examples=20),
-    "helpers.keras_tools.hidden_kernels": Spec({"model": Obj(_mlp, [*MODEL_BADS, LINEAR_MODEL])}, examples=10),
-    "helpers.keras_tools.sparsity_counts": Spec({"kernels": Weights(), "tol": POSITIVE}),
-    "helpers.keras_tools.grid_points": Spec({"xlim": LIMITS, "ylim": LIMITS, "n": Int(2, 30)}),
-    "helpers.keras_tools.decision_grid": Spec({"model": Obj(_mlp, MODEL_BADS), "xlim": LIMITS, "ylim": LIMITS,
+    "helpers.keras_measures.hidden_kernels": Spec({"model": Obj(_mlp, [*MODEL_BADS, LINEAR_MODEL])}, examples=10),
+    "helpers.keras_measures.sparsity_counts": Spec({"kernels": Weights(), "tol": POSITIVE}),
+    "helpers.keras_measures.grid_points": Spec({"xlim": LIMITS, "ylim": LIMITS, "n": Int(2, 30)}),
+    "helpers.keras_measures.decision_grid": Spec({"model": Obj(_mlp, MODEL_BADS), "xlim": LIMITS, "ylim": LIMITS,
                                                "n": Int(2, 10)}, examples=15),
-    "helpers.keras_tools.hist_edges": Spec({"limit": POSITIVE, "n_bins": Int(1, 101)}),
-    "helpers.keras_tools.weight_hist": Spec({"kernels": Weights(), "edges": Arr(("B1",), post=increasing)}),
+    "helpers.keras_measures.hist_edges": Spec({"limit": POSITIVE, "n_bins": Int(1, 101)}),
+    "helpers.keras_measures.weight_hist": Spec({"kernels": Weights(), "edges": Arr(("B1",), post=increasing)}),
     "helpers.keras_tools.ModelPool": Spec({"data": Obj(lambda d, c: _dataset(), _no_data()), "epochs": Int(1, 10),
                                            "batch_size": Int(1, 64), "learning_rate": Num(1e-4, 0.1)}),
-    "helpers.keras_tools.mean_std": Spec({"values": Y}),
+    "helpers.keras_measures.mean_std": Spec({"values": Y}),
     "helpers.keras_decay.linear_model": Spec({"kernel": P_, "bias": Opt(NUM),
                                               "kernel_regularizer": Opt(Obj(lambda d, c: "l2", [3, "bogus"])),
                                               "bias_regularizer": Opt(Obj(lambda d, c: "l1", [2.5, "l3"]))},
@@ -992,7 +967,7 @@ def test_every_public_function_is_covered_or_excluded():
 
 def test_a_spec_names_the_parameters_of_its_function():
     for qualname, spec in SPECS.items():
-        if qualname.startswith(("helpers.keras_tools", "helpers.keras_decay")):
+        if qualname.startswith(("helpers.keras_tools", "helpers.keras_measures", "helpers.keras_decay")):
             continue  # importing them imports TensorFlow; their specs are checked when they run
         params = set(inspect.signature(_load(qualname)).parameters)
         names = {name.lstrip("*") for name in spec.args}

@@ -1,8 +1,8 @@
-"""The course as a static website (issue 24): helpers.site_build, helpers.site_capture and, in a real
+"""The course as a static website (issue 24): coursekit.site.build, coursekit.site.capture and, in a real
 Chromium with every other origin blocked, the site itself.
 
 The site the browser tests read is built once per session from the notebooks nbval has just
-executed (helpers.site_plugin keeps them, with the pictures drawn in their kernels): no notebook runs
+executed (coursekit.site.plugin keeps them, with the pictures drawn in their kernels): no notebook runs
 twice. Run alone (``pytest tests/test_site.py``), the fixture executes every page itself (a few
 minutes). The built site stays in artifacts/site/ (git-ignored) for a human to open.
 """
@@ -21,10 +21,10 @@ import numpy as np
 import pytest
 from course_widgets import NAMES, course_widgets
 
-from helpers import site_browser as sb
-from helpers import site_build, site_capture
-from helpers.lab_browser import chromium_problem, in_ci
-from helpers.site_plugin import captured
+from coursekit.lab_browser import chromium_problem, in_ci
+from coursekit.site import browser as sb
+from coursekit.site import build, capture, execute, pages, render, staging, sweep
+from coursekit.site.plugin import captured
 
 REPO = Path(__file__).resolve().parent.parent
 ARTIFACT = REPO / "artifacts" / "site"
@@ -32,11 +32,11 @@ ARTIFACT = REPO / "artifacts" / "site"
 
 # ----------------------------------------------------------------------------- the pages
 def test_pages_come_from_the_lesson_registry():
-    found = site_build.pages(REPO)
+    found = pages.pages(REPO)
     assert found[0].doc == "notebooks/00_start_here" and found[0].kind == "home"
     kinds = [p.kind for p in found]
     assert kinds == sorted(kinds, key=["home", "lesson", "assignment", "solution"].index)
-    from helpers.lessons import lessons
+    from coursekit.lessons import lessons
 
     course = lessons(REPO)
     assert [p.source for p in found if p.kind in ("home", "lesson")] == [x.path for x in course]
@@ -44,51 +44,51 @@ def test_pages_come_from_the_lesson_registry():
     assert {p.source for p in found if p.kind == "solution"} == {x.solution for x in course if x.solution}
 
 
-def _page(doc: str) -> site_build.Page:
-    return next(p for p in site_build.pages(REPO) if p.doc == doc)
+def _page(doc: str) -> pages.Page:
+    return next(p for p in pages.pages(REPO) if p.doc == doc)
 
 
 def test_links_into_my_work_go_to_the_assignment_pages():
     page = _page("notebooks/01_overfitting")
-    docs = {p.doc for p in site_build.pages(REPO)}
+    docs = {p.doc for p in pages.pages(REPO)}
     text = ("[`my_work/01_overfitting_assignment.ipynb`](../my_work/01_overfitting_assignment.ipynb), "
             "[next](02_penalized_cost.ipynb#setup), [solution](../assignments/solutions/01_overfitting_solution.ipynb)"
             ", [web](https://example.org/a.ipynb)")
-    out = site_build.rewrite_links(text, page, docs)
+    out = staging.rewrite_links(text, page, docs)
     assert "(../assignments/01_overfitting_assignment.ipynb)" in out
     assert "(02_penalized_cost.ipynb#setup)" in out
     assert "(../assignments/solutions/01_overfitting_solution.ipynb)" in out
     assert "(https://example.org/a.ipynb)" in out
-    with pytest.raises(site_build.BuildError, match=r"01_overfitting.ipynb.*notebooks/99_missing.ipynb"):
-        site_build.rewrite_links("[gone](99_missing.ipynb)", page, docs)
+    with pytest.raises(pages.BuildError, match=r"01_overfitting.ipynb.*notebooks/99_missing.ipynb"):
+        staging.rewrite_links("[gone](99_missing.ipynb)", page, docs)
 
 
-def _executed(tmp_path, cells, figures=(), widgets=()) -> site_build.Executed:
+def _executed(tmp_path, cells, figures=(), widgets=()) -> execute.Executed:
     nb = nbformat.v4.new_notebook(cells=cells)
     (tmp_path / "figures").mkdir(exist_ok=True)
     for record in figures:
         (tmp_path / record["file"]).write_bytes(b"RIFF")
-    return site_build.Executed(nb, tmp_path, 1.0, {"figures": list(figures), "widgets": list(widgets),
+    return execute.Executed(nb, tmp_path, 1.0, {"figures": list(figures), "widgets": list(widgets),
                                                    "problems": []})
 
 
 def _view(model_id):
-    return nbformat.v4.new_output("display_data", data={site_build.WIDGET_VIEW: {"model_id": model_id},
+    return nbformat.v4.new_output("display_data", data={staging.WIDGET_VIEW: {"model_id": model_id},
                                                          "text/plain": "Canvas"})
 
 
 def test_staging_folds_extra_code_adds_the_run_box_and_swaps_figures(tmp_path):
     page = _page("notebooks/01_overfitting")
-    docs = {p.doc for p in site_build.pages(REPO)}
+    docs = {p.doc for p in pages.pages(REPO)}
     source = "# extra code: a figure\nplt.plot([1, 2])"
-    key = site_capture.cell_key(source, {})
+    key = capture.cell_key(source, {})
     cells = [nbformat.v4.new_markdown_cell("# Title"),
              nbformat.v4.new_code_cell(source, outputs=[_view("m1")]),
              nbformat.v4.new_code_cell("print(1)", outputs=[nbformat.v4.new_output("stream", text="1\n")])]
     figures = [{"cell": key, "seq": 0, "model_id": "m1", "file": "figures/abc.webp", "width": 576,
                 "height": 324, "alt": "a <title>"}]
     static = tmp_path / "static"
-    nb = site_build.stage_notebook(page, _executed(tmp_path, cells, figures), docs, static)
+    nb = staging.stage_notebook(page, _executed(tmp_path, cells, figures), docs, static)
     assert "Run this lesson yourself" in nb.cells[1].source and "python3 course.py lab" in nb.cells[1].source
     assert "hide-input" in nb.cells[2].metadata["tags"]
     html = nb.cells[2].outputs[0]["data"]["text/html"]
@@ -106,14 +106,14 @@ def test_a_closed_widget_and_a_rewritten_line_show_as_in_jupyterlab(tmp_path):
                  _view("closed"), nbformat.v4.new_output("stream", text="1/3\r2/3\r3/3 done\nnext\n")])]
     done = _executed(tmp_path, cells)
     done.report["open_models"] = ["another"]
-    nb = site_build.stage_notebook(page, done, set(), tmp_path / "static")
+    nb = staging.stage_notebook(page, done, set(), tmp_path / "static")
     assert [o["text"] for o in nb.cells[2].outputs] == ["3/3 done\nnext\n"]
 
 
 def test_a_solution_page_says_it_is_the_worked_solution(tmp_path):
     page = _page("assignments/solutions/02_penalized_cost_solution")
-    docs = {p.doc for p in site_build.pages(REPO)}
-    nb = site_build.stage_notebook(page, None, docs, tmp_path / "static")
+    docs = {p.doc for p in pages.pages(REPO)}
+    nb = staging.stage_notebook(page, None, docs, tmp_path / "static")
     assert nb.cells[0].source.startswith("# Build a penalized cost and tune it: assignment 02 (worked solution)\n")
     assert "Worked solution" in nb.cells[1].source
 
@@ -121,12 +121,12 @@ def test_a_solution_page_says_it_is_the_worked_solution(tmp_path):
 def test_a_widget_the_capture_missed_stops_the_build(tmp_path):
     page = _page("notebooks/01_overfitting")
     cells = [nbformat.v4.new_markdown_cell("# Title"), nbformat.v4.new_code_cell("w", outputs=[_view("unknown")])]
-    with pytest.raises(site_build.BuildError, match="01_overfitting.ipynb: code cell 1 shows a widget"):
-        site_build.stage_notebook(page, _executed(tmp_path, cells), set(), tmp_path / "static")
+    with pytest.raises(pages.BuildError, match="01_overfitting.ipynb: code cell 1 shows a widget"):
+        staging.stage_notebook(page, _executed(tmp_path, cells), set(), tmp_path / "static")
     done = _executed(tmp_path, cells)
     done.report["problems"] = ["widget explorer: state |0: stale"]
-    with pytest.raises(site_build.BuildError, match="stale"):
-        site_build.stage_notebook(page, done, set(), tmp_path / "static")
+    with pytest.raises(pages.BuildError, match="stale"):
+        staging.stage_notebook(page, done, set(), tmp_path / "static")
 
 
 REPORT = {"key": "w0", "mode": "each", "alt": "a & b", "width": 810, "height": 306,
@@ -143,17 +143,17 @@ REPORT = {"key": "w0", "mode": "each", "alt": "a & b", "width": 810, "height": 3
 
 
 def test_the_static_widget_starts_in_the_widgets_starting_state():
-    html = site_build.widget_html(REPORT, "../_static/course/widgets/x/", "widget-x")
+    html = staging.widget_html(REPORT, "../_static/course/widgets/x/", "widget-x")
     assert '<img class="course-widget-frame" src="../_static/course/widgets/x/a.webp" width="810"' in html
     assert 'button type="button" data-index="1" aria-pressed="true">L2' in html
     assert 'data-slider="0" min="0" max="1" step="1" value="1"' in html
     assert "<output>1e-2</output>" in html and 'alt="a &amp; b"' in html
     manifest = json.loads(html.split('course-widget-manifest">')[1].split("</script>")[0])
     assert manifest["states"] == REPORT["states"] and manifest["base"] == "../_static/course/widgets/x/"
-    note = site_build.widget_note(REPORT)
+    note = staging.widget_note(REPORT)
     assert "Each control moves with the others at their starting values" in note
     assert "n: 3 of its 90 positions" in note and "2 pictures" in note
-    assert site_build.widget_note({**REPORT, "mode": "all"}).startswith("Every combination")
+    assert staging.widget_note({**REPORT, "mode": "all"}).startswith("Every combination")
 
 
 def _write_lesson(path: Path, title: str, code: str = "1 + 1", widgets=()):
@@ -171,7 +171,7 @@ def test_a_new_lesson_appears_on_the_site_with_no_other_edit(tmp_path):
     shutil.copytree(REPO / "notebooks", root / "notebooks", ignore=shutil.ignore_patterns(".ipynb_checkpoints"))
     shutil.copytree(REPO / "assignments", root / "assignments", ignore=shutil.ignore_patterns(".ipynb_checkpoints"))
     _write_lesson(root / "notebooks" / "08_something_new.ipynb", "Learn something new")
-    site_build.build(root, tmp_path / "site", execute_notebooks=False, say=lambda _m: None)
+    build.build(root, tmp_path / "site", execute_notebooks=False, say=lambda _m: None)
     page = tmp_path / "site" / "notebooks" / "08_something_new.html"
     assert page.is_file()
     home = (tmp_path / "site" / "notebooks" / "00_start_here.html").read_text(encoding="utf-8")
@@ -191,8 +191,8 @@ def test_a_failing_notebook_stops_the_build_and_keeps_the_old_site(tmp_path):
     out = tmp_path / "site"
     out.mkdir()
     (out / "index.html").write_text("the previous site")
-    with pytest.raises(site_build.BuildError, match=r"01_broken.ipynb: cell 2 failed: ZeroDivisionError"):
-        site_build.build(root, out, jobs=1, say=lambda _m: None)
+    with pytest.raises(pages.BuildError, match=r"01_broken.ipynb: cell 2 failed: ZeroDivisionError"):
+        build.build(root, out, jobs=1, say=lambda _m: None)
     assert (out / "index.html").read_text() == "the previous site"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["course", "site"]  # no half-built folder left
 
@@ -202,18 +202,18 @@ def test_a_missing_tool_names_the_command_that_installs_it(monkeypatch):
 
     real = importlib.util.find_spec
     monkeypatch.setattr(importlib.util, "find_spec", lambda name, *a: None if name == "myst_nb" else real(name, *a))
-    with pytest.raises(site_build.BuildError, match=r"myst-nb.*python3 course.py site"):
-        site_build.check_tools()
+    with pytest.raises(pages.BuildError, match=r"myst-nb.*python3 course.py site"):
+        build.check_tools()
 
 
 def test_mathjax_comes_from_the_pinned_package():
-    path = site_build.mathjax_source()
-    assert path.name == site_build.MATHJAX_FILE and 'VERSION="3.2.2"' in path.read_text(encoding="utf-8")
+    path = staging.mathjax_source()
+    assert path.name == staging.MATHJAX_FILE and 'VERSION="3.2.2"' in path.read_text(encoding="utf-8")
 
 
 # ----------------------------------------------------------------------------- the kernel side
 class FakeShell:
-    """What site_capture.install needs of IPython: events and a namespace."""
+    """What capture.install needs of IPython: events and a namespace."""
 
     def __init__(self):
         self.user_ns, self.handlers = {}, {}
@@ -240,24 +240,24 @@ SCALE = 1  # the site draws at 2; the same code at 1 costs a quarter of the pixe
 
 
 @pytest.fixture
-def capture(monkeypatch, tmp_path):
-    monkeypatch.setattr(site_capture, "_STATE", None)
+def recording(monkeypatch, tmp_path):
+    monkeypatch.setattr(capture, "_STATE", None)
     monkeypatch.setattr(plt, "show", plt.show)  # install() wraps it; put it back afterwards
     shell = FakeShell()
-    site_capture.install(str(tmp_path), scale=SCALE, shell=shell)
+    capture.install(str(tmp_path), scale=SCALE, shell=shell)
     yield shell, tmp_path
     plt.close("all")
 
 
-def test_figures_are_drawn_sharp_at_their_size(capture):
-    shell, folder = capture
+def test_figures_are_drawn_sharp_at_their_size(recording):
+    shell, folder = recording
     shell.run("fig = plt.figure()", lambda: {"fig": _figure()})
-    report = site_capture.capture_report()
+    report = capture.capture_report()
     (record,) = report["figures"]
-    assert record["cell"] == site_capture.cell_key("fig = plt.figure()", {})
+    assert record["cell"] == capture.cell_key("fig = plt.figure()", {})
     assert (record["width"], record["height"]) == (576, 324) and record["alt"] == "a title"
     assert sb.file_pixels(folder / record["file"]).shape == (324 * SCALE, 576 * SCALE, 4)
-    assert site_capture.render_rgba(_figure()).shape == (648, 1152, 4)  # the site's scale: twice the CSS size
+    assert render.render_rgba(_figure()).shape == (648, 1152, 4)  # the site's scale: twice the CSS size
 
 
 def _figure():
@@ -267,26 +267,26 @@ def _figure():
 
 
 @pytest.mark.parametrize("name", NAMES)
-def test_each_widget_picture_is_what_the_widget_draws_in_that_state(capture, name):
+def test_each_widget_picture_is_what_the_widget_draws_in_that_state(recording, name):
     """The same widget built afresh, its controls moved through the states in the order the capture
     drew them (a widget may keep hidden state along the way: lesson 01's keeps its axis limits while
     they fit), draws pixel for pixel the picture stored for each state (checked at the ends and the
     middle of every control, where the capture also compared its blitted picture with a full redraw)."""
+    from coursekit.layout.controls import controls, slider_ends, toggle_values
     from helpers import setup
-    from helpers.figure_layout import _controls, _slider_ends, _toggle_values
 
-    shell, folder = capture
+    shell, folder = recording
     with plt.rc_context():
         setup()
         shell.run(f"w = {name}", lambda: {"w": course_widgets(name)[name]})
-        report = site_capture.capture_widgets()
+        report = capture.capture_widgets()
         assert report["problems"] == []
         (widget,) = report["widgets"]
         assert len(widget["frames"]) <= len(widget["states"]) and widget["checked"]
         fresh = course_widgets(name)[name]
-        controls = _controls(fresh.ui)
-        toggles = [c for c in controls if _toggle_values(c) is not None]
-        sliders = [c for c in controls if _slider_ends(c) is not None]
+        found = controls(fresh.ui)
+        toggles = [c for c in found if toggle_values(c) is not None]
+        sliders = [c for c in found if slider_ends(c) is not None]
         start = [(c, c.value) for c in toggles + sliders]
         previous = None
         compared = 0
@@ -296,39 +296,39 @@ def test_each_widget_picture_is_what_the_widget_draws_in_that_state(capture, nam
                 for control, value in start:
                     control.value = value
                 for toggle, k in zip(toggles, [int(x) for x in tpart.split(",") if x], strict=True):
-                    toggle.value = site_capture._toggle_options(toggle)[k][0]
+                    toggle.value = sweep._toggle_options(toggle)[k][0]
                 previous = tpart
             defs = widget["slider_defs"][tpart]
             for slider, d, k in zip(sliders, defs, [int(x) for x in spart.split(",") if x], strict=True):
                 if not slider.disabled:
                     slider.value = _value_of(slider, d["labels"][k])
             if key in widget["checked"]:
-                expected = site_capture.render_rgba(fresh.fig, SCALE)
+                expected = render.render_rgba(fresh.fig, SCALE)
                 got = sb.file_pixels(folder / widget["folder"] / widget["frames"][frame])
                 assert got.shape == expected.shape
-                assert np.abs(got.astype(int) - expected.astype(int)).max() <= site_capture.PIXEL_TOLERANCE, key
+                assert np.abs(got.astype(int) - expected.astype(int)).max() <= sweep.PIXEL_TOLERANCE, key
                 compared += 1
         assert compared == len(widget["checked"])
         plt.close(fresh.fig)
 
 
 def _value_of(slider, label):
-    return next(v for v, text in site_capture._slider_positions(slider) if text == label)
+    return next(v for v, text in sweep._slider_positions(slider) if text == label)
 
 
 def test_the_budget_chooses_every_combination_or_each_control_alone():
     """Two sliders: every combination with as many positions as fit (at least MIN_POSITIONS_ALL
     each), else each slider alone with the others at their start."""
-    sweep = object.__new__(site_capture._Sweep)
-    sweep.budget, sweep.toggles, sweep.sliders = 10_000, [], ["s1", "s2"]
-    sweep.count = lambda mode, cap: (cap + 3) ** 2 if mode == "all" else 1 + 2 * (cap + 2)
-    assert sweep.plan(1.0) == ("all", site_capture.MAX_POSITIONS)  # 784 pictures of 1 byte fit
-    mode, cap = sweep.plan(50.0)  # at most 200 pictures: 11 x 11 positions
+    plan = object.__new__(sweep.Sweep)
+    plan.budget, plan.toggles, plan.sliders = 10_000, [], ["s1", "s2"]
+    plan.count = lambda mode, cap: (cap + 3) ** 2 if mode == "all" else 1 + 2 * (cap + 2)
+    assert plan.plan(1.0) == ("all", sweep.MAX_POSITIONS)  # 784 pictures of 1 byte fit
+    mode, cap = plan.plan(50.0)  # at most 200 pictures: 11 x 11 positions
     assert mode == "all" and (cap + 3) ** 2 * 50 <= 10_000 < (cap + 4) ** 2 * 50
-    mode, cap = sweep.plan(400.0)  # 25 pictures: not every combination any more
+    mode, cap = plan.plan(400.0)  # 25 pictures: not every combination any more
     assert mode == "each" and (1 + 2 * (cap + 2)) * 400 <= 10_000
-    assert site_capture._subsample(100, {37}, 5) == [0, 25, 37, 49, 50, 74, 99]
-    assert site_capture._subsample(4, set(), 5) == [0, 1, 2, 3]
+    assert sweep._subsample(100, {37}, 5) == [0, 25, 37, 49, 50, 74, 99]
+    assert sweep._subsample(4, set(), 5) == [0, 1, 2, 3]
 
 
 # ----------------------------------------------------------------------------- the site, in a browser
@@ -341,7 +341,7 @@ def site(request):
         return Path(reuse).resolve()
     executed = captured(request.config)
     out = ARTIFACT
-    report = site_build.build(REPO, out, executed=executed, jobs=2, say=lambda m: print(f"[site] {m}"))
+    report = build.build(REPO, out, executed=executed, jobs=2, say=lambda m: print(f"[site] {m}"))
     print(f"\n[site] {report.pages} pages, {report.bytes_total / 1e6:.1f} MB, {len(executed)} notebooks from nbval; "
           f"times {report.seconds}")
     return out
@@ -364,18 +364,18 @@ def chromium():
 
 
 def sb_chromium():
-    from helpers.lab_browser import CHROMIUM
+    from coursekit.lab_browser import CHROMIUM
 
     return CHROMIUM
 
 
-SITE_PAGES = [p.doc for p in site_build.pages(REPO)]
+SITE_PAGES = [p.doc for p in pages.pages(REPO)]
 
 
 @pytest.mark.site
 def test_the_site_is_within_its_budgets(site):
-    assert site_build.check_budgets(site) == []
-    assert site_build.external_requests(site) == []
+    assert build.check_budgets(site) == []
+    assert build.external_requests(site) == []
     assert not list(site.rglob("*.ipynb")), "the site ships no notebook sources"
 
 

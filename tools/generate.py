@@ -3,12 +3,12 @@
     python tools/generate.py           # write every generated part that is out of date
     python tools/generate.py --check   # change nothing; exit 1 if anything is stale (a test runs this)
 
-The command line of :mod:`helpers.generated_files`; the lessons come from :mod:`helpers.lessons`.
+The command line of :mod:`coursekit.generated_files`; the lessons come from :mod:`coursekit.lessons`.
 """
 
 import sys
 
-from helpers.generated_files import main
+from coursekit.generated_files import main
 
 if __name__ == "__main__":
     sys.exit(main())

@@ -1,11 +1,11 @@
-"""Everything the course generates from its lessons (:func:`helpers.lessons.lessons`), in one place.
+"""Everything the course generates from its lessons (:func:`coursekit.lessons.lessons`), in one place.
 
 * the navigation cell at the end of every lesson (prev / start / next), tagged ``navigation``;
 * the table of lessons in ``notebooks/00_start_here.ipynb`` (the cell tagged ``course-table``);
 * the table of lessons in ``README.md`` and the table of assignments in ``assignments/README.md``,
   each between its two marker comments;
 * the learner notebooks ``assignments/NN_topic_assignment.ipynb``, generated from the solution
-  notebooks by :func:`helpers.assignments.generated`.
+  notebooks by :func:`coursekit.assignments.generated`.
 
 Generated parts are replaced, never edited by hand. :func:`main` is the command line::
 
@@ -22,9 +22,9 @@ from pathlib import Path
 
 import nbformat
 
-from helpers import assignments
-from helpers.lessons import Lesson, lessons
-from helpers.notebook_files import dumps
+from coursekit import assignments
+from coursekit.lessons import Lesson, lessons
+from coursekit.notebook_files import dumps
 
 ROOT = Path(__file__).resolve().parent.parent
 NAVIGATION_TAG = "navigation"
@@ -143,7 +143,7 @@ def main(argv=None) -> int:
     args.root = args.root.resolve()
     try:
         paths = stale(args.root) if args.check else write(args.root)
-    except ValueError as exc:  # helpers.lessons.LessonError: names the file and what is missing
+    except ValueError as exc:  # coursekit.lessons.LessonError: names the file and what is missing
         print(f"error: {exc}", file=sys.stderr)
         return 1
     names = [path.relative_to(args.root).as_posix() for path in paths]

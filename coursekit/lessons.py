@@ -11,13 +11,13 @@ about it is read from files, never typed again elsewhere:
                  "widgets": ["degree", "training size", "noise"]}   # [] for none
 
   (edit it in JupyterLab under *Property Inspector → Advanced Tools → Notebook metadata*, or in the JSON;
-  :mod:`helpers.notebook_files` keeps it when it cleans a notebook);
+  :mod:`coursekit.notebook_files` keeps it when it cleans a notebook);
 * its **assignment**, when it has one, is ``assignments/solutions/NN_topic_solution.ipynb`` (the
   source) and the learner notebook ``assignments/NN_topic_assignment.ipynb`` generated from it;
   the tasks are the solution's ``## Task NN.k · Code|Reasoning: <title>`` headings.
 
 :func:`lessons` discovers them all, in order. ``python tools/generate.py`` (the module
-:mod:`helpers.generated_files`) writes the navigation, the tables of lessons and the learner
+:mod:`coursekit.generated_files`) writes the navigation, the tables of lessons and the learner
 notebooks from this list. A lesson that does not say what is needed raises :class:`LessonError`
 naming the file and what is missing.
 """
@@ -30,7 +30,7 @@ from pathlib import Path
 
 import nbformat
 
-from helpers.assignments import Task, learner_name, tasks
+from coursekit.assignments import Task, learner_name, tasks
 
 ROOT = Path(__file__).resolve().parent.parent
 METADATA_KEY = "course"

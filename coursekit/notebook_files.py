@@ -1,6 +1,6 @@
 """The course's notebook files: which they are, how they are written, what "clean" means, running them.
 
-Maintainer tooling, used by :mod:`helpers.assignments`, :mod:`helpers.generated_files` and the
+Maintainer tooling, used by :mod:`coursekit.assignments`, :mod:`coursekit.generated_files` and the
 tests; :func:`main` is the command line ``python tools/nbtools.py``::
 
     python tools/nbtools.py run notebooks/01_overfitting.ipynb ...   # execute, then clean, in place
@@ -13,7 +13,7 @@ numbers nbval compares, text outputs only, with a constant execution count of 1 
 skips unrun cells); every other output, every other execution count and volatile metadata are
 dropped. A notebook is therefore committed with exactly the outputs the tests check, and nothing
 stale can hide in it. Notebook metadata other than :data:`KEEP_NB_METADATA` is dropped; ``course``
-is kept because it describes the lesson (:mod:`helpers.lessons`).
+is kept because it describes the lesson (:mod:`coursekit.lessons`).
 """
 
 from __future__ import annotations
@@ -28,7 +28,7 @@ import nbformat
 ROOT = Path(__file__).resolve().parent.parent
 CHECK_MARK = "# NBVAL_CHECK_OUTPUT"
 TEXT_MIMES = ("text/plain",)
-# "course": the lesson's description for the generated tables (helpers/lessons.py)
+# "course": the lesson's description for the generated tables (coursekit/lessons.py)
 KEEP_NB_METADATA = ("course", "kernelspec", "language_info")
 KEEP_CELL_METADATA = ("tags",)
 COURSE_FOLDERS = ("notebooks", "assignments")

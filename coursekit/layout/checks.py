@@ -9,57 +9,30 @@ see as a defect:
 * a plotted series (line, markers, bars, steps) that crosses a legend or a text drawn inside the
   axes (a readout, an annotation);
 * a plotted series with points outside its axes' view limits, unless it is declared clipped: by
-  the code that draws it (:func:`allow_outside`) or by a named exception the caller passes
-  (``allowed_outside``, series label -> reason);
+  the code that draws it (:func:`helpers.plots.allow_outside`, in the widgets of ``helpers``) or by
+  a named exception the caller passes (``allowed_outside``, series label -> reason);
 * an axis that shows tick labels but has no label, and a log axis with fewer than two labelled
   ticks.
 
 Everything is measured after a draw, in display pixels, with ``get_window_extent``; animated
 artists (the parts a widget redraws by blitting) count like the others, since the learner sees them.
-
-The lessons never call this module (except :func:`allow_outside`, in the widgets of ``helpers``).
-The test suite runs the rest inside every lesson's and solution's kernel during its nbval run
-(:mod:`helpers.layout_plugin`): :func:`record_shown_figures` checks each figure when a cell shows
-it and finds the widgets a cell creates, :func:`sweep_widgets` sets every widget to its initial
-state, both ends of each slider and every toggle state, checking its figure each time, and
-:func:`layout_report` returns what was found, by cell and widget state.
+:mod:`coursekit.layout.recorder` runs these checks inside the notebooks' kernels.
 """
 
 from __future__ import annotations
 
-import gc
 import itertools
-import math
-import time
-import warnings
-import weakref
 
 import numpy as np
 
-__all__ = ["allow_outside", "layout_problems", "layout_report", "record_shown_figures",
-           "sweep_widgets"]
+from helpers.plots import OUTSIDE_OK
+
+__all__ = ["layout_problems"]
 
 TOLERANCE_PX = 1.0  # how far a text may poke out, or two boxes overlap, before it counts
-_OUTSIDE_OK = "_course_outside_ok"
 
 
 # ------------------------------------------------------------------------------- the checks
-def allow_outside(artist, reason: str):
-    """Declare that ``artist`` (a line, a set of markers, a bar container, a step patch) may have
-    data outside its axes' view limits, and why (e.g. "the fit swings beyond the fixed y range at
-    high degree"). Returns ``artist``. Used by the widgets of ``helpers``; the layout check skips
-    the artist's points when it looks for data outside the axes."""
-    from matplotlib.artist import Artist
-    from matplotlib.container import Container
-
-    if not isinstance(artist, (Artist, Container)):
-        raise ValueError(f"artist must be a matplotlib Artist or Container, got {type(artist).__name__}")
-    if not isinstance(reason, str) or not reason.strip():
-        raise ValueError(f"reason must say why the data may fall outside the axes, got {reason!r}")
-    setattr(artist, _OUTSIDE_OK, reason)
-    return artist
-
-
 def _check_allowed(allowed_outside) -> dict:
     if allowed_outside is None:
         return {}
@@ -302,7 +275,7 @@ def _data_outside(ax, allowed: dict, used: set) -> list[str]:
     problems = []
     t = TOLERANCE_PX
     for name, artist, pts, _paths in _series(ax):
-        if getattr(artist, _OUTSIDE_OK, None):
+        if getattr(artist, OUTSIDE_OK, None):
             continue
         label = artist.get_label() or ""
         if label in allowed:
@@ -344,268 +317,3 @@ def _axis_problems(ax) -> list[str]:
             problems.append(f"the log {letter} axis of {_axes_name(ax)} shows fewer than two labelled "
                             f"ticks ({labelled})")
     return problems
-
-
-# ------------------------------------------------------------------------------- in a kernel
-class _Recorder:
-    """What the kernel side found: problems, counts, the widgets seen and where they came from."""
-
-    def __init__(self):
-        self.allowed: dict = {}
-        self.used: set = set()
-        self.problems: list[dict] = []
-        self.figures = 0
-        self.states = 0
-        self.seconds = 0.0
-        self.cell = ""  # the source of the cell running now
-        self.checked = weakref.WeakSet()  # figures checked when shown
-        self.widgets: list[dict] = []  # {"owner": weakref, "name", "cell"}
-        self.installed = False
-
-    def add(self, cell, figure, state, problems):
-        for problem in problems:
-            self.problems.append({"cell": cell, "figure": figure, "state": state, "problem": problem})
-
-    def check(self, fig, cell, state=None, figure_name=None) -> None:
-        start = time.perf_counter()
-        name = _figure_name(fig) if figure_name is None else figure_name
-        try:
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore")
-                found = _layout_problems(fig, self.allowed, self.used)
-        except Exception as exc:  # a crash of the check is reported, never raised in a cell
-            found = [f"the layout check failed: {type(exc).__name__}: {exc}"]
-        self.add(cell, name, state, found)
-        self.seconds += time.perf_counter() - start
-
-    def widget_figures(self) -> set:
-        return {id(w["owner"]().fig) for w in self.widgets if w["owner"]() is not None}
-
-
-_RECORD = _Recorder()
-
-
-def _figure_name(fig) -> str:
-    titles = [t for t in ([fig._suptitle.get_text()] if getattr(fig, "_suptitle", None) else [])
-              + [ax.get_title() for ax in fig.axes] if t.strip()]
-    return repr(" ".join(titles[0].split())[:60]) if titles else f"figure {getattr(fig, 'number', '?')}"
-
-
-def _is_widget_owner(obj) -> bool:
-    """A course widget: an object with a ``fig`` (Figure) and a ``ui`` (ipywidgets widget)."""
-    from matplotlib.figure import Figure
-
-    try:
-        import ipywidgets
-    except ImportError:  # pragma: no cover - ipywidgets is pinned
-        return False
-    if isinstance(obj, type):
-        return False
-    try:
-        return isinstance(getattr(obj, "fig", None), Figure) and isinstance(getattr(obj, "ui", None),
-                                                                             ipywidgets.Widget)
-    except Exception:  # an object whose attributes raise is not a widget
-        return False
-
-
-def _note_widgets(namespace: dict, cell: str) -> None:
-    seen = {id(w["owner"]()) for w in _RECORD.widgets}
-    for name, value in list(namespace.items()):
-        if not name.startswith("_") and id(value) not in seen and _is_widget_owner(value):
-            _RECORD.widgets.append({"owner": weakref.ref(value), "name": name, "cell": cell})
-            seen.add(id(value))
-
-
-def _check_unchecked(figures, cell) -> None:
-    widget_figs = _RECORD.widget_figures()
-    for fig in figures:
-        if fig not in _RECORD.checked and id(fig) not in widget_figs:
-            _RECORD.checked.add(fig)
-            _RECORD.figures += 1
-            _RECORD.check(fig, cell)
-
-
-def _open_figures():
-    """pyplot's open figures, without making any of them current (plt.figure(num) would, and
-    ipympl's plt.show shows the current one)."""
-    from matplotlib._pylab_helpers import Gcf
-
-    return [manager.canvas.figure for manager in Gcf.get_all_fig_managers()]
-
-
-def record_shown_figures(allowed_outside: dict | None = None, shell=None) -> None:
-    """In a notebook kernel: check every figure a cell shows (``plt.show()``, or left open at the
-    end of the cell), once, and note the widgets (objects with ``.fig`` and ``.ui``) the cell
-    leaves in the namespace, for :func:`sweep_widgets`. ``allowed_outside``: named exceptions,
-    series label -> reason. Installed by the test suite (:mod:`helpers.layout_plugin`), never by a
-    lesson; calling it again only replaces the exceptions."""
-    import matplotlib.pyplot as plt
-
-    _RECORD.allowed = _check_allowed(allowed_outside)
-    if _RECORD.installed:
-        return
-    shell = shell if shell is not None else _ipython()
-    original = plt.show
-
-    def show(*args, **kwargs):
-        _check_unchecked(_open_figures(), _RECORD.cell)
-        return original(*args, **kwargs)
-
-    show.__doc__ = original.__doc__
-    plt.show = show
-    if shell is not None:
-        def pre_run_cell(info):
-            _RECORD.cell = info.raw_cell or ""
-
-        def post_run_cell(_result):
-            try:
-                _note_widgets(shell.user_ns, _RECORD.cell)
-                _check_unchecked(_open_figures(), _RECORD.cell)
-            except Exception as exc:  # never a traceback in the learner's cell: a problem instead
-                _RECORD.add(_RECORD.cell, "", None, [f"the layout recorder failed: {type(exc).__name__}: {exc}"])
-
-        shell.events.register("pre_run_cell", pre_run_cell)
-        shell.events.register("post_run_cell", post_run_cell)
-    _RECORD.installed = True
-
-
-def _ipython():
-    try:
-        from IPython import get_ipython
-    except ImportError:  # pragma: no cover
-        return None
-    return get_ipython()
-
-
-def _controls(widget) -> list:
-    """The sliders and toggles in a widget tree, in display order."""
-    found = []
-    if _slider_ends(widget) is not None or _toggle_values(widget) is not None:
-        found.append(widget)
-    for child in getattr(widget, "children", ()) or ():
-        found += _controls(child)
-    return found
-
-
-def _slider_ends(widget):
-    """The two ends of a slider widget, or None for anything else."""
-    import ipywidgets as w
-
-    if isinstance(widget, w.FloatLogSlider):
-        return widget.base ** widget.min, widget.base ** widget.max
-    if isinstance(widget, (w.IntSlider, w.FloatSlider)):
-        return widget.min, widget.max
-    if isinstance(widget, w.SelectionSlider):
-        values = [value for _label, value in widget._options_full]
-        return values[0], values[-1]
-    return None
-
-
-def _toggle_values(widget):
-    import ipywidgets as w
-
-    if isinstance(widget, (w.ToggleButtons, w.Dropdown, w.RadioButtons)):
-        return [value for _label, value in widget._options_full]
-    if isinstance(widget, (w.Checkbox, w.ToggleButton)):
-        return [False, True]
-    return None
-
-
-def _control_name(widget) -> str:
-    return widget.description or type(widget).__name__
-
-
-def _fmt(value) -> str:
-    if isinstance(value, float) and value != 0 and math.isfinite(value) and (abs(value) < 1e-2 or abs(value) >= 1e4):
-        return f"{value:.1e}"
-    return f"{value:g}" if isinstance(value, float) else repr(value) if isinstance(value, str) else str(value)
-
-
-def _value_text(widget) -> str:
-    """The value a control shows: the option's label for a selection, else the value."""
-    label = getattr(widget, "label", None)
-    return repr(label) if isinstance(label, str) and _slider_ends(widget) is None else (
-        label if isinstance(label, str) else _fmt(widget.value))
-
-
-def _control_problems(controls) -> list[str]:
-    """A disabled slider that still shows a value (the value means nothing then)."""
-    return [f"the slider {_control_name(c)!r} is disabled but still shows the value {_fmt(c.value)}"
-            for c in controls if _slider_ends(c) is not None and c.disabled and c.readout]
-
-
-def _all_widget_owners() -> list:
-    """Course widgets alive but not found in the notebook's namespace (a fallback: gc scan)."""
-    known = {id(w["owner"]()) for w in _RECORD.widgets}
-    found = []
-    for obj in gc.get_objects():
-        module = getattr(type(obj), "__module__", None)
-        if isinstance(module, str) and module.startswith("helpers.") and id(obj) not in known \
-                and _is_widget_owner(obj):
-            found.append(obj)
-    return found
-
-
-def sweep_widgets() -> int:
-    """Set every widget noted by :func:`record_shown_figures` (and any other course widget still
-    alive) to its initial state, to both ends of each slider and through every combination of its
-    toggles, checking its figure in each state; then restore every control. Returns the number of
-    states checked."""
-    start_states = _RECORD.states
-    entries = [(w["owner"](), w["name"], w["cell"]) for w in _RECORD.widgets]
-    entries += [(obj, type(obj).__name__, "") for obj in _all_widget_owners()]
-    for owner, name, cell in entries:
-        if owner is not None:
-            _sweep(owner, f"{name} ({type(owner).__name__})", cell)
-    return _RECORD.states - start_states
-
-
-def _sweep(owner, name, cell) -> None:
-    controls = _controls(owner.ui)
-    sliders = [c for c in controls if _slider_ends(c) is not None]
-    toggles = [c for c in controls if _toggle_values(c) is not None]
-    start = [(c, c.value) for c in toggles + sliders]
-    initial = {id(c): value for c, value in start}
-
-    def check(state):
-        _RECORD.states += 1
-        _RECORD.check(owner.fig, cell, f"{name}: {state}", figure_name="")
-        _RECORD.add(cell, "", f"{name}: {state}", _control_problems(controls))
-
-    try:
-        check("initial state")
-        combos = itertools.product(*[[(t, v) for v in _toggle_values(t)] for t in toggles])
-        for combo in combos:
-            for toggle, value in combo:
-                toggle.value = value
-            label = ", ".join(f"{_control_name(t)} = {_value_text(t)}" for t, _v in combo)
-            if any(v != initial[id(t)] for t, v in combo):
-                check(label)
-            for slider in sliders:
-                if slider.disabled:
-                    continue
-                before = slider.value
-                for end, end_name in zip(_slider_ends(slider), ("min", "max"), strict=True):
-                    slider.value = end
-                    check(f"{label + ', ' if label else ''}{_control_name(slider)} at its {end_name} "
-                          f"({_value_text(slider)})")
-                slider.value = before
-    finally:
-        for control, value in start:
-            control.value = value
-
-
-def layout_report() -> dict:
-    """What :func:`record_shown_figures` and :func:`sweep_widgets` found, as plain data (JSON):
-    ``problems`` (each with ``cell`` source, ``figure``, widget ``state`` or None, ``problem``;
-    duplicates removed), the numbers of ``figures`` and widget ``states`` checked, the ``seconds``
-    spent checking and the named exceptions never used (``unused_exceptions``)."""
-    seen, problems = set(), []
-    for p in _RECORD.problems:
-        key = (p["cell"], p["figure"], p["state"], p["problem"])
-        if key not in seen:
-            seen.add(key)
-            problems.append(p)
-    return {"problems": problems, "figures": _RECORD.figures, "states": _RECORD.states,
-            "widgets": len(_RECORD.widgets), "seconds": round(_RECORD.seconds, 3),
-            "unused_exceptions": sorted(set(_RECORD.allowed) - _RECORD.used)}

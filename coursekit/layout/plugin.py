@@ -3,11 +3,11 @@
 The root ``conftest.py`` loads it (``pytest_plugins``). For each notebook it checks (every lesson in
 a ``notebooks/`` folder, every solution in ``assignments/solutions/``) it
 
-* installs :func:`helpers.figure_layout.record_shown_figures` in the notebook's kernel before the
+* installs :func:`coursekit.layout.recorder.record_shown_figures` in the notebook's kernel before the
   first cell runs (a silent execution: it adds nothing to the cells' outputs), so every figure a
   cell shows is checked when it is shown, and every widget a cell creates is noted;
 * adds one test item, ``<notebook>::figure layout``, after the notebook's last cell. It runs
-  :func:`helpers.figure_layout.sweep_widgets` in the same kernel (every widget at its initial
+  :func:`coursekit.layout.recorder.sweep_widgets` in the same kernel (every widget at its initial
   state, both ends of each slider, every toggle state) and fails with every problem found, by
   notebook, cell and widget state.
 
@@ -18,7 +18,7 @@ checked again.
 
 :data:`ALLOWED_OUTSIDE` holds the named exceptions: series of a lesson's static figures that leave
 their axes on purpose, with the reason. An exception no figure uses fails the check (it is stale).
-Widgets in ``helpers`` declare theirs in code (:func:`helpers.figure_layout.allow_outside`).
+Widgets in ``helpers`` declare theirs in code (:func:`helpers.plots.allow_outside`).
 """
 
 from __future__ import annotations
@@ -92,15 +92,16 @@ def _run_silently(kernel, code: str, expression: str | None = None, timeout: flo
 
 def _install_code(path: Path) -> str:
     allowed = ALLOWED_OUTSIDE.get(path.name, {})
-    return ("from helpers.figure_layout import record_shown_figures as _course_layout_record\n"
+    return ("from coursekit.layout.recorder import record_shown_figures as _course_layout_record\n"
             f"_course_layout_record(allowed_outside={allowed!r})\n"
             "del _course_layout_record\n")
 
 
-SWEEP_CODE = ("from helpers.figure_layout import sweep_widgets as _course_sweep\n"
+SWEEP_CODE = ("from coursekit.layout.recorder import sweep_widgets as _course_sweep\n"
               "_course_sweep()\n"
               "del _course_sweep\n")
-REPORT_EXPRESSION = "__import__('json').dumps(__import__('helpers.figure_layout').figure_layout.layout_report())"
+REPORT_EXPRESSION = ("__import__('json').dumps(__import__('coursekit.layout.recorder', fromlist=['layout_report'])"
+                     ".layout_report())")
 
 
 class LayoutProblems(Exception):
@@ -121,7 +122,7 @@ class FigureLayoutItem(pytest.Item):
         self.report = report
         self.config.stash.setdefault(_STATS, []).append((self.path, report))
         lines = [self._describe(p) for p in report["problems"]]
-        lines += [f"the named exception for {label!r} (helpers.layout_plugin.ALLOWED_OUTSIDE) matched no "
+        lines += [f"the named exception for {label!r} (coursekit.layout.plugin.ALLOWED_OUTSIDE) matched no "
                   "plotted series: remove it" for label in report["unused_exceptions"]]
         if lines:
             raise LayoutProblems(f"{self.path.name}: {len(lines)} layout problem(s)\n  " + "\n  ".join(lines))
@@ -159,7 +160,7 @@ def pytest_collection_modifyitems(session, config, items):
 
 def insert_after_notebooks(items: list, wanted, item_class, name: str) -> None:
     """After the last item of each nbval notebook for which ``wanted(notebook)`` holds, one
-    ``item_class`` item called ``name`` (this plugin's ``figure layout``, helpers.site_plugin's
+    ``item_class`` item called ``name`` (this plugin's ``figure layout``, coursekit.site.plugin's
     ``site capture``)."""
     last = {}
     for index, item in enumerate(items):

@@ -1,6 +1,6 @@
 """Regenerate or verify the shipped datasets.
 
-``python -m helpers.make_data --write`` rewrites every file in ``data/`` and its SHA256SUMS from
+``python -m coursekit.make_data --write`` rewrites every file in ``data/`` and its SHA256SUMS from
 the fixed seeds in :mod:`helpers.data`; without ``--write`` it only verifies them.
 """
 
@@ -13,7 +13,7 @@ from helpers.data import DataFileError, verify_data, write_all
 
 
 def main(argv=None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m helpers.make_data", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(prog="python -m coursekit.make_data", description=__doc__.splitlines()[0])
     parser.add_argument("--write", action="store_true", help="regenerate every file in data/")
     args = parser.parse_args(argv)
     try:

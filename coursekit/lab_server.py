@@ -18,7 +18,7 @@ opening, execution counts, images, widget state. For the course's lessons that m
   listings. Only those paths are hidden, not every folder that happens to be called ``tests`` or
   ``build`` (which is what adding the names to ``hide_globs`` would do); they stay reachable by URL.
 
-How it is switched on: ``python -m helpers.lab_server enable`` (what ``python3 course.py lab`` /
+How it is switched on: ``python -m coursekit.lab_server enable`` (what ``python3 course.py lab`` /
 ``test`` / ``setup`` run after installing, and the conda route's last step) writes
 ``{sys.prefix}/etc/jupyter/jupyter_server_config.d/regularization-course.json``, which enables this
 module as a Jupyter server extension for every JupyterLab started from that environment. Its link
@@ -55,7 +55,7 @@ from traitlets import Bool, List, Unicode, default
 
 import helpers
 
-EXTENSION = "helpers.lab_server"
+EXTENSION = "coursekit.lab_server"
 READ_ONLY_DIRS = ("notebooks", "assignments")
 MAINTAINER_CLUTTER = ("bench", "tests", "tools", "build", "artifacts", "site", "conftest.py", "*.egg-info")
 CONFIG_NAME = "regularization-course.json"  # in {prefix}/etc/jupyter/jupyter_server_config.d/
@@ -250,7 +250,7 @@ def enable(prefix: str | Path = sys.prefix) -> Path:
 
 
 def main(argv=None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m helpers.lab_server",
+    parser = argparse.ArgumentParser(prog="python -m coursekit.lab_server",
                                      description="Make the course's notebooks read-only in JupyterLab "
                                                  "(for every JupyterLab of this environment).")
     parser.add_argument("command", choices=["enable", "status"])

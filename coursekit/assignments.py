@@ -1,7 +1,7 @@
 """Learner notebooks generated from the solution notebooks, and a learner's own copies.
 
-    python -m helpers.assignments generate [--check]   # solutions -> assignments/NN_*_assignment.ipynb
-    python -m helpers.assignments copy [--dest DIR]    # assignments -> my_work/ (never overwrites)
+    python -m coursekit.assignments generate [--check]   # solutions -> assignments/NN_*_assignment.ipynb
+    python -m coursekit.assignments copy [--dest DIR]    # assignments -> my_work/ (never overwrites)
 
 (``python tools/generate.py`` regenerates the learner notebooks together with everything else the
 course generates; ``generate`` here is that command's assignments part.)
@@ -37,7 +37,7 @@ from pathlib import Path
 
 import nbformat
 
-from helpers import notebook_files
+from coursekit import notebook_files
 
 ROOT = Path(__file__).resolve().parent.parent
 ASSIGNMENTS = ROOT / "assignments"
@@ -208,7 +208,7 @@ def copy_to(dest: Path | None = None, source: Path | None = None) -> tuple[list[
 
 
 def main(argv=None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m helpers.assignments",
+    parser = argparse.ArgumentParser(prog="python -m coursekit.assignments",
                                      description="Generate the learner notebooks, or copy them into your own folder.")
     sub = parser.add_subparsers(dest="cmd", required=True)
     gen = sub.add_parser("generate", help="solutions -> assignments/NN_*_assignment.ipynb")
@@ -221,7 +221,7 @@ def main(argv=None) -> int:
         changed = generate(check=args.check)
         if args.check:
             for name in changed:
-                print(f"out of date: assignments/{name} (run: python -m helpers.assignments generate)")
+                print(f"out of date: assignments/{name} (run: python -m coursekit.assignments generate)")
             if not changed:
                 print(f"all {len(solution_paths())} learner notebooks match their solutions")
             return 1 if changed else 0

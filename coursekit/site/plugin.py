@@ -2,15 +2,15 @@
 the test command builds and checks the site without executing any notebook a second time.
 
 The root ``conftest.py`` loads it (``pytest_plugins``). For every course notebook nbval runs (a
-page of the site: a lesson, an assignment or a solution; :func:`helpers.site_build.pages`) it
+page of the site: a lesson, an assignment or a solution; :func:`coursekit.site.pages.pages`) it
 
-* installs :func:`helpers.site_capture.install` in the notebook's kernel before the first cell (a
+* installs :func:`coursekit.site.capture.install` in the notebook's kernel before the first cell (a
   silent execution: nothing is added to any cell's outputs), so each figure a cell shows is drawn
   at the site's resolution;
 * keeps every cell's outputs as nbval collected them;
 * adds one test item after the notebook's last one, ``<notebook>::site capture``: it draws every
-  state of every widget (:func:`helpers.site_capture.capture_widgets`) in the same kernel and keeps
-  the executed notebook with its capture (:class:`helpers.site_build.Executed`) for the site.
+  state of every widget (:func:`coursekit.site.capture.capture_widgets`) in the same kernel and keeps
+  the executed notebook with its capture (:class:`coursekit.site.execute.Executed`) for the site.
 
 The tests marked ``site`` (``tests/test_site.py``) are moved after every notebook, and its
 ``site`` fixture (:func:`captured`) builds the site from what was kept, executing only the pages
@@ -29,8 +29,8 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from helpers.layout_plugin import _run_silently, insert_after_notebooks, install_once
-from helpers.site_build import INSTALL_CELL
+from coursekit.layout.plugin import _run_silently, insert_after_notebooks, install_once
+from coursekit.site.execute import INSTALL_CELL
 
 SKIP_VARIABLE = "COURSE_FLOAT_ORDER_VARIANT"
 _CAPTURES = pytest.StashKey[dict]()
@@ -81,11 +81,15 @@ def _capture_folder(config, path: Path) -> Path:
     return config.stash[_FOLDER] / f"{path.parent.name}-{path.stem}"
 
 
+CAPTURE_EXPRESSION = ("__import__('json').dumps(__import__('coursekit.site.capture', fromlist=['capture_widgets'])"
+                      ".capture_widgets())")
+
+
 class SiteCaptureItem(pytest.Item):
     """``<notebook>::site capture``: every widget state drawn, the executed notebook kept."""
 
     def runtest(self):
-        from helpers.site_build import Executed
+        from coursekit.site.execute import Executed
 
         parent = self.parent
         kernel = parent.kernel
@@ -97,8 +101,7 @@ class SiteCaptureItem(pytest.Item):
         cells = [c for c in parent.nb.cells if c.cell_type == "code"]
         if len(outputs) != len(cells):
             pytest.skip(f"{len(cells) - len(outputs)} cell(s) did not run; the site is not built from this run")
-        report = json.loads(_run_silently(
-            kernel, "", "__import__('json').dumps(__import__('helpers.site_capture').site_capture.capture_widgets())"))
+        report = json.loads(_run_silently(kernel, "", CAPTURE_EXPRESSION))
         nb = nbformat.from_dict(json.loads(json.dumps(parent.nb)))
         code = [c for c in nb.cells if c.cell_type == "code"]
         for number, cell in enumerate(code):
