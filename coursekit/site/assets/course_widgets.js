@@ -1,4 +1,4 @@
-/* The course's widgets on its website, without a kernel (helpers/site_build.py writes them).
+/* The course's widgets on its website, without a kernel (coursekit/site/staging.py writes them).
  *
  * Each .course-widget holds its controls (range inputs, buttons), the picture of its starting state
  * and a JSON manifest: the pictures the widget drew in the kernel, and which picture each state of
