@@ -221,3 +221,18 @@ def test_helpers_holds_what_the_lessons_use_and_nothing_else():
     assert set(modules) <= reached, f"helpers modules no lesson uses: {sorted(set(modules) - reached)}"
     machinery = {name: sorted(m for m in imports if m.startswith("coursekit")) for name, imports in graph.items()}
     assert {name: m for name, m in machinery.items() if m} == {"helpers.environment": ["coursekit.lab_server"]}
+
+
+def test_no_source_file_of_the_packages_is_ignored_by_git():
+    """A pattern of .gitignore meant for a generated folder (``/site/``) once matched ``coursekit/site/``:
+    its new modules were left out of every clone. No file the packages need may be ignored."""
+    try:
+        done = subprocess.run(["git", "ls-files", "--others", "--ignored", "--exclude-standard", "--", "helpers",
+                               "coursekit"], cwd=ROOT, capture_output=True, text=True, timeout=60)
+    except (OSError, subprocess.SubprocessError):
+        pytest.skip("git is not available")
+    if done.returncode != 0:
+        pytest.skip("not a git checkout")
+    ignored = [line for line in done.stdout.splitlines()
+               if line.endswith((".py", ".js", ".css")) and "__pycache__" not in line]
+    assert ignored == [], f"ignored by git, so missing from every clone: {ignored}"
