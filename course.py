@@ -10,6 +10,11 @@
                                  executed once; open site/index.html, or serve the folder anywhere)
     python3 course.py setup      only set up (what the others do first)
 
+Options after a command go to the program it runs: `lab` passes them to JupyterLab (e.g.
+`--port 9999`, `--no-browser`), `test` to pytest (e.g. `-k stats`, `-m "not browser"`), `site` to the
+website's build (`--out DIR`, `--no-execute`, `--jobs N`). `python3 course.py COMMAND --help` says
+more about one command; help never installs anything.
+
 "Set up" makes sure .venv/ is a working virtual environment with the pinned requirements.txt and
 the course's packages installed (editable: `helpers`, what the lessons import, and `coursekit`,
 its machinery). It creates .venv/ when it is missing and rebuilds it when it cannot work (no pip,
@@ -18,7 +23,7 @@ requirements.txt, pyproject.toml or the environment's Python changed since the l
 when a key package has gone missing. Otherwise it takes a second, so the commands are quick the
 second time.
 
-This script is one file of about 500 lines on purpose: it runs before anything is installed (the
+This script is one file of about 700 lines on purpose: it runs before anything is installed (the
 standard library only, on the learner's own Python), so it cannot import the course's packages,
 and a learner downloads and runs it as it is.
 
@@ -30,6 +35,7 @@ or says which versions to install.
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import shutil
 import signal
@@ -292,8 +298,8 @@ def rebuild(venv: Path) -> None:
 
 
 def install(venv: Path) -> None:
-    """Install a recent pip, then the pinned requirements and the course's packages (editable) into ``venv``,
-    then protect the course's notebooks in its JupyterLab (enable_lab_protection())."""
+    """Install a recent pip, then the pinned requirements and the course's packages (editable) into
+    ``venv``. Nothing here proves they work: setup() imports them before it trusts the install."""
     python = venv_python(venv)
     quiet = ["--quiet", "--disable-pip-version-check"]
     run([python, "-m", "pip", "install", *quiet, PIP_REQUIREMENT])
@@ -301,7 +307,6 @@ def install(venv: Path) -> None:
     # the working directory, which is exactly how this course is laid out (helpers/ at the top).
     run([python, "-m", "pip", "install", *quiet, "-r", ROOT / "requirements.txt", "-e", ROOT],
         env={**os.environ, "PYTHONWARNINGS": "ignore"})
-    enable_lab_protection(venv)
 
 
 def enable_lab_protection(venv: Path) -> None:
@@ -317,18 +322,125 @@ def lab_protection_current(venv: Path) -> bool:
         return False
 
 
-def install_and_check(venv: Path) -> list[str]:
-    """install() into ``venv``; return the key modules still missing afterwards."""
-    install(venv)
-    state = inspect_venv(venv)
-    return list(KEY_MODULES) if state is None else [m for m in state.missing if m != "pip"]
+# What the lessons need, imported (not only found) in a child process before the stamp is written:
+# an install that was interrupted can leave a package that pip counts as installed (its dist-info
+# is there) but that does not import (e.g. TensorFlow without tensorflow/python/).
+IMPORTED = KEY_MODULES
+_IMPORTS = ("import importlib, json, sys\n"
+            "bad = {}\n"
+            "for name in sys.argv[1:]:\n"
+            "    try:\n"
+            "        importlib.import_module(name)\n"
+            "    except BaseException as exc:\n"
+            "        bad[name] = (type(exc).__name__ + ': ' + str(exc)).splitlines()[0][:200]\n"
+            "print(json.dumps(bad))")
+_OWNERS = ("import importlib.metadata as md, json, sys\n"
+           "owners = md.packages_distributions()\n"
+           "found = {}\n"
+           "for name in sys.argv[1:]:\n"
+           "    found[name] = []\n"
+           "    for dist in owners.get(name, []):\n"
+           "        try:\n"
+           "            found[name].append([dist, md.version(dist)])\n"
+           "        except md.PackageNotFoundError:\n"
+           "            pass\n"
+           "print(json.dumps(found))")
+COURSE_DISTRIBUTION = "regularization-course"  # pyproject.toml's name: helpers and coursekit, editable
+
+
+def _ask_venv(venv: Path, code: str, names, timeout: float = 600) -> dict | None:
+    """Run ``code`` (which prints JSON) with ``names`` in ``venv``'s Python, isolated (-I); None if it
+    does not run or print JSON."""
+    env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"}  # TensorFlow's start-up notices are not news here
+    try:
+        done = subprocess.run([str(venv_python(venv)), "-I", "-c", code, *names], capture_output=True, text=True,
+                              timeout=timeout, env=env)
+        return json.loads(done.stdout.strip().splitlines()[-1])
+    except (OSError, subprocess.SubprocessError, ValueError, IndexError):
+        return None
+
+
+def import_problems(venv: Path, modules=IMPORTED) -> dict:
+    """``{module: "Error: message"}`` for each of ``modules`` that ``venv``'s Python cannot import
+    (all of them when the interpreter does not run)."""
+    found = _ask_venv(venv, _IMPORTS, modules)
+    return {m: "the environment's Python does not run" for m in modules} if found is None else found
+
+
+def owners(venv: Path, modules) -> dict:
+    """``{module: [(distribution, version), ...]}``: which installed distributions provide each of
+    ``modules`` in ``venv`` (from their metadata, which an interrupted install leaves behind)."""
+    return _ask_venv(venv, _OWNERS, modules, timeout=120) or {m: [] for m in modules}
+
+
+def force_reinstall(venv: Path, distributions: list, course: bool, everything: bool = False) -> None:
+    """Reinstall ``distributions`` (``name==version``, without their dependencies), the course's own
+    packages when ``course``, and with ``everything`` the whole pinned set, over whatever is left."""
+    python = venv_python(venv)
+    quiet = ["--quiet", "--disable-pip-version-check", "--force-reinstall"]
+    if everything:
+        run([python, "-m", "pip", "install", *quiet, "-r", ROOT / "requirements.txt"])
+    if distributions:
+        run([python, "-m", "pip", "install", *quiet, "--no-deps", *distributions])
+    if course:
+        run([python, "-m", "pip", "install", *quiet, "--no-deps", "-e", ROOT],
+            env={**os.environ, "PYTHONWARNINGS": "ignore"})
+
+
+COURSE_MODULES = ("helpers", "coursekit")
+
+
+def repair(venv: Path, broken: dict) -> None:
+    """Reinstall what provides the ``broken`` modules (``{module: error}``), saying which and why:
+    the distributions their metadata names (at the version installed), the course's packages for
+    ``helpers``/``coursekit``, and the whole pinned set for a module nothing claims."""
+    found = owners(venv, list(broken))
+    pins, course, unknown = [], False, []
+    for module in broken:
+        dists = found.get(module) or []
+        course = course or module in COURSE_MODULES or any(d == COURSE_DISTRIBUTION for d, _ in dists)
+        pins += [f"{d}=={v}" for d, v in dists if d != COURSE_DISTRIBUTION and f"{d}=={v}" not in pins]
+        if not dists and module not in COURSE_MODULES:
+            unknown.append(module)
+    what = pins + ([f"the course's packages ({COURSE_DISTRIBUTION})"] if course else [])
+    what += ["every pinned requirement (nothing says which one brings " + ", ".join(unknown) + ")"] if unknown else []
+    module, error = next(iter(broken.items()))
+    say(f"{', '.join(broken)} cannot be imported ({module}: {error}): reinstalling {', '.join(what)}")
+    force_reinstall(venv, pins, course, everything=bool(unknown))
 
 
 FIRST_INSTALL = "installing the pinned requirements (about 2.2 GB; the first time takes a few minutes)"
 
 
+def install_until_importable(venv: Path, verdict: Verdict) -> dict:
+    """Install into ``venv`` as ``verdict`` asks, then import what the lessons need; repair what does
+    not import, and rebuild from scratch when that does not help. Returns what still fails ({} when
+    all is well)."""
+    if verdict.action != REPAIR:
+        install(venv)
+    broken = import_problems(venv)
+    if broken:
+        try:
+            repair(venv, broken)
+        except subprocess.CalledProcessError as exc:
+            say(f"the repair failed (exit status {exc.returncode})")
+        broken = import_problems(venv)
+    if broken and verdict.action not in (CREATE, REBUILD):
+        module, error = next(iter(broken.items()))
+        say(f"{', '.join(broken)} still cannot be imported ({module}: {error}): rebuilding {venv.name} from scratch")
+        rebuild(venv)
+        say(FIRST_INSTALL)
+        install(venv)
+        broken = import_problems(venv)
+    return broken
+
+
 def setup(venv: Path = VENV) -> Path:
-    """Make ``venv`` a working course environment (see diagnose()); return its Python."""
+    """Make ``venv`` a working course environment (see diagnose()); return its Python.
+
+    The stamp that lets later runs start in a second is written only once every module of
+    :data:`IMPORTED` imports in a child process; until then each run repairs (a reinstall of what
+    does not import) or rebuilds, and says which and why in one line."""
     verdict = diagnose(venv)
     if verdict.action == OK:
         if not lab_protection_current(venv):
@@ -341,18 +453,17 @@ def setup(venv: Path = VENV) -> Path:
     if verdict.action in (CREATE, REBUILD):
         rebuild(venv)
         say(FIRST_INSTALL)
+    elif verdict.action == REPAIR:
+        say(f"{verdict.reason}: reinstalling what is missing")
+        stamp_path(venv).unlink(missing_ok=True)  # not ready until it imports again
     else:
-        verb = "reinstalling" if verdict.action == REPAIR else "installing"
-        say(f"{verdict.reason}: {verb} the pinned requirements")
-    missing = install_and_check(venv)
-    if missing and verdict.action in (INSTALL, REPAIR):
-        say(f"{', '.join(missing)} still missing after the install: rebuilding {venv.name} from scratch")
-        rebuild(venv)
-        say(FIRST_INSTALL)
-        missing = install_and_check(venv)
-    if missing:
-        sys.exit(f"The install finished, yet {', '.join(missing)} cannot be imported from {venv}; "
-                 "see pip's messages above.")
+        say(f"{verdict.reason}: installing the pinned requirements")
+    broken = install_until_importable(venv, verdict)
+    if broken:
+        module, error = next(iter(broken.items()))
+        sys.exit(f"The install finished, yet {', '.join(broken)} cannot be imported from {venv} "
+                 f"({module}: {error}); see pip's messages above.")
+    enable_lab_protection(venv)
     state = inspect_venv(venv)
     stamp_path(venv).write_text(stamp_text(state.version))
     say("environment ready")
@@ -388,6 +499,26 @@ def stop_signals() -> list[signal.Signals]:
     return [getattr(signal, name) for name in ("SIGINT", "SIGTERM", "SIGHUP") if hasattr(signal, name)]
 
 
+PR_SET_PDEATHSIG = 1  # prctl(2): the signal a process gets when its parent dies (Linux)
+
+
+def die_with_parent(parent: int):
+    """A ``preexec_fn`` for a child of process ``parent`` (Linux): before the child runs its program,
+    ask the kernel to send it SIGTERM when ``parent`` dies, whatever kills it; if ``parent`` is
+    already gone by then, exit at once."""
+    def arrange() -> None:
+        try:
+            import ctypes
+
+            libc = ctypes.CDLL(None, use_errno=True)
+            libc.prctl(PR_SET_PDEATHSIG, int(signal.SIGTERM), 0, 0, 0)
+        except (OSError, AttributeError):  # no prctl here: the launcher's own signal handling remains
+            return
+        if os.getppid() != parent:
+            os._exit(1)
+    return arrange
+
+
 def run_server(cmd: list[str], **popen_kwargs) -> int:
     """Run the JupyterLab server ``cmd`` until it exits; on a stop signal, let it shut down cleanly.
 
@@ -396,7 +527,9 @@ def run_server(cmd: list[str], **popen_kwargs) -> int:
     jupyter_server shuts down its kernels and extensions and exits (a SIGINT would instead ask
     "Shut down this Jupyter server (y/[n])?" on a terminal, and elsewhere end it without shutting
     its kernels down). A server still running GRACE_S seconds later, or at a second stop signal, is
-    killed. Returns the server's exit status (128 + N when it died of signal N).
+    killed. On Linux the server is also told to stop (SIGTERM) when the launcher itself dies, even
+    of a ``kill -9`` that leaves it no time to pass anything on (:func:`die_with_parent`). Returns
+    the server's exit status (128 + N when it died of signal N).
     """
     proc: subprocess.Popen | None = None
     stops: list[int] = []  # the stop signals received
@@ -416,6 +549,8 @@ def run_server(cmd: list[str], **popen_kwargs) -> int:
             proc.kill()
 
     previous = {sig: signal.signal(sig, stop) for sig in stop_signals()}
+    if sys.platform.startswith("linux"):
+        popen_kwargs.setdefault("preexec_fn", die_with_parent(os.getpid()))
     try:
         proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, start_new_session=not IS_WINDOWS, **popen_kwargs)
         if stops:
@@ -465,13 +600,17 @@ def run_tests_in_two_parts(pytest: list[str]) -> int:
     return rest or side_code
 
 
+INSTALLERS = ("install_browser.sh", "install_fuse.sh")
+
+
 def cmd_test(args: list[str]) -> int:
     """``course.py test``: set up, install the browser the browser test needs, run pytest (with no
     arguments: every test, in two parts side by side; with arguments: one pytest with them)."""
     python = setup()
-    installer = ROOT / "tools" / "install_browser.sh"
-    if sys.platform.startswith("linux") and installer.exists():
-        run(["bash", installer])
+    for name in INSTALLERS:  # what the tests need from the system: Chromium, libfuse
+        installer = ROOT / "tools" / name
+        if sys.platform.startswith("linux") and installer.exists():
+            run(["bash", installer])
     pytest = [str(python), "-m", "pytest"]
     if args:
         return subprocess.call([*pytest, *args], cwd=ROOT)
@@ -507,11 +646,47 @@ COMMANDS = {"setup": cmd_setup, "lab": cmd_lab, "test": cmd_test, "my-work": cmd
             "site": cmd_site}
 
 
+HELP_FLAGS = ("-h", "--help", "--help-all")
+COMMAND_HELP = {
+    "lab": ("python3 course.py lab [JupyterLab options]\n\n"
+            "Sets up .venv/ (the first time: about 2.2 GB, a few minutes), copies any assignment you do not\n"
+            "have yet into my_work/ (never overwriting yours), then opens the course in JupyterLab at\n"
+            f"{START_NOTEBOOK}, on 127.0.0.1 with token authentication. Ctrl+C stops it.\n\n"
+            "Every option goes to JupyterLab as it is, for example:\n"
+            "    --port 9999          another port than 8888\n"
+            "    --no-browser         print the link instead of opening a browser\n"
+            "JupyterLab's own options, once set up: .venv/bin/jupyter lab --help"),
+    "test": ("python3 course.py test [pytest options]\n\n"
+             "Sets up .venv/, then runs every test (what CI runs): without options in two pytest processes\n"
+             "side by side; with options, one pytest with them, e.g. -k stats, -m \"not browser\",\n"
+             "tests/test_stats.py."),
+    "my-work": ("python3 course.py my-work\n\n"
+                "Sets up .venv/, then copies the assignment notebooks you do not have yet into my_work/\n"
+                "(never overwriting a file that is there)."),
+    "data": ("python3 course.py data\n\n"
+             "Sets up .venv/, then regenerates the shipped datasets in data/ from their fixed seeds (byte\n"
+             "for byte the files the course ships) and their checksums."),
+    "site": ("python3 course.py site [--out DIR] [--no-execute] [--jobs N]\n\n"
+             "Sets up .venv/, then builds the course as a static website into site/ (or DIR): every\n"
+             "notebook executed once (--no-execute: as committed, a quick preview), N at a time (2)."),
+    "setup": ("python3 course.py setup\n\n"
+              "Only sets up .venv/: creates, repairs or rebuilds it until every package the lessons need\n"
+              "imports, and says in one line what it does and why."),
+}
+
+
 def main(argv: list[str]) -> int:
-    """Run the command named by ``argv[0]``; print the usage for anything else."""
+    """Run the command named by ``argv[0]``; print the usage for anything else. ``--help`` after a
+    command prints that command's help and installs nothing."""
+    if argv and argv[0] in HELP_FLAGS:
+        print(__doc__)
+        return 0
     if not argv or argv[0] not in COMMANDS:
         print(__doc__)
         return 2
+    if any(arg in HELP_FLAGS for arg in argv[1:]):
+        print(COMMAND_HELP[argv[0]])
+        return 0
     try:
         return COMMANDS[argv[0]](argv[1:])
     except KeyboardInterrupt:

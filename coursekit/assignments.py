@@ -29,7 +29,6 @@ from __future__ import annotations
 
 import argparse
 import re
-import shutil
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -183,8 +182,8 @@ def learner_paths(folder: Path | None = None) -> list[Path]:
 def copy_to(dest: Path | None = None, source: Path | None = None) -> tuple[list[str], list[str]]:
     """Copy each learner notebook into ``dest`` (default ``my_work/``) unless it exists there.
 
-    Never overwrites: a file already in ``dest`` is kept as it is, whatever it contains.
-    Returns ``(copied, kept)`` file names.
+    Never overwrites: a file already in ``dest`` is kept as it is, whatever it contains. A copy is
+    writable by the learner whatever the original's mode. Returns ``(copied, kept)`` file names.
     """
     dest = Path(dest or MY_WORK)
     if dest.exists() and not dest.is_dir():
@@ -197,12 +196,14 @@ def copy_to(dest: Path | None = None, source: Path | None = None) -> tuple[list[
             kept.append(path.name)
             continue
         try:
-            with open(target, "xb") as out:  # "x": fails rather than overwrite, even in a race
+            # "x": fails rather than overwrite, even in a race. The copy gets the mode any new file of
+            # the learner gets (their umask), not the original's: a read-only checkout or a packaged
+            # install must not give read-only copies, which JupyterLab's autosave would skip.
+            with open(target, "xb") as out:
                 out.write(path.read_bytes())
         except FileExistsError:
             kept.append(path.name)
             continue
-        shutil.copymode(path, target)
         copied.append(path.name)
     return copied, kept
 

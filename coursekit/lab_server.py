@@ -1,22 +1,29 @@
-"""Keep the course's own notebooks byte-identical in JupyterLab, and its file browser tidy.
+"""Keep everything the course ships byte-identical in JupyterLab, and its file browser tidy.
 
 JupyterLab rewrites an open notebook at every autosave (every 120 s): metadata it adds on
-opening, execution counts, images, widget state. For the course's lessons that means a dirty
-``git status`` and a conflict at the next ``git pull``. This module is the server side of the fix:
+opening, execution counts, images, widget state; its text editor autosaves a README just the same.
+For the course's files that means a dirty ``git status`` and a conflict at the next ``git pull``.
+This module is the server side of the fix:
 
 * :class:`CourseContentsManager` (the server's default contents manager, plus a rule) reports
-  ``writable: false`` for every notebook under the course's ``notebooks/`` and ``assignments/``
-  (lessons, assignment originals, solutions). JupyterLab 4's autosave skips a document whose
+  ``writable: false`` for every file the course ships (in a git checkout: every tracked file;
+  elsewhere every file of its read-only folders ``notebooks/``, ``assignments/``, ``helpers/``,
+  ``coursekit/``, ``data/`` and at its top). JupyterLab 4's autosave skips a document whose
   context cannot save (``context.canSave`` is the contents model's ``writable``); Ctrl+S on it
   says "... is read-only. Use "Save as…" instead."; closing it asks only "discard?". Requests that
-  would still write such a notebook (save, upload, new or duplicate inside those folders, rename,
-  delete, revert to checkpoint) get an HTTP 403 whose message says to save a copy into
-  ``my_work/``. Everything else (``my_work/``, new notebooks at the top, other files) behaves as
-  usual, autosave included.
+  would still write one (save, upload, rename, delete, checkpoint, revert) get an HTTP 403 whose
+  message says to save a copy into ``my_work/``; so does creating anything new inside a read-only
+  folder (a new or duplicated notebook, a folder, an upload) and moving anything into one. What a
+  learner makes elsewhere (``my_work/``, a new notebook at the top) behaves as usual, autosave
+  included, and stays theirs to move: it can never land in a read-only folder.
+* **By identity, not by spelling**: a path is compared with the course's files by device and inode
+  (``os.stat``, following symlinks and ``..``), never as a string. On the case-insensitive file
+  systems of macOS and Windows, ``NOTEBOOKS/01_overfitting.ipynb`` is the lesson, and it is refused;
+  a symlink into the course, or a hard link, is the course's file too.
 * Maintainer clutter at the top of the course (``tests/``, ``bench/``, ``tools/``, ``build/``,
-  ``artifacts/``, ``site/`` (the website, read in a browser), ``conftest.py``, ``*.egg-info``) is left out of directory
-  listings. Only those paths are hidden, not every folder that happens to be called ``tests`` or
-  ``build`` (which is what adding the names to ``hide_globs`` would do); they stay reachable by URL.
+  ``artifacts/``, ``site/`` (the website, read in a browser), ``conftest.py``, ``*.egg-info``) is
+  left out of directory listings. Only those paths are hidden, not every folder that happens to be
+  called ``tests`` or ``build``; they stay reachable by URL.
 
 How it is switched on: ``python -m coursekit.lab_server enable`` (what ``python3 course.py lab`` /
 ``test`` / ``setup`` run after installing, and the conda route's last step) writes
@@ -29,9 +36,8 @@ nothing else from it. ``jupyter server extension enable`` cannot write the first
 toggles extensions already listed; and setuptools leaves data files out of editable installs.)
 
 Paths: the server speaks in API paths relative to its ``root_dir``, which may be the course folder,
-a folder above it or one inside it. A path is compared with :attr:`CourseContentsManager.course_root`
-both as written and with symlinks resolved, so a symlinked checkout, or a served copy whose
-``assignments/`` is a symlink to the real one (the browser test's), is still recognised.
+a folder above it or one inside it; :attr:`CourseContentsManager.course_root` says where the course
+is. The shipped files' identities are read once and again whenever git's index changes (a pull).
 
 For maintainers who edit lessons in JupyterLab::
 
@@ -46,8 +52,10 @@ import argparse
 import fnmatch
 import json
 import os
+import subprocess
 import sys
-from pathlib import Path, PurePosixPath
+import time
+from pathlib import Path
 
 from jupyter_server.services.contents.largefilemanager import AsyncLargeFileManager
 from tornado.web import HTTPError
@@ -56,9 +64,69 @@ from traitlets import Bool, List, Unicode, default
 import helpers
 
 EXTENSION = "coursekit.lab_server"
-READ_ONLY_DIRS = ("notebooks", "assignments")
+READ_ONLY_DIRS = ("notebooks", "assignments", "helpers", "coursekit", "data")
 MAINTAINER_CLUTTER = ("bench", "tests", "tools", "build", "artifacts", "site", "conftest.py", "*.egg-info")
 CONFIG_NAME = "regularization-course.json"  # in {prefix}/etc/jupyter/jupyter_server_config.d/
+
+
+def _identity(path: str) -> tuple[int, int] | None:
+    """A file's identity, (device, inode), following symlinks; None when there is no such file."""
+    try:
+        st = os.stat(path)
+    except (OSError, ValueError):
+        return None
+    return st.st_dev, st.st_ino
+
+
+class _Shipped:
+    """What the course at ``root`` ships, as identities: ``files`` (in a git checkout, every tracked
+    file; elsewhere every file in the read-only folders and at the top, when first asked),
+    ``folders`` (the read-only folders) and ``above`` (the folders that hold them: the course folder,
+    up to the file system's root). Identities, not path strings: on a case-insensitive file system
+    ``NOTEBOOKS/01_x.ipynb`` is the lesson, and a symlink or a ``..`` leads to the same inode."""
+
+    CHECK_EVERY_S = 2.0
+
+    def __init__(self, root: str, dirs) -> None:
+        self.root = os.path.realpath(root)
+        self.folders = {i for d in dirs if (i := _identity(os.path.join(self.root, d.strip("/")))) is not None}
+        self.above = {i for p in (Path(self.root), *Path(self.root).parents) if (i := _identity(str(p))) is not None}
+        self.index = os.path.join(self.root, ".git", "index")
+        self.index_state = self._index_state()
+        self.checked = time.monotonic()
+        tracked = self._tracked()
+        if tracked is None:  # not a git checkout (a download, a packaged copy): what is there now
+            tracked = [os.path.join(folder, name) for d in dirs
+                       for folder, _sub, names in os.walk(os.path.join(self.root, d.strip("/")), followlinks=True)
+                       for name in names]
+            tracked += [entry.path for entry in os.scandir(self.root) if entry.is_file()]
+        self.files = {i for path in tracked if (i := _identity(path)) is not None}
+
+    def _index_state(self):
+        try:
+            st = os.stat(self.index)
+        except OSError:
+            return None
+        return st.st_mtime_ns, st.st_size
+
+    def _tracked(self) -> list[str] | None:
+        if self.index_state is None:
+            return None
+        try:
+            done = subprocess.run(["git", "-C", self.root, "ls-files", "-z"], capture_output=True, timeout=30)
+        except (OSError, subprocess.SubprocessError):
+            return None
+        if done.returncode != 0:
+            return None
+        return [os.path.join(self.root, name) for name in done.stdout.decode("utf-8", "replace").split("\0") if name]
+
+    def stale(self) -> bool:
+        """True when git's index changed (a pull, a checkout) since these identities were read."""
+        now = time.monotonic()
+        if now - self.checked < self.CHECK_EVERY_S:
+            return False
+        self.checked = now
+        return self._index_state() != self.index_state
 
 
 class CourseContentsManager(AsyncLargeFileManager):
@@ -86,7 +154,8 @@ class CourseContentsManager(AsyncLargeFileManager):
         Unicode(),
         list(READ_ONLY_DIRS),
         config=True,
-        help="Folders, relative to course_root, whose notebooks (at any depth) are read-only.",
+        help="Folders, relative to course_root, in which nothing can be created, and whose files (at "
+        "any depth) are read-only when the course ships them.",
     )
 
     hidden_course_paths = List(
@@ -96,92 +165,114 @@ class CourseContentsManager(AsyncLargeFileManager):
         help="Glob patterns of names directly in course_root left out of directory listings.",
     )
 
-    # ------------------------------------------------------------------ where a path sits
-    def _pairs(self, path: str) -> list[tuple[Path, Path]]:
-        """(file, course root) pairs of absolute paths for an API path: the file as written, fully
-        resolved, and with only its folder resolved; the course root as written and resolved."""
-        os_path = os.path.abspath(self._get_os_path(path.strip("/")))
-        here = Path(os_path)
-        files = {here, Path(os.path.realpath(os_path)), Path(os.path.realpath(here.parent)) / here.name}
-        root = os.path.abspath(self.course_root)
-        roots = {Path(root), Path(os.path.realpath(root))}
-        return [(f, r) for f in files for r in roots]
+    # ------------------------------------------------------------------ what the course ships, by identity
+    def _shipped(self) -> _Shipped:
+        """The course's shipped files and read-only folders as (device, inode) identities, kept up to date."""
+        cached = getattr(self, "_shipped_cache", None)
+        if cached is None or cached.root != os.path.realpath(self.course_root) or cached.stale():
+            cached = _Shipped(self.course_root, self.read_only_dirs)
+            self._shipped_cache = cached
+        return cached
 
-    def _course_relative(self, path: str) -> list[PurePosixPath]:
-        """Where the API path sits in the course, for every pair that fits (none: outside it)."""
-        return [PurePosixPath(f.relative_to(r).as_posix()) for f, r in self._pairs(path) if f.is_relative_to(r)]
+    def _os(self, path: str) -> str:
+        """The file system path of an API path (``..`` and the server's root resolved by jupyter_server)."""
+        return os.path.abspath(self._get_os_path(path.strip("/")))
 
-    def _read_only_dirs(self) -> list[PurePosixPath]:
-        return [PurePosixPath(d.strip("/")) for d in self.read_only_dirs if d.strip("/")]
+    def is_course_file(self, path: str) -> bool:
+        """True when the API path, however it is spelled (case, symlinks, ``..``), is a file the course
+        ships: the same file (device and inode) as one of them."""
+        if not self.read_only_course:
+            return False
+        return _identity(self._os(path)) in self._shipped().files
 
     def is_course_notebook(self, path: str) -> bool:
-        """True for a notebook path (existing or not) inside one of the course's read-only folders."""
-        if not self.read_only_course or not path.lower().endswith(".ipynb"):
-            return False
-        dirs = self._read_only_dirs()
-        return any(rel != d and rel.is_relative_to(d) for rel in self._course_relative(path) for d in dirs)
+        """:meth:`is_course_file` for a notebook (kept for the name the tests and the browser driver use)."""
+        return self.is_course_file(path)
 
-    def _holds_course_notebooks(self, path: str) -> bool:
-        """True for a folder whose renaming or deletion would take course notebooks with it: the
-        course folder or one above it, a read-only folder or one above it, or a folder inside a
-        read-only folder that holds a notebook."""
-        if not self.read_only_course or not os.path.isdir(self._get_os_path(path.strip("/"))):
+    def _inside_read_only_dir(self, path: str) -> bool:
+        """True when the API path (existing or not) lies inside one of the course's read-only folders:
+        one of its existing ancestors is, by identity, such a folder."""
+        if not self.read_only_course:
             return False
-        if any(r.is_relative_to(f) for f, r in self._pairs(path)):
+        folders = self._shipped().folders
+        here = Path(self._os(path))
+        return any(_identity(str(ancestor)) in folders for ancestor in here.parents)
+
+    def _holds_course_files(self, path: str) -> bool:
+        """True for a folder whose renaming or deletion would take course files with it: a read-only
+        folder, one above it (the course folder, or above), or a folder holding a shipped file."""
+        if not self.read_only_course:
+            return False
+        os_path = self._os(path)
+        if not os.path.isdir(os_path):
+            return False
+        shipped = self._shipped()
+        if _identity(os_path) in shipped.folders | shipped.above:
             return True
-        dirs = self._read_only_dirs()
-        for rel in self._course_relative(path):
-            if any(d.is_relative_to(rel) for d in dirs):
+        for folder, _dirs, names in os.walk(os_path):
+            if any(_identity(os.path.join(folder, name)) in shipped.files for name in names):
                 return True
-            if any(rel.is_relative_to(d) for d in dirs):
-                return any(Path(self._get_os_path(path.strip("/"))).rglob("*.ipynb"))
         return False
 
     def is_course_clutter(self, path: str) -> bool:
         """True for a maintainer file or folder directly in the course folder."""
-        return any(
-            len(rel.parts) == 1 and any(fnmatch.fnmatch(rel.name, g) for g in self.hidden_course_paths)
-            for rel in self._course_relative(path)
-        )
+        os_path = Path(self._os(path))
+        return (_identity(str(os_path.parent)) == _identity(self.course_root)
+                and any(fnmatch.fnmatch(os_path.name, g) for g in self.hidden_course_paths))
 
     def _refuse(self, path: str, action: str = "save") -> HTTPError:
         folders = ", ".join(f"{d}/" for d in self.read_only_dirs)
         return HTTPError(
             403,
-            f"Cannot {action} {path}: the course's notebooks ({folders}) are read-only, so that "
-            "course updates (git pull) never conflict with your changes. To keep your own version, "
-            "use File > Save Notebook As… and save it into my_work/ (git ignores that folder); "
-            "`python3 course.py my-work` copies all the assignments there for you.",
+            f"Cannot {action} {path}: the course's files ({folders} and everything else it ships) are "
+            "read-only, so that course updates (git pull) never conflict with your changes. To keep your "
+            "own version, use File > Save Notebook As… and save it into my_work/ (git ignores that "
+            "folder); `python3 course.py my-work` copies all the assignments there for you.",
         )
+
+    def _check_write(self, path: str, action: str) -> None:
+        """Refuse writing ``path``: a course file, or a new file or folder in a read-only folder."""
+        if self.is_course_file(path):
+            raise self._refuse(path, action)
+        if self._inside_read_only_dir(path) and not os.path.lexists(self._os(path)):
+            raise self._refuse(path, "create" if action == "save" else action)
 
     # ------------------------------------------------------------------ the contents API
     def is_writable(self, path):
         """What the contents model reports as ``writable`` (JupyterLab's ``canSave``)."""
-        if self.is_course_notebook(path):
+        if self.is_course_file(path):
             return False
         return super().is_writable(path)
 
     async def save(self, model, path=""):
-        """Save (also: upload, new, new untitled, copy); refused for course notebooks."""
-        if self.is_course_notebook(path):
-            raise self._refuse(path, "save")
+        """Save (also: upload, new, new untitled, copy, a new folder): refused for a course file and
+        for anything new in a read-only folder."""
+        self._check_write(path, "save")
         return await super().save(model, path)
 
     async def rename_file(self, old_path, new_path):
-        for p in (old_path, new_path):
-            if self.is_course_notebook(p):
-                raise self._refuse(p, "rename")
-        if self._holds_course_notebooks(old_path):
+        """Refused for a course file or a folder holding one, and for anything moved into a
+        read-only folder (what a learner made stays theirs to move: it never lands there)."""
+        if self.is_course_file(old_path) or self._holds_course_files(old_path):
             raise self._refuse(old_path, "rename")
+        if self.is_course_file(new_path) or self._inside_read_only_dir(new_path):
+            raise self._refuse(new_path, "move anything into")
         return await super().rename_file(old_path, new_path)
 
     async def delete_file(self, path):
-        if self.is_course_notebook(path) or self._holds_course_notebooks(path):
+        if self.is_course_file(path) or self._holds_course_files(path):
             raise self._refuse(path, "delete")
         return await super().delete_file(path)
 
+    async def create_checkpoint(self, path):
+        """A checkpoint is a new file beside the notebook (``.ipynb_checkpoints/``): not of a course
+        file, not in a read-only folder."""
+        if self.is_course_file(path) or self._inside_read_only_dir(path):
+            raise self._refuse(path, "checkpoint")
+        return await super().create_checkpoint(path)
+
     async def restore_checkpoint(self, checkpoint_id, path):
-        if self.is_course_notebook(path):
+        if self.is_course_file(path):
             raise self._refuse(path, "revert")
         return await super().restore_checkpoint(checkpoint_id, path)
 

@@ -3,8 +3,10 @@ copy into a learner's own folder never overwrites their work."""
 
 from __future__ import annotations
 
+import os
 import re
 import shutil
+import stat
 
 import nbformat
 import pytest
@@ -192,3 +194,20 @@ def test_copy_refuses_a_file_as_destination(tmp_path, capsys):
 
 def test_my_work_is_ignored_by_git():
     assert "my_work/" in (assignments.ROOT / ".gitignore").read_text().splitlines()
+
+
+def test_copies_of_read_only_originals_are_writable(tmp_path):
+    """Issue 26: a read-only checkout (or a packaged install) gave r--r--r-- copies in my_work/, which
+    JupyterLab's autosave skips. A copy gets the learner's usual mode for a new file."""
+    source = tmp_path / "assignments"
+    source.mkdir()
+    original = source / "01_topic_assignment.ipynb"
+    original.write_text("{}")
+    original.chmod(0o444)
+    old = os.umask(0o022)
+    try:
+        copied, _ = assignments.copy_to(tmp_path / "my_work", source)
+    finally:
+        os.umask(old)
+    assert copied == ["01_topic_assignment.ipynb"]
+    assert stat.S_IMODE((tmp_path / "my_work" / "01_topic_assignment.ipynb").stat().st_mode) == 0o644

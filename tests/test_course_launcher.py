@@ -169,8 +169,26 @@ def fake_install(venv: Path) -> None:
     add_stand_ins(venv, course.inspect_venv(venv).missing)
 
 
-def test_setup_rebuilds_a_venv_without_pip_and_says_why_in_one_line(tmp_path, monkeypatch, capsys):
+def add_distribution(venv: Path, name: str, version: str, modules) -> None:
+    """The metadata pip leaves for distribution ``name`` (its dist-info, which names its ``modules``),
+    whether or not the modules themselves are there."""
+    info = site_packages(venv) / f"{name.replace('-', '_')}-{version}.dist-info"
+    info.mkdir()
+    (info / "METADATA").write_text(f"Metadata-Version: 2.1\nName: {name}\nVersion: {version}\n")
+    (info / "top_level.txt").write_text("".join(f"{m}\n" for m in modules))
+
+
+@pytest.fixture
+def quiet_setup(monkeypatch):
+    """setup() with a stand-in install and no JupyterLab config written (the venvs here hold no
+    real packages); returns the list of enable_lab_protection calls."""
+    enabled = []
     monkeypatch.setattr(course, "install", fake_install)
+    monkeypatch.setattr(course, "enable_lab_protection", enabled.append)
+    return enabled
+
+
+def test_setup_rebuilds_a_venv_without_pip_and_says_why_in_one_line(tmp_path, quiet_setup, capsys):
     venv = make_venv(tmp_path / ".venv", "--without-pip")
     (venv / "leftover").write_text("")
     assert course.setup(venv) == course.venv_python(venv)
@@ -182,30 +200,128 @@ def test_setup_rebuilds_a_venv_without_pip_and_says_why_in_one_line(tmp_path, mo
     assert course.diagnose(venv).action == course.OK
 
 
-def test_setup_repairs_missing_packages_without_rebuilding(tmp_path, monkeypatch, capsys):
-    monkeypatch.setattr(course, "install", fake_install)
-    venv = complete_venv(tmp_path / ".venv", missing=("tensorflow",))
-    (venv / "kept").write_text("")
+def test_import_problems_imports_each_module_in_the_venv(tmp_path):
+    venv = complete_venv(tmp_path / ".venv")
+    (site_packages(venv) / "keras" / "__init__.py").write_text("raise ImportError('half a package')\n")
+    assert course.import_problems(venv) == {"keras": "ImportError: half a package"}
+    assert course.import_problems(venv, ["numpy", "nothing_of_that_name"]) == {
+        "nothing_of_that_name": "ModuleNotFoundError: No module named 'nothing_of_that_name'"}
+
+
+def test_owners_read_what_an_interrupted_install_leaves(tmp_path):
+    venv = complete_venv(tmp_path / ".venv", missing=("numpy",))
+    add_distribution(venv, "numpy", "2.4.6", ["numpy"])
+    assert course.owners(venv, ["numpy", "keras"]) == {"numpy": [["numpy", "2.4.6"]], "keras": []}
+
+
+def repairs(venv: Path, fix) -> list:
+    """A stand-in for course.force_reinstall that records its calls and then ``fix(venv)``es; it
+    also checks that the stamp is not there while something does not import."""
+    calls = []
+
+    def force_reinstall(target, distributions, course_packages, everything=False):
+        assert not course.stamp_path(target).exists(), "the stamp is written before everything imports"
+        calls.append((list(distributions), course_packages, everything))
+        fix(target)
+
+    return calls, force_reinstall
+
+
+def test_an_install_interrupted_inside_tensorflow_is_repaired_not_trusted(tmp_path, quiet_setup, monkeypatch,
+                                                                          capsys):
+    """Issue 26's first reproduction: Ctrl+C while pip unpacks TensorFlow leaves its dist-info (so pip
+    counts it as installed and the next install skips it) but not tensorflow/python/. The next set-up
+    imports it, sees it fail, reinstalls that distribution at the version installed, and only then
+    writes the stamp."""
+    venv = complete_venv(tmp_path / ".venv")
+    course.stamp_path(venv).unlink()  # the interrupted run never wrote it
+    tf = site_packages(venv) / "tensorflow"
+    (tf / "__init__.py").write_text("from tensorflow.python import pywrap_tensorflow\n")
+    add_distribution(venv, "tensorflow-cpu", "2.21.0", ["tensorflow"])
+    calls, fake = repairs(venv, lambda v: (tf / "__init__.py").write_text(""))
+    monkeypatch.setattr(course, "force_reinstall", fake)
     course.setup(venv)
-    assert "[course] .venv lacks tensorflow although it was set up: reinstalling" in capsys.readouterr().out
-    assert (venv / "kept").exists()
+    out = capsys.readouterr().out
+    assert ("[course] tensorflow cannot be imported (tensorflow: ModuleNotFoundError: No module named "
+            "'tensorflow.python'): reinstalling tensorflow-cpu==2.21.0") in out, out
+    assert calls == [(["tensorflow-cpu==2.21.0"], False, False)]
+    assert out.rstrip().endswith("[course] environment ready") and quiet_setup == [venv]
     assert course.diagnose(venv).action == course.OK
 
 
-def test_setup_rebuilds_when_an_install_does_not_bring_back_a_package(tmp_path, monkeypatch, capsys):
-    installs = []
+def test_a_deleted_package_folder_is_reinstalled_before_anything_imports_the_course(tmp_path, quiet_setup,
+                                                                                      monkeypatch, capsys):
+    """Issue 26's second reproduction: ``rm -rf .venv/lib/python3.X/site-packages/numpy`` after a
+    finished set-up. find_spec sees it; the repair reinstalls numpy at its version (pip alone would
+    skip it: its dist-info is still there) before JupyterLab's protection, which imports the course's
+    packages, is enabled."""
+    venv = complete_venv(tmp_path / ".venv")
+    add_distribution(venv, "numpy", "2.4.6", ["numpy"])
+    shutil.rmtree(site_packages(venv) / "numpy")
+    assert course.diagnose(venv) == (course.REPAIR, ".venv lacks numpy although it was set up")
+    calls, fake = repairs(venv, lambda v: add_stand_ins(v, ["numpy"]))
+    monkeypatch.setattr(course, "force_reinstall", fake)
+    monkeypatch.setattr(course, "enable_lab_protection",
+                        lambda v: quiet_setup.append(course.import_problems(v, ["numpy"])))
+    course.setup(venv)
+    out = capsys.readouterr().out
+    assert "[course] .venv lacks numpy although it was set up: reinstalling what is missing" in out
+    assert ("numpy cannot be imported (numpy: ModuleNotFoundError: No module named 'numpy'): reinstalling "
+            "numpy==2.4.6") in out
+    assert calls == [(["numpy==2.4.6"], False, False)] and quiet_setup == [{}]  # enabled once numpy imports
+    assert course.diagnose(venv).action == course.OK
 
-    def install_nothing_the_first_time(venv):
-        installs.append(venv)
-        if len(installs) > 1:
-            fake_install(venv)
 
-    monkeypatch.setattr(course, "install", install_nothing_the_first_time)
+def test_an_interrupted_install_of_the_course_packages_is_repaired(tmp_path, quiet_setup, monkeypatch, capsys):
+    """A third fault: stopped during the last step, the editable install of the course's own packages
+    (the pinned ones are all there): helpers and coursekit do not import; they are reinstalled."""
+    venv = complete_venv(tmp_path / ".venv", missing=COURSE_MODULES)
+    course.stamp_path(venv).unlink()
+    monkeypatch.setattr(course, "install", lambda v: None)  # pip found nothing to do
+    calls, fake = repairs(venv, lambda v: add_stand_ins(v, COURSE_MODULES))
+    monkeypatch.setattr(course, "force_reinstall", fake)
+    course.setup(venv)
+    out = capsys.readouterr().out
+    assert ("helpers, coursekit cannot be imported (helpers: ModuleNotFoundError: No module named 'helpers'): "
+            "reinstalling the course's packages (regularization-course)") in out, out
+    assert calls == [([], True, False)]
+    assert course.diagnose(venv).action == course.OK
+
+
+COURSE_MODULES = ("helpers", "coursekit")
+
+
+def test_a_module_nothing_claims_gets_every_pin_again(tmp_path, quiet_setup, monkeypatch, capsys):
+    venv = complete_venv(tmp_path / ".venv", missing=("tensorflow",))
+    calls, fake = repairs(venv, lambda v: add_stand_ins(v, ["tensorflow"]))
+    monkeypatch.setattr(course, "force_reinstall", fake)
+    course.setup(venv)
+    assert "reinstalling every pinned requirement (nothing says which one brings tensorflow)" in capsys.readouterr().out
+    assert calls == [([], False, True)]
+
+
+def test_setup_rebuilds_when_a_repair_does_not_bring_a_package_back(tmp_path, quiet_setup, monkeypatch, capsys):
+    rebuilt = []
+    calls, fake = repairs(None, lambda v: None)  # the repair changes nothing
+    monkeypatch.setattr(course, "force_reinstall", fake)
+    monkeypatch.setattr(course, "rebuild", lambda v: rebuilt.append(v) or add_stand_ins(v, ["numpy"]))
     venv = complete_venv(tmp_path / ".venv", missing=("numpy",))
     course.setup(venv)
-    assert "numpy still missing after the install: rebuilding .venv from scratch" in capsys.readouterr().out
-    assert len(installs) == 2
-    assert course.diagnose(venv).action == course.OK
+    out = capsys.readouterr().out
+    assert ("numpy still cannot be imported (numpy: ModuleNotFoundError: No module named 'numpy'): "
+            "rebuilding .venv from scratch") in out
+    assert rebuilt == [venv] and course.diagnose(venv).action == course.OK
+
+
+def test_setup_gives_up_with_a_message_when_nothing_helps(tmp_path, quiet_setup, monkeypatch):
+    calls, fake = repairs(None, lambda v: None)
+    monkeypatch.setattr(course, "force_reinstall", fake)
+    monkeypatch.setattr(course, "rebuild", lambda v: None)
+    monkeypatch.setattr(course, "install", lambda v: None)  # and installing again does not help either
+    venv = complete_venv(tmp_path / ".venv", missing=("numpy",))
+    with pytest.raises(SystemExit, match=r"numpy cannot be imported .*\(numpy: ModuleNotFoundError"):
+        course.setup(venv)
+    assert not course.stamp_path(venv).exists()
 
 
 def test_setup_enables_the_lab_protection_when_it_is_missing(tmp_path, monkeypatch):
@@ -502,8 +618,11 @@ def lab_env(tmp_path: Path, token: str) -> dict[str, str]:
 
 
 @needs_proc
-@pytest.mark.parametrize("how", ["kill -TERM", "ctrl-c", "terminal closed"])
+@pytest.mark.parametrize("how", ["kill -TERM", "ctrl-c", "terminal closed", "kill -9"])
 def test_stopping_course_py_lab_stops_jupyterlab_and_its_kernel(how, tmp_path, course_environment_ready):
+    """However the launcher is stopped, JupyterLab shuts its kernel down and leaves; ``kill -9`` gives
+    the launcher no chance to pass anything on: the kernel (Linux: prctl's parent-death signal)
+    sends the server SIGTERM itself."""
     port, token = free_port(), secrets.token_hex(16)
     launcher = subprocess.Popen(
         [sys.executable, str(COURSE), "lab", "--no-browser", f"--ServerApp.port={port}", "--ServerApp.port_retries=0"],
@@ -524,10 +643,15 @@ def test_stopping_course_py_lab_stops_jupyterlab_and_its_kernel(how, tmp_path, c
             os.killpg(launcher.pid, signal.SIGINT)  # what the terminal does: the whole foreground group
         elif how == "terminal closed":
             os.killpg(launcher.pid, signal.SIGHUP)
+        elif how == "kill -9":
+            os.kill(launcher.pid, signal.SIGKILL)
         else:
             os.kill(launcher.pid, signal.SIGTERM)
-        assert launcher.wait(timeout=120) == 0, output.text()
+        assert launcher.wait(timeout=120) == (-signal.SIGKILL if how == "kill -9" else 0), output.text()
 
+        deadline = time.monotonic() + 30
+        while how == "kill -9" and alive(server, recorded[server]) and time.monotonic() < deadline:
+            time.sleep(0.2)  # the server's output goes on after the launcher's death
         text = output.text()
         assert "Traceback" not in text, text
         assert "Shutting down 1 kernel" in text, text  # the server shut its kernel down, it was not killed

@@ -12,6 +12,7 @@ import asyncio
 import concurrent.futures
 import json
 import logging
+import os
 import subprocess
 import sys
 import urllib.error
@@ -90,7 +91,7 @@ def course(tmp_path) -> Path:
             (root / name).mkdir()
     for name in ("helpers", "data"):
         (root / name).mkdir()
-    for name in ("README.md", "course.py"):
+    for name in ("README.md", "course.py", "assignments/README.md", "helpers/linear.py", "data/moons.csv"):
         (root / name).write_text("x\n")
     return root
 
@@ -122,10 +123,12 @@ def test_default_course_root_is_this_repository():
     """Read-only checks on the real repository (nothing here can write)."""
     cm = CourseContentsManager(root_dir=str(REPO))
     assert Path(cm.course_root).resolve() == REPO
-    assert cm.read_only_course and list(cm.read_only_dirs) == ["notebooks", "assignments"]
+    assert cm.read_only_course and list(cm.read_only_dirs) == ["notebooks", "assignments", "helpers", "coursekit",
+                                                                "data"]
     model = run(cm.get("notebooks/00_start_here.ipynb", content=False))
     assert model["writable"] is False
-    assert cm.is_writable("README.md") is True
+    for shipped in ("README.md", "assignments/README.md", "helpers/linear.py", "data/SHA256SUMS", "course.py"):
+        assert cm.is_writable(shipped) is False, shipped  # tracked by git: the course ships it
 
 
 # ----------------------------------------------------------------------------- course notebooks
@@ -139,10 +142,13 @@ def test_course_notebooks_report_writable_false(course, rel):
     assert listed[rel] is False
 
 
-def test_other_files_stay_writable(course):
+def test_the_learners_files_stay_writable_and_every_shipped_file_is_read_only(course):
     cm = manager(course)
-    for rel in ("my_work/mine.ipynb", "README.md", "notebooks/notes.txt", "notebooks", "my_work"):
+    for rel in ("my_work/mine.ipynb", "my_work", "notebooks"):
         assert run(cm.get(rel, content=False))["writable"] is True, rel
+    for rel in ("README.md", "course.py", "notebooks/notes.txt", "assignments/README.md", "helpers/linear.py",
+                "data/moons.csv"):
+        assert run(cm.get(rel, content=False))["writable"] is False, rel
 
 
 @pytest.mark.parametrize("rel", COURSE_NOTEBOOKS)
@@ -161,8 +167,8 @@ def test_no_other_request_writes_a_course_notebook(course):
     cm = manager(course)
     before = _snapshot(course)
     lesson = "notebooks/01_lesson.ipynb"
-    checkpoint = run(cm.create_checkpoint(lesson))  # harmless: .ipynb_checkpoints/ is git-ignored
-    refused(cm.restore_checkpoint(checkpoint["id"], lesson))
+    refused(cm.create_checkpoint(lesson))  # it would write notebooks/.ipynb_checkpoints/
+    refused(cm.restore_checkpoint("checkpoint", lesson))
     refused(cm.rename(lesson, "notebooks/renamed.ipynb"))
     refused(cm.rename(lesson, "my_work/moved.ipynb"))
     refused(cm.rename("my_work/mine.ipynb", "notebooks/mine.ipynb"))  # would become read-only
@@ -191,9 +197,9 @@ def test_learner_notebooks_behave_as_usual(course):
     assert untitled["path"] == "Untitled.ipynb" and untitled["writable"] is True
     run(cm.rename("Untitled.ipynb", "my_work/later.ipynb"))
     run(cm.delete("my_work/later.ipynb"))
-    run(cm.save({"type": "file", "format": "text", "content": "more notes\n"}, "notebooks/notes.txt"))
-    run(cm.save({"type": "directory"}, "notebooks/scratch"))
-    assert (course / "notebooks" / "notes.txt").read_text() == "more notes\n"
+    run(cm.save({"type": "directory"}, "my_work/project"))
+    run(cm.save({"type": "file", "format": "text", "content": "notes\n"}, "my_work/project/notes.txt"))
+    run(cm.create_checkpoint("my_work/mine.ipynb"))
 
 
 def test_read_only_course_false_is_the_default_manager(course):
@@ -204,6 +210,118 @@ def test_read_only_course_false_is_the_default_manager(course):
     model["content"]["metadata"]["edited"] = True
     run(cm.save(model, rel))
     assert "edited" in (course / rel).read_text()
+
+
+# ----------------------------------------------------------------------------- issue 26: by identity
+TEXT = {"type": "file", "format": "text", "content": "changed\n"}
+
+
+def test_every_shipped_file_is_read_only_not_only_notebooks(course):
+    """Before: PUT of assignments/README.md was 200 (the file changed), DELETE 204, renaming it out 200."""
+    cm = manager(course)
+    for rel in ("assignments/README.md", "helpers/linear.py", "data/moons.csv", "README.md"):
+        before = (course / rel).read_bytes()
+        refused(cm.save(TEXT, rel))
+        refused(cm.delete(rel))
+        refused(cm.rename(rel, "my_work/" + rel.replace("/", "_")))
+        assert (course / rel).read_bytes() == before, rel
+
+
+def test_nothing_new_in_the_read_only_folders(course):
+    """Before: new files and folders in notebooks/ and assignments/ were 201; a lesson's checkpoint
+    went into notebooks/.ipynb_checkpoints/."""
+    cm = manager(course)
+    for folder in ("notebooks", "assignments", "assignments/solutions", "helpers", "data"):
+        refused(cm.save(TEXT, f"{folder}/new.txt"))
+        refused(cm.save({"type": "directory"}, f"{folder}/new_folder"))
+        refused(cm.new_untitled(folder, type="file"))
+        assert not (course / folder / "new.txt").exists() and not (course / folder / "new_folder").exists()
+    refused(cm.create_checkpoint("notebooks/01_lesson.ipynb"))
+    assert not (course / "notebooks" / ".ipynb_checkpoints").exists()
+
+
+def test_moving_into_a_read_only_folder_is_refused_so_nothing_is_trapped_there(course):
+    """Before: PATCH my_work/proj -> notebooks/proj succeeded, and then every save, move back or delete
+    of it was refused: a one-way trap. Renaming my_work itself into notebooks/ did the same."""
+    cm = manager(course)
+    run(cm.save({"type": "directory"}, "my_work/proj"))
+    run(cm.save(TEXT, "my_work/proj/notes.txt"))
+    refused(cm.rename("my_work/proj", "notebooks/proj"))
+    refused(cm.rename("my_work", "notebooks/my_work"))
+    refused(cm.rename("my_work/mine.ipynb", "assignments/mine.ipynb"))
+    run(cm.rename("my_work/proj", "my_work/project"))  # what the learner made stays theirs to move
+    run(cm.save(TEXT, "my_work/project/notes.txt"))
+    run(cm.delete("my_work/project/notes.txt"))
+    run(cm.delete("my_work/project"))
+
+
+def test_a_learner_file_found_inside_a_read_only_folder_can_leave_it(tmp_path):
+    """A file the course does not ship (made there by other means, in a git checkout: untracked) is
+    not trapped: it can be moved out or deleted, while the lesson beside it cannot."""
+    root = tmp_path / "course"
+    _write_nb(root / "notebooks" / "01_lesson.ipynb")
+    subprocess.run(["git", "init", "-q", str(root)], check=True)
+    subprocess.run(["git", "-C", str(root), "add", "."], check=True)
+    (root / "my_work").mkdir()
+    _write_nb(root / "notebooks" / "mine.ipynb", "y = 1")  # untracked
+    cm = manager(root)
+    assert cm.is_writable("notebooks/mine.ipynb") is True
+    assert cm.is_writable("notebooks/01_lesson.ipynb") is False
+    run(cm.rename("notebooks/mine.ipynb", "my_work/mine.ipynb"))
+    refused(cm.rename("notebooks/01_lesson.ipynb", "my_work/01_lesson.ipynb"))
+
+
+def test_shipped_files_follow_git_when_the_course_is_updated(tmp_path):
+    root = tmp_path / "course"
+    _write_nb(root / "notebooks" / "01_lesson.ipynb")
+    subprocess.run(["git", "init", "-q", str(root)], check=True)
+    subprocess.run(["git", "-C", str(root), "add", "."], check=True)
+    cm = manager(root)
+    assert cm.is_writable("notebooks/01_lesson.ipynb") is False
+    (root / "README.md").write_text("new in this version\n")  # what a pull brings: a new tracked file
+    assert cm.is_writable("README.md") is True
+    subprocess.run(["git", "-C", str(root), "add", "README.md"], check=True)
+    cm._shipped().checked -= 10  # as if the check interval had passed
+    assert cm.is_writable("README.md") is False
+
+
+@pytest.mark.parametrize("spelling", ["my_work/../notebooks/01_lesson.ipynb", "my_work/link.ipynb",
+                                      "my_work/hardlink.ipynb", "my_work/linked_folder/01_lesson.ipynb"])
+def test_a_lesson_is_refused_however_its_path_is_spelled(course, spelling):
+    (course / "my_work" / "link.ipynb").symlink_to(course / "notebooks" / "01_lesson.ipynb")
+    os.link(course / "notebooks" / "01_lesson.ipynb", course / "my_work" / "hardlink.ipynb")
+    (course / "my_work" / "linked_folder").symlink_to(course / "notebooks")
+    cm = manager(course)
+    before = (course / "notebooks" / "01_lesson.ipynb").read_bytes()
+    assert cm.is_writable(spelling) is False
+    refused(cm.save(run(cm.get(spelling)), spelling))
+    refused(cm.delete(spelling))
+    assert (course / "notebooks" / "01_lesson.ipynb").read_bytes() == before
+
+
+def test_on_a_case_insensitive_file_system_another_spelling_is_the_lesson(course, tmp_path):
+    """The default file systems of macOS and Windows ignore case: before, is_course_notebook compared
+    path strings, so a PUT to NOTEBOOKS/01_lesson.ipynb would have overwritten the lesson. Here on a
+    real case-insensitive view of the course (FUSE; this kernel has no case-folding ext4 or tmpfs)."""
+    import casefold_fs
+
+    problem = casefold_fs.fuse_problem()
+    if problem:
+        if bs.in_ci():
+            pytest.fail(f"cannot mount a case-insensitive file system: {problem}")
+        pytest.skip(problem)
+    with casefold_fs.mounted(course, tmp_path / "mnt") as view:
+        cm = manager(view)
+        before = (course / "notebooks" / "01_lesson.ipynb").read_bytes()
+        for spelling in ("NOTEBOOKS/01_lesson.ipynb", "notebooks/01_LESSON.ipynb", "Notebooks/01_Lesson.IPYNB"):
+            assert (view / spelling).read_bytes() == before, "the view is not case-insensitive"
+            assert cm.is_writable(spelling) is False, spelling
+            refused(cm.save(run(cm.get(spelling)), spelling))
+            refused(cm.delete(spelling))
+        refused(cm.save(TEXT, "ASSIGNMENTS/new.txt"))  # a new file in a read-only folder, spelled otherwise
+        refused(cm.rename("my_work/mine.ipynb", "NoteBooks/mine.ipynb"))
+        assert (course / "notebooks" / "01_lesson.ipynb").read_bytes() == before
+        assert not (course / "assignments" / "new.txt").exists()
 
 
 # ----------------------------------------------------------------------------- the file browser
@@ -229,7 +347,7 @@ def test_server_root_above_the_course(course):
 def test_server_root_inside_the_course(course):
     cm = manager(course / "notebooks", course_root=course)
     assert cm.is_writable("00_start_here.ipynb") is False
-    assert cm.is_writable("notes.txt") is True
+    assert cm.is_writable("notes.txt") is False  # shipped too
     refused(cm.new_untitled("", type="notebook"))
 
 
