@@ -39,7 +39,7 @@ def c_for_lambda(lam: float, n: int, penalty: str = "l2") -> float:
     lam = check_scalar(lam, "lam", strict=True)
     n = check_int(n, "n", min_value=1)
     penalty = check_choice(penalty, "penalty", PENALTIES)
-    return 1.0 / ((2.0 if penalty == "l2" else 1.0) * n * lam)
+    return _finite_inverse((2.0 if penalty == "l2" else 1.0) * n * lam, "lam")
 
 
 def lambda_for_c(C: float, n: int, penalty: str = "l2") -> float:
@@ -47,7 +47,15 @@ def lambda_for_c(C: float, n: int, penalty: str = "l2") -> float:
     C = check_scalar(C, "C", strict=True)
     n = check_int(n, "n", min_value=1)
     penalty = check_choice(penalty, "penalty", PENALTIES)
-    return 1.0 / ((2.0 if penalty == "l2" else 1.0) * n * C)
+    return _finite_inverse((2.0 if penalty == "l2" else 1.0) * n * C, "C")
+
+
+def _finite_inverse(value: float, name: str) -> float:
+    """``1 / value``, or a ValueError naming ``name`` when that overflows (a ``value`` of 1e-320 gives inf)."""
+    inverse = 1.0 / value if value else float("inf")
+    if not np.isfinite(inverse) or inverse == 0.0:
+        raise ValueError(f"{name} must be larger: its inverse overflows ({name} × n = {value:.3g})")
+    return inverse
 
 
 def _log_loss_terms(y, z):
@@ -84,6 +92,9 @@ def fit_logistic_l2(X, y, lam: float) -> tuple[np.ndarray, float]:
     X, y = check_xy(X, y)
     if not np.all((y == 0) | (y == 1)):
         raise ValueError("y must hold labels 0 and 1")
+    if np.all(y == y[0]):
+        raise ValueError(f"y must hold both classes, 0 and 1 (all {len(y)} labels are {y[0]:g}: the intercept "
+                         "would run off towards infinity)")
     lam = check_scalar(lam, "lam", strict=True)
     n, p = X.shape
 
@@ -159,7 +170,11 @@ def cv_accuracy_path(X, y, Cs, folds: int = 5, seed: int = 0, intercept_scaling:
 
     X, y = _check_labels(X, y)
     Cs = _check_cs(Cs)
-    folds = check_int(folds, "folds", min_value=2, max_value=min(50, int(min(np.bincount(y.astype(int))))))
+    smallest = int(min(np.bincount(y.astype(int), minlength=2)))
+    if smallest < 2:
+        raise ValueError(f"y must hold at least 2 samples of each class for stratified folds; class "
+                         f"{int(np.argmin(np.bincount(y.astype(int), minlength=2)))} has {smallest}")
+    folds = check_int(folds, "folds", min_value=2, max_value=min(50, smallest))
     seed = check_seed(seed)
     intercept_scaling = check_scalar(intercept_scaling, "intercept_scaling", strict=True, max_value=1e6)
     split = StratifiedKFold(folds, shuffle=True, random_state=seed)

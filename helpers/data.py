@@ -187,6 +187,9 @@ def read_manifest(folder: Path | None = None) -> dict[str, str]:
     malformed manifest raises :class:`DataFileError` naming it and the command that rebuilds it.
     """
     path = Path(folder or data_dir()) / MANIFEST
+    if path.is_dir():
+        raise DataFileError(f"{path} is a folder, not the list of checksums: move it away, then regenerate the "
+                            f"data with: {REGENERATE}")
     if not path.is_file():
         raise DataFileError(f"{path} is missing. Regenerate the data with: {REGENERATE}")
     try:
@@ -219,14 +222,21 @@ def write_all(folder: Path | None = None) -> list[Path]:
     if blocked:
         raise DataFileError(f"{', '.join(map(str, blocked))} should be a file but is a folder: move it "
                             f"away, then run: {REGENERATE}")
-    folder.mkdir(parents=True, exist_ok=True)
     written, lines = [], []
-    for name in FILES:
-        data = generate(name)
-        (folder / name).write_bytes(data)
-        written.append(folder / name)
-        lines.append(f"{_sha256(data)}  {name}\n")
-    (folder / MANIFEST).write_text("".join(lines))
+    target = folder
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        for name in FILES:
+            data = generate(name)
+            target = folder / name
+            target.write_bytes(data)
+            written.append(target)
+            lines.append(f"{_sha256(data)}  {name}\n")
+        target = folder / MANIFEST
+        target.write_text("".join(lines))
+    except OSError as exc:
+        raise DataFileError(f"{target} cannot be written ({exc.strerror or exc}): make {folder} writable for you "
+                            f"(e.g. chmod -R u+w {folder}), then run: {REGENERATE}") from None
     return written
 
 
@@ -242,7 +252,11 @@ def verified_bytes(name: str) -> bytes:
         raise DataFileError(f"data file {path} is a folder, not a file: move it away, then run: {REGENERATE}")
     if not path.is_file():
         raise DataFileError(f"data file {path} is missing. Regenerate it with: {REGENERATE}")
-    data = path.read_bytes()
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise DataFileError(f"data file {path} cannot be read ({exc.strerror or exc}): make it readable "
+                            f"(chmod u+r {path}) or regenerate it with: {REGENERATE}") from None
     if _sha256(data) != sums[name]:
         raise DataFileError(f"data file {path} is corrupt (its SHA-256 does not match "
                             f"{MANIFEST}). Regenerate it with: {REGENERATE}")
@@ -259,12 +273,23 @@ def verify_data() -> dict[str, str]:
 
 
 def _read_csv(name: str):
-    text = verified_bytes(name).decode()
-    header, *lines = text.strip().split("\n")
-    cols = header.split(",")
-    has_split = cols[-1] == "split"
-    rows = [line.split(",") for line in lines]
-    values = np.array([r[: len(cols) - has_split] for r in rows], dtype=float)
+    """The columns, values and split of a shipped CSV file; a file that is not the course's CSV (a
+    manifest edited to match a damaged file lets it past the checksum) raises DataFileError naming it."""
+    try:
+        text = verified_bytes(name).decode()
+        header, *lines = text.strip().split("\n")
+        cols = header.split(",")
+        has_split = cols[-1] == "split"
+        rows = [line.split(",") for line in lines]
+        if not rows or any(len(r) != len(cols) for r in rows):
+            raise ValueError("its rows do not all have one value per column")
+        values = np.array([r[: len(cols) - has_split] for r in rows], dtype=float)
+        if not np.all(np.isfinite(values)):
+            raise ValueError("it holds values that are not finite numbers")
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise DataFileError(f"data file {data_dir() / name} cannot be read as the course's data ({exc}): its "
+                            f"checksum matches, so {MANIFEST} was changed too. Regenerate both with: "
+                            f"{REGENERATE}") from None
     split = np.array([r[-1] for r in rows]) if has_split else None
     return cols, values, split
 

@@ -71,6 +71,8 @@ def jittered_sets(X, y, copies: int, sigma: float, seed: int = 0):
     X, y = check_array(X, "X", ndim=3), check_array(y, "y", ndim=2)
     if X.shape[2] != 2 or y.shape != X.shape[:2]:
         raise ValueError(f"X and y must be training sets of shapes (S, n, 2) and (S, n), got {X.shape} and {y.shape}")
+    if not np.all((y == 0) | (y == 1)):
+        raise ValueError("y must hold the labels 0 and 1 (the moons' two classes)")
     copies = check_int(copies, "copies", min_value=0, max_value=1000)
     sigma = check_scalar(sigma, "sigma")
     check_size(X.size * (1 + copies), "copies")

@@ -26,6 +26,7 @@ from typing import NamedTuple
 import numpy as np
 from scipy import stats as _scipy_stats
 
+from helpers._counts import check_int
 from helpers._validate import check_array, check_pair, check_scalar
 
 MINUS = "\u2212"  # typographic minus sign, as in "−0.002"
@@ -87,8 +88,8 @@ def format_interval(mean: float, low: float, high: float, digits: int = 3, max_d
     mean = check_scalar(mean, "mean", min_value=None)
     low = check_scalar(low, "low", min_value=None)
     high = check_scalar(high, "high", min_value=None)
-    digits = int(check_scalar(digits, "digits", min_value=0))
-    max_digits = int(check_scalar(max_digits, "max_digits", min_value=digits))
+    digits = check_int(digits, "digits", min_value=0, max_value=15)
+    max_digits = check_int(max_digits, "max_digits", min_value=digits, max_value=15)
     if low > high:
         raise ValueError(f"low must be <= high, got {low!r} > {high!r}")
     while digits < max_digits and low < high and _signed(low, digits) == _signed(high, digits):

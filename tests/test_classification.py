@@ -89,3 +89,23 @@ def test_logistic_cost_matches_a_direct_formula():
 def test_bad_input_names_the_argument(call, name):
     with pytest.raises(ValueError, match=name):
         call()
+
+
+def test_issue_26_bad_inputs_get_a_clear_value_error():
+    """Before: c_for_lambda(1e-320, 10) returned inf; fit_logistic_l2 fitted one-class labels (an
+    intercept of -33); cv_accuracy_path with a one-sample class said "folds must be a whole number in
+    [2, 1]"."""
+    import pytest
+
+    from helpers.classification import c_for_lambda, cv_accuracy_path, fit_logistic_l2, lambda_for_c
+
+    with pytest.raises(ValueError, match=r"lam must be larger"):
+        c_for_lambda(1e-320, 10)
+    with pytest.raises(ValueError, match=r"C must be larger"):
+        lambda_for_c(1e-320, 10)
+    X = np.arange(12.0).reshape(6, 2)
+    with pytest.raises(ValueError, match=r"y must hold both classes"):
+        fit_logistic_l2(X, np.zeros(6), 0.1)
+    y = np.array([0, 0, 0, 0, 0, 1.0])
+    with pytest.raises(ValueError, match=r"y must hold at least 2 samples of each class .* class 1 has 1"):
+        cv_accuracy_path(X, y, [1.0], folds=2)

@@ -552,3 +552,21 @@ def test_shards_in_threads_train_the_same_networks_as_one_stack(stack, moons):
         shards.run(stack_config("none", 0.0, [1, 2]), X, y, epochs=1)
     with pytest.raises(ValueError, match="snapshots"):
         shards.run(config, X, y, snapshots=[5], **{k: v for k, v in kwargs.items() if k != "snapshots"})
+
+
+def test_a_run_that_overflows_stops_with_the_member_and_what_to_lower():
+    """Issue 26: StackedMLP(2, hidden=8, learning_rate=1e300) or stack_config("l2", 1e39) trained
+    without an error, and measure() then reported accuracy 0.5 with NaN probabilities."""
+    from helpers.keras_stack import NonFiniteTraining
+
+    with pytest.raises(ValueError, match="learning_rate"):
+        StackedMLP(2, hidden=4, learning_rate=1e300)
+    with pytest.raises(ValueError, match="lam"):
+        stack_config("l2", 1e39, seed=[0, 1])
+    data = load_moons_2d()
+    stack = StackedMLP(2, hidden=4, learning_rate=1e30)
+    overflow = r"member 0 \(none, lam=0, seed=0\).*Lower learning_rate \(here 1e\+30\)"
+    with pytest.raises(NonFiniteTraining, match=overflow):
+        stack.run(stack_config(seed=[0, 1]), data.X_train, data.y_train, epochs=2)
+    with pytest.raises(ValueError, match="k"):
+        stack.member_weights(0.5)  # was truncated to member 0

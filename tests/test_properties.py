@@ -75,6 +75,7 @@ EXCLUDED: dict[str, str] = {
              "load_moons_2d load_sparse_100", DATA),
     **_names("helpers.data", "DataFileError Dataset", RECORD),
     **_names("helpers.bias_variance", "Decomposition", RECORD),
+    **_names("helpers.keras_stack", "NonFiniteTraining", RECORD),
     **_names("helpers.checks", "task normalize_task_id check_task is_done", CHECKS),
     **_names("helpers.checks", "CheckResult", RECORD),
     **_names("helpers.checks.time_limit", "Guard", CHECKS),
@@ -175,6 +176,16 @@ class Num(Kind):
                          st.sampled_from([-abs(g) - 1.0, g * 1e300, complex(g, 1), str(g)]))
 
 
+def _fractional(value) -> bool:
+    """A real number that is not whole (2.5, np.float64(3.5), a 0-d array of 0.5)."""
+    try:
+        number = float(np.asarray(value)) if np.ndim(value) == 0 and not isinstance(value, (bool, str, bytes)) \
+            else None
+    except (TypeError, ValueError, OverflowError):
+        return False
+    return number is not None and math.isfinite(number) and number != round(number)
+
+
 @dataclass
 class Int(Kind):
     lo: int = 0
@@ -188,6 +199,11 @@ class Int(Kind):
     def bad(self, good, dims, ctx):
         g = int(good)
         return st.sampled_from(NOT_NUMBERS + BAD_COUNTS + [self.lo - 1, g + 0.5, str(g)])
+
+    def must_refuse(self, value) -> bool:
+        """A whole number is meant: a fractional one may never be truncated silently (issue 26:
+        format_interval(digits=2.5), member_weights(0.5))."""
+        return _fractional(value)
 
 
 class Bool(Kind):
@@ -540,6 +556,40 @@ W_HAT = Arr((2,))
 HESSIAN = SPD(2)
 LIMITS = Arr((2,), post=increasing)
 LABELS_01 = Arr(("n",), elements=st.sampled_from([0.0, 1.0]))
+
+
+@dataclass
+class Classes(Arr):
+    """Labels of two classes, 0 and 1, both present, where a classifier is fitted or classes are
+    meant: one class only, or labels other than 0/1, must be refused (issue 26: fit_logistic_l2 fitted
+    one-class labels to an intercept of -33; jittered_sets kept labels 2 and 0.5)."""
+
+    def good(self, dims, ctx):
+        n = _resolve(self.shape, dims)[-1]
+        if n < 2:
+            return st.nothing()
+        return super().good(dims, ctx).map(lambda y: _both_classes(y))
+
+    def bad(self, good, dims, ctx):
+        y = np.asarray(good, dtype=float)
+        return st.one_of(super().bad(good, dims, ctx),
+                         st.sampled_from([np.zeros_like(y), np.ones_like(y), np.where(y == 1, 2.0, 0.0),
+                                          np.where(y == 1, 0.5, 0.0)]))
+
+    def must_refuse(self, value) -> bool:
+        try:
+            y = np.asarray(value, dtype=float)
+        except (TypeError, ValueError):
+            return False
+        return y.size >= 2 and np.all(np.isfinite(y)) and (
+            not np.all((y == 0) | (y == 1)) or np.unique(y).size < 2)
+
+
+def _both_classes(y):
+    """``y`` with its first label 0 and its last label 1 (along its last axis), as a list if it was one."""
+    arr = np.array(y, dtype=float)
+    arr[..., 0], arr[..., -1] = 0.0, 1.0
+    return arr.tolist() if isinstance(y, list) else arr
 PROBS = Arr(("n",), elements=st.floats(0, 1))
 MODEL_BADS = [np.zeros((2, 2)), "model"]
 FEATURE_COUNTS = Arr(("k",), st.integers(1, 4).map(float), post=np.cumsum)  # increasing whole numbers >= 1
@@ -785,7 +835,7 @@ SPECS: dict[str, Spec] = {
     "helpers.classification.lambda_for_c": Spec({"C": POSITIVE, "n": Int(1, 1000), "penalty": Choice(("l1", "l2"))}),
     "helpers.classification.logistic_cost": Spec({"X": X, "y": LABELS_01, "w": P_, "b": NUM, "lam": NONNEG,
                                                   "penalty": Choice(("l1", "l2"))}),
-    "helpers.classification.fit_logistic_l2": Spec({"X": X, "y": LABELS_01, "lam": POSITIVE}, examples=20),
+    "helpers.classification.fit_logistic_l2": Spec({"X": X, "y": Classes(("n",)), "lam": POSITIVE}, examples=20),
     "helpers.classification.l1_logistic_path": Spec({"X": X, "y": BOTH_LABELS, "Cs": Arr(("k",), elements=POS_FLOATS),
                                                      "intercept_scaling": POSITIVE}, examples=12),
     "helpers.classification.cv_accuracy_path": Spec({"X": Arr((12, "p")), "y": Arr((12,), elements=st.just(0.0),
@@ -835,7 +885,7 @@ SPECS: dict[str, Spec] = {
     # lesson 06: regularization without a penalty
     "helpers.moons_experiment.method": Spec({"kind": Choice(("l1", "l2", "prox")), "lam": NONNEG,
                                              "dropout": Num(0.0, 0.9), "noise": NONNEG, "max_norm": NONNEG}),
-    "helpers.moons_experiment.jittered_sets": Spec({"X": Arr(("s", "n", 2)), "y": Arr(("s", "n")),
+    "helpers.moons_experiment.jittered_sets": Spec({"X": Arr(("s", "n", 2)), "y": Classes(("s", "n")),
                                                     "copies": Int(0, 3), "sigma": NONNEG, "seed": SEED}),
     "helpers.moons_experiment.predict_stacked": Spec({"weights": Obj(_stacked_weights, [[np.zeros((2, 2, 3))]]),
                                                       "X": Arr(("n", 2))}),
@@ -878,7 +928,12 @@ def call_arguments(draw, spec: Spec):
     for name, kind in spec.args.items():
         good = draw(kind.good(dims, ctx))
         values[name] = draw(kind.bad(good, dims, ctx)) if name in broken else good
+        if name in broken and getattr(kind, "must_refuse", lambda v: False)(values[name]):
+            values.setdefault(MUST_REFUSE, []).append(name)
     return values
+
+
+MUST_REFUSE = "__must_refuse__"  # in call_arguments' result: the arguments whose bad value must be refused
 
 
 def _load(qualname: str):
@@ -900,7 +955,10 @@ def _finite(result) -> bool:
 
 
 def check_call(qualname: str, fn, args: dict, allow=None):
-    """Call ``fn`` and check the rule; returns the result (or ``None`` after a ValueError)."""
+    """Call ``fn`` and check the rule; returns the result (or ``None`` after a ValueError). An argument
+    listed under MUST_REFUSE (a fractional count, labels that are not two classes) must be refused."""
+    args = dict(args)
+    must_refuse = args.pop(MUST_REFUSE, [])
     positional = [v for k, v in args.items() if k.startswith("*")]
     kwargs = {k: v for k, v in args.items() if not k.startswith("*")}
     star = list(positional[0]) if positional else []
@@ -922,6 +980,8 @@ def check_call(qualname: str, fn, args: dict, allow=None):
         pytest.fail(f"{qualname} raised {type(exc).__name__}: {exc}\nargs: {args!r}")
     finally:
         plt.close("all")
+    assert not must_refuse, (f"{qualname} accepted {', '.join(f'{n}={args[n]!r}' for n in must_refuse)} instead of "
+                             "refusing it with a ValueError (a whole number, or two classes, is meant)")
     if not _finite(result):
         assert allow is not None and allow(kwargs, result), (
             f"{qualname} returned non-finite values: {result!r}\nargs: {args!r}")

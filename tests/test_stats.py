@@ -96,3 +96,10 @@ def test_choose_and_take_reject_bad_input():
         take_chosen(np.zeros((2, 3)), [0, 3])
     with pytest.raises(ValueError, match="scores"):
         take_chosen(np.zeros(3), [0])
+
+
+def test_format_interval_refuses_a_fractional_number_of_digits():
+    import pytest
+
+    with pytest.raises(ValueError, match="digits"):
+        format_interval(0.1, 0.0, 0.2, digits=2.5)  # was truncated to 2 without a word

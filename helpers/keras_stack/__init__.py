@@ -112,13 +112,14 @@ from helpers.keras_stack.config import (
     stack_grid,
 )
 from helpers.keras_stack.layers import StackedDense, StackedProxAdam
-from helpers.keras_stack.model import StackedMLP
+from helpers.keras_stack.model import NonFiniteTraining, StackedMLP
 from helpers.keras_stack.randomness import member_dropout, member_input_noise, member_normal, member_uniform
 from helpers.keras_stack.schedule import batch_schedule, step_blocks, steps_per_epoch
 from helpers.keras_stack.shards import StackShards
 
 __all__ = [
     "CHUNK",
+    "NonFiniteTraining",
     "CLIP",
     "CONTRACTIONS",
     "FEEDS",

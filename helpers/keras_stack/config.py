@@ -12,7 +12,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from helpers._counts import check_seed
-from helpers._validate import check_array, check_choice, check_scalar
+from helpers._validate import check_array, check_choice, check_float32, check_scalar
 from helpers.keras_tools import PENALTIES  # the kinds of penalty (this imports Keras: the engine needs it)
 
 MAX_SEED = 2_000_000  # seed * 1000 + layer must stay a 32-bit integer (helpers.keras_tools.glorot_kernel)
@@ -85,6 +85,7 @@ def stack_config(kind="none", lam=0.0, seed=0, dropout=0.0, noise=0.0, max_norm=
         if value not in PENALTIES:
             raise ValueError(f"kind must be one of {PENALTIES}, got {value!r}")
     lam = np.broadcast_to(check_array(lam, "lam", ndim=(0, 1)), (k,)).copy()
+    check_float32(lam, "lam")  # the stack computes in float32: a larger λ would be inf there
     if np.any(lam < 0):
         raise ValueError(f"lam must be >= 0, got {lam[lam < 0][0]!r}")
     if np.any((kinds == "none") & (lam != 0)):

@@ -17,7 +17,7 @@ import numpy as np  # noqa: E402
 import tensorflow as tf  # noqa: E402
 
 from helpers._counts import check_int, check_size  # noqa: E402
-from helpers._validate import check_array, check_bool, check_choice, check_scalar  # noqa: E402
+from helpers._validate import check_array, check_bool, check_choice, check_float32, check_scalar  # noqa: E402
 from helpers.keras_stack.config import CHUNK, CONTRACTIONS, FEEDS, StackConfig, stack_config  # noqa: E402
 from helpers.keras_stack.early_stopping import _EarlyStopping  # noqa: E402
 from helpers.keras_stack.layers import StackedDense, StackedProxAdam, _clipped_bce, _State  # noqa: E402
@@ -25,6 +25,14 @@ from helpers.keras_stack.randomness import member_dropout, member_input_noise  #
 from helpers.keras_stack.readout import _Readout  # noqa: E402
 from helpers.keras_stack.schedule import batch_schedule, step_blocks, steps_per_epoch  # noqa: E402
 from helpers.keras_tools import HIDDEN, MAX_STEPS_PER_EXECUTION, glorot_kernel, reset_optimizer  # noqa: E402
+
+
+class NonFiniteTraining(ValueError):
+    """A run in which a member's loss or weights became NaN or infinite; ``member`` is its index."""
+
+    def __init__(self, member: int, message: str):
+        super().__init__(message)
+        self.member = member
 
 
 class StackedMLP(_EarlyStopping, _Readout, keras.Model):
@@ -57,7 +65,7 @@ class StackedMLP(_EarlyStopping, _Readout, keras.Model):
         self.hidden = check_int(hidden, "hidden", min_value=1, max_value=100_000)
         check_size(self.members * self.hidden * self.hidden, "hidden")
         self.batch_size = check_int(batch_size, "batch_size", min_value=1, max_value=10**6)
-        learning_rate = check_scalar(learning_rate, "learning_rate", strict=True)
+        learning_rate = check_float32(check_scalar(learning_rate, "learning_rate", strict=True), "learning_rate")
         steps_per_execution = check_int(steps_per_execution, "steps_per_execution", min_value=1)
         self.chunk = check_int(chunk, "chunk", min_value=1, max_value=10**6)
         jit_compile = check_bool(jit_compile, "jit_compile")
@@ -215,6 +223,22 @@ class StackedMLP(_EarlyStopping, _Readout, keras.Model):
         self.config = config
         self._final = None
 
+    def _check_finite(self, config: StackConfig) -> None:
+        """After a run: a member whose loss or weights became NaN or infinite (a learning rate or a λ
+        too large: the steps overflowed) stops everything with a ValueError naming it and what to
+        lower, rather than measures that would silently read as a coin toss."""
+        bad = ~np.isfinite(self.state.loss_sum.numpy())
+        for w in self._weights():
+            values = w.numpy()
+            bad |= ~np.isfinite(values.reshape(values.shape[0], -1)).all(axis=1)
+        if bad.any():
+            k = int(np.flatnonzero(bad)[0])
+            raise NonFiniteTraining(
+                k, f"member {k} ({config.kind[k]}, lam={config.lam[k]:g}, seed={config.seed[k]}) ended its training "
+                   f"with a loss or weights that are not finite numbers ({int(bad.sum())} of {self.members} members "
+                   f"did): its steps overflowed. Lower learning_rate (here {float(self.optimizer.learning_rate):g}) "
+                   "or the member's lam.")
+
     def run(self, config: StackConfig, X, y, *, epochs: int | None = None, steps: int | None = None,
             X_val=None, y_val=None, every: int | None = None, patience: int | None = None,
             snapshots=None, feed: str = "indices") -> dict:
@@ -296,6 +320,7 @@ class StackedMLP(_EarlyStopping, _Readout, keras.Model):
             rows = np.arange(self.members)[None, None, :, None]
             ds = tf.data.Dataset.from_tensor_slices((X[rows, safe], y[rows, safe], mask, counts))
         history = self.fit(ds, epochs=1, verbose=0, shuffle=False)
+        self._check_finite(config)
         out = {"steps": len(schedule), "epochs": len(schedule) / spe, "loss": float(history.history["loss"][-1]),
                "member_loss": s.loss_sum.numpy().astype(float) / len(schedule)}
         if n_evals:

@@ -11,6 +11,7 @@ keras = import_keras()  # before anything else loads TensorFlow: no log noise
 import numpy as np  # noqa: E402
 import tensorflow as tf  # noqa: E402
 
+from helpers._counts import check_int  # noqa: E402
 from helpers._validate import check_array, check_scalar, check_xy  # noqa: E402
 from helpers.keras_stack.config import CLIP, POINTS_PER_CALL, StackConfig  # noqa: E402
 
@@ -39,9 +40,7 @@ class _Readout:
     def member_weights(self, k: int) -> list[np.ndarray]:
         """Member ``k``'s weights in ``keras.Sequential`` order (``[kernel1, bias1, ..., bias3]``),
         ready for ``set_weights`` of :func:`helpers.keras_tools.build_mlp`'s network."""
-        k = int(check_scalar(k, "k"))
-        if k >= self.members:
-            raise ValueError(f"k must be < {self.members}, got {k}")
+        k = check_int(k, "k", min_value=0, max_value=self.members - 1)
         return [w.numpy()[k] for layer in (self.hidden1, self.hidden2, self.out) for w in (layer.kernel, layer.bias)]
 
     def measure(self, X, y, *, grid=None, tol: float = 1e-3) -> dict:

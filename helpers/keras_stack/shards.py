@@ -11,7 +11,7 @@ import numpy as np
 from helpers._counts import check_int
 from helpers._validate import check_array, check_choice
 from helpers.keras_stack.config import WEIGHTS, StackConfig
-from helpers.keras_stack.model import StackedMLP
+from helpers.keras_stack.model import NonFiniteTraining, StackedMLP
 
 
 class StackShards:
@@ -141,8 +141,12 @@ class StackShards:
             _, first, stop = self.plan[p]
             mine = None if snap is None else snap[(snap >= first) & (snap < stop)] - first
             X_p, y_p, X_val_p, y_val_p = (self._part_value(v, o, p) for v, o in data)
-            out = stack.run(self._config.take(self._rows(p)), X_p, y_p, X_val=X_val_p, y_val=y_val_p,
-                            snapshots=mine if mine is not None and mine.size else None, **kwargs)
+            try:
+                out = stack.run(self._config.take(self._rows(p)), X_p, y_p, X_val=X_val_p, y_val=y_val_p,
+                                snapshots=mine if mine is not None and mine.size else None, **kwargs)
+            except NonFiniteTraining as exc:  # name the member as the caller numbers them
+                k = int(self._order[self._rows(p)[exc.member]])
+                raise NonFiniteTraining(k, str(exc).replace(f"member {exc.member} ", f"member {k} ", 1)) from None
             kept = {"final": [self._real(p, w.numpy()) for w in stack._weights()]}
             if "stopped" in out:
                 for which in ("best", "stopped"):
