@@ -115,6 +115,31 @@ def test_exits_raised_by_the_learner_are_one_line(leave, expected, capsys):
     assert len(out.strip().splitlines()) == 2 and "Traceback" not in out
 
 
+class _Reading:
+    """A returned object whose reading as numbers is the learner's code too (NumPy calls ``__array__``)."""
+
+    def __init__(self, read):
+        self.read = read
+
+    def __array__(self, dtype=None, copy=None):
+        return self.read()
+
+
+@pytest.mark.parametrize("read, expected", [
+    (lambda: 1 / 0, "your function returned a _Reading that raised ZeroDivisionError when read as numbers: "
+                    "division by zero"),
+    (lambda: sys.exit(1), "your function returned a _Reading that raised SystemExit when read as numbers"),
+    (lambda: time.sleep(60), f"reading the _Reading your function returned as numbers did not finish within "
+                             f"{LIMIT:g} s."),
+], ids=["raises", "exits", "hangs"])
+def test_an_answer_whose_reading_fails_or_hangs_is_one_line(short_limit, read, expected):
+    start = time.monotonic()
+    result = check_task("03.1", lambda w, lam: _Reading(read), quiet=True)
+    assert not result.passed and expected in result.message, result.message
+    assert len(result.message.splitlines()) == 2 and "Traceback" not in result.message
+    assert time.monotonic() - start < LIMIT + 2
+
+
 @pytest.mark.parametrize("interrupt", [lambda: signal.raise_signal(signal.SIGINT), _thread.interrupt_main],
                          ids=["SIGINT", "interrupt_main"])
 def test_a_real_interrupt_stops_the_check(interrupt):

@@ -124,11 +124,7 @@ def _as_array(got) -> np.ndarray:
     if got is None:
         raise _Fail("your function returned None.", "Add a `return` statement at the end.")
     kind = "NumPy array" if isinstance(got, np.ndarray) else type(got).__name__
-    try:
-        arr = np.asarray(got)
-    except (TypeError, ValueError):  # rows of different lengths, or an object NumPy cannot read
-        raise _Fail(f"your function returned a {kind} that is not an array of numbers.",
-                    "Return a NumPy array (or a float), as the task says; rows must have equal lengths.") from None
+    arr = _read(got, kind)
     if arr.dtype.kind in "iuf" and not isinstance(got, list | tuple):  # NumPy reads [0.5, True] as numbers
         return arr.astype(float)
     entries = list(_entries([got])) if arr.ndim or isinstance(got, list | tuple) else [got]
@@ -143,6 +139,29 @@ def _as_array(got) -> np.ndarray:
     what = f"{name}{example}, not real numbers" if whole else f"a {kind} holding {name}{example}, not only real numbers"
     raise _Fail(f"your function returned {what}.",
                 _NOT_REAL_HINTS.get(name, "Return a NumPy array (or a float), as the task says."))
+
+
+def _read(got, kind: str) -> np.ndarray:
+    """``np.asarray(got)``: reading the value is the learner's code too (an object's ``__array__``,
+    ``__len__`` or ``__getitem__``), so it runs under the check's time limit, and whatever it raises
+    is said as what it is: the returned value could not be read, not a failure of the check."""
+    guard = _GUARD.get()
+    try:
+        return np.asarray(got) if guard is None else guard.run(np.asarray, got)
+    except (TypeError, ValueError):  # rows of different lengths, or an object NumPy cannot read
+        raise _Fail(f"your function returned a {kind} that is not an array of numbers.",
+                    "Return a NumPy array (or a float), as the task says; rows must have equal lengths.") from None
+    except TimeUp:
+        raise _Fail(f"reading the {kind} your function returned as numbers did not finish within "
+                    f"{guard.limit:g} s.", "Return a NumPy array (or a float), as the task says.") from None
+    except KeyboardInterrupt:
+        if guard is None or guard.interrupted:
+            raise
+        raise _Fail(f"reading the {kind} your function returned raised KeyboardInterrupt.",
+                    "Return a NumPy array (or a float), as the task says.") from None
+    except BaseException as exc:  # noqa: B036 -- the learner's object (even its sys.exit()), in one line
+        raise _Fail(f"your function returned a {kind} that raised {type(exc).__name__} when read as numbers: "
+                    f"{_one_line(exc)}", "Return a NumPy array (or a float), as the task says.") from None
 
 
 def _close(a, b, rtol=1e-6, atol=1e-9) -> bool:
