@@ -6,6 +6,7 @@ import tempfile
 from pathlib import Path
 
 import matplotlib
+import pytest
 from hypothesis import settings
 from hypothesis.configuration import set_hypothesis_home_dir
 
@@ -23,3 +24,16 @@ if not os.environ.get("HYPOTHESIS_STORAGE_DIRECTORY"):
 settings.register_profile("ci", derandomize=True, database=None, deadline=None, print_blob=True)
 settings.register_profile("explore", database=None, deadline=None, print_blob=True)
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
+
+
+CHECK_SEED = 4242
+"""The seed of the checks' drawn cases in the checks' tests (``helpers.checks.draws``): a message
+that names a drawn case is the same on every run. ``tests/test_checks_drawn.py`` varies it."""
+
+
+@pytest.fixture(autouse=True)
+def _checks_draw_one_case(request, monkeypatch):
+    if request.module.__name__.rsplit(".", 1)[-1].startswith("test_checks"):
+        from helpers.checks import draws
+
+        monkeypatch.setattr(draws, "SEED", CHECK_SEED)

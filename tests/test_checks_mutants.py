@@ -221,10 +221,10 @@ EXPECTED = {  # task -> {mutant: words its message must contain}
     "02.3": {"constant": "same values", "sign flip": "wrong sign", "factor 2": "twice the expected value",
              "factor ½": "half the expected value", "input unchanged": "wrong shape for lam=5.0: got (10, 4)",
              "noise": NEUTRAL, "off-by-one": NEUTRAL},
-    "02.4": {"constant": "same value, 1, on every test case", "sign flip": "returned -1 on data set 1 of 3",
-             "factor 2": "returned 2 on data set 1 of 3", "factor ½": "not one of the λ values",
+    "02.4": {"constant": "same value, 100, on every test case", "sign flip": "returned -100 on data set 1 of 3",
+             "factor 2": "returned 200 on data set 1 of 3", "factor ½": "not one of the λ values",
              "input unchanged": "expected the one chosen λ", "noise": "not one of the λ values",
-             "off-by-one": "leaves the last fold out", "off-by-one index": "it picked λ = 10 on data set 1 of 3"},
+             "off-by-one": "leaves the last fold out", "off-by-one index": "it picked λ = 1000 on data set 1 of 3"},
     "03.1": {"constant": "wrong shape", "sign flip": "wrong sign", "factor 2": "twice the expected value",
              "factor ½": "half the expected value: λw", "input unchanged": "argument `w` unchanged",
              "noise": NEUTRAL, "off-by-one": NEUTRAL},
@@ -338,3 +338,86 @@ def test_the_reference_solutions_pass_and_their_messages_are_one_line():
     for task_id in CHECKS:
         result = check_task(task_id, _task_function(task_id), quiet=True)
         assert result.passed and len(result.message.splitlines()) == 1, result.message
+
+
+# --------------------------------------------------------------------------------------------
+# Wrong answers that passed once (issue 26), each with the message it gets now
+# --------------------------------------------------------------------------------------------
+
+def _article(keras, strength, extra=(), split_activation=False, **dense):
+    """The article's model, optionally with layers after its output or other Dense arguments."""
+    L, reg = keras.layers, (keras.regularizers.l1(strength) if strength else None)
+    if split_activation:  # Dense + Activation("relu"): the same model, written otherwise
+        hidden = [layer for _ in range(2) for layer in (L.Dense(128, kernel_regularizer=reg), L.Activation("relu"))]
+    else:
+        hidden = [L.Dense(128, activation="relu", kernel_regularizer=reg, **dense) for _ in range(2)]
+    return keras.Sequential([keras.Input(shape=(2,)), *hidden, L.Dense(1, activation="sigmoid"), *extra])
+
+
+def _early_stop(losses, patience):  # `if wait >= patience - 1: break`
+    best, best_epoch, wait = np.inf, 0, 0
+    for epoch, loss in enumerate(losses, start=1):
+        if loss < best:
+            best, best_epoch, wait = loss, epoch, 0
+        else:
+            wait += 1
+            if wait >= patience - 1:
+                break
+    return best_epoch
+
+
+def _gd_capped(F, y, lr, n_steps, cap=1000):
+    w = np.zeros(F.shape[1])
+    for _ in range(min(n_steps, cap)):
+        w = w - lr * F.T @ (F @ w - y)
+    return w
+
+
+def _shuffled_cv(X, y, lambdas, k):
+    from sklearn.model_selection import KFold
+
+    scores = [np.mean([mse(y[val], X[val] @ coef + b)
+                       for train, val in KFold(k, shuffle=True, random_state=0).split(X)
+                       for coef, b in [ridge_fit(X[train], y[train], lam)]]) for lam in lambdas]
+    return lambdas[int(np.argmin(scores))]
+
+
+ONCE_PASSED = {
+    ("05.1", "ignores its argument"): (lambda keras: lambda s: _article(keras, 0.001 if s else 0.0),
+                                       "L1 strength 0.001, expected"),
+    ("05.1", "Dropout(0.9) after the output"): (lambda keras: lambda s: _article(keras, s, [keras.layers.Dropout(0.9)]),
+                                                "in training differ from those in inference"),
+    ("05.1", "Lambda(1 − x) after the output"): (
+        lambda keras: lambda s: _article(keras, s, [keras.layers.Lambda(lambda x: 1 - x)]), "predictions are inverted"),
+    ("05.1", "tanh after the output"): (lambda keras: lambda s: _article(keras, s, [keras.layers.Activation("tanh")]),
+                                        "differ from the article's model"),
+    ("05.1", "activity_regularizer"): (
+        lambda keras: lambda s: _article(keras, s, activity_regularizer=keras.regularizers.l1(0.01)),
+        "a penalty on the activations too"),
+    ("05.1", "zeros initializer"): (lambda keras: lambda s: _article(keras, s, kernel_initializer="zeros"),
+                                    "all its weights equal"),
+    ("05.1", "NonNeg constraint"): (
+        lambda keras: lambda s: _article(keras, s, kernel_constraint=keras.constraints.NonNeg()), "has a constraint"),
+    ("06.2", "stops one epoch early"): (lambda keras: _early_stop, "it stops one epoch early"),
+    ("07.4", "at most 1000 steps"): (lambda keras: _gd_capped, "after 1500 steps"),
+    ("07.4", "the pseudo-inverse past 100 steps"): (
+        lambda keras: lambda F, y, lr, n: np.linalg.pinv(F) @ y if n > 100 else _gd_capped(F, y, lr, n),
+        "after 1500 steps"),
+    ("04.6", "< for at most"): (
+        lambda keras: lambda lams, mean, se: lams[mean < mean.min() + se[np.argmin(mean)]].max(),
+        "strictly below the threshold"),
+    ("02.4", "shuffled folds"): (lambda keras: _shuffled_cv, "folds in another order (shuffled)"),
+}
+
+
+@pytest.mark.parametrize("task_id, name", list(ONCE_PASSED), ids=[f"{t}-{n}" for t, n in ONCE_PASSED])
+def test_answers_that_once_passed_fail_with_their_message(task_id, name, keras):
+    build, expected = ONCE_PASSED[task_id, name]
+    message = check_task(task_id, build(keras), quiet=True).message
+    assert message.startswith(f"✗ Task {task_id} (") and expected in message, message
+    assert len(message.splitlines()) <= 2, message
+
+
+def test_the_article_model_written_with_activation_layers_passes(keras):
+    result = check_task("05.1", lambda s: _article(keras, s, split_activation=True), quiet=True)
+    assert result.passed, result.message

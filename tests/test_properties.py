@@ -78,6 +78,7 @@ EXCLUDED: dict[str, str] = {
     **_names("helpers.keras_stack", "NonFiniteTraining", RECORD),
     **_names("helpers.checks", "task normalize_task_id check_task is_done", CHECKS),
     **_names("helpers.checks", "CheckResult", RECORD),
+    **_names("helpers.checks.draws", "drawn", NO_ARGUMENTS),
     **_names("helpers.checks.time_limit", "Guard", CHECKS),
     **_names("helpers.checks.time_limit", "TimeUp", RECORD),
     **_names("helpers.environment", "pinned_requirements python_problem check_environment", TOOLING),

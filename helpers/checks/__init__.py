@@ -2,8 +2,9 @@
 
 Every code task of ``assignments/NN_<topic>_assignment.ipynb`` has a checker in this package,
 in the module of its lesson (``helpers/checks/lessonNN.py``). A checker runs the learner's
-function on a few fixed test cases whose right answers differ, compares with reference values
-computed there, and answers in one or two lines: passed, or what is wrong (wrong shape, wrong
+function on a few fixed test cases whose right answers differ, then on one case drawn afresh
+for each run (:mod:`helpers.checks.draws`: no lookup table of the fixed cases' answers passes),
+compares with reference values computed there, and answers in one or two lines: passed, or what is wrong (wrong shape, wrong
 sign, a factor of 2, a missing 1/n, n − 1 for n, near-zeros where exact zeros were expected,
 |w| where w² was meant, the same answer whatever the input, ...) followed by a hint; a mistake
 is named only when it explains every test case, else the message says what was expected and
@@ -24,7 +25,8 @@ decorated with ``@task("NN.k", "short title")`` (see :mod:`helpers.checks.core` 
 Importing this package imports every ``lessonNN`` module it finds, so nothing else needs an
 edit; ``tests/test_checks.py`` fails until every ``## Task NN.k · Code`` of the solution
 notebooks has its checker, and ``tests/test_checks_mutants.py`` until every checker has its
-family of wrong answers (each must fail with the message it deserves).
+family of wrong answers (each must fail with the message it deserves), and
+``tests/test_checks_drawn.py`` until its drawn case passes every draw of the solution.
 """
 
 from __future__ import annotations

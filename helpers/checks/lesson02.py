@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from helpers.checks.core import _as_array, _call, _Cases, _Fail, task
+from helpers.checks.draws import drawn
 from helpers.linear import mse as _mse
 from helpers.linear import ridge_fit
 
@@ -12,10 +13,13 @@ from helpers.linear import ridge_fit
 @task("02.1", "the L2 penalty")
 def _check_02_1(fn):
     answers = _Cases(scalar=True, shape_hint="Sum over every entry of w (np.sum), so the penalty is one number.")
-    for w, lam in ((np.array([3.0, -1.0, 0.5, 2.0]), 0.1), (np.array([[1.0, -2.0], [0.5, 4.0]]), 0.5)):
+    rng, words = drawn()
+    lam_drawn = round(float(rng.uniform(0.05, 2.0)), 3)
+    for w, lam, case in ((np.array([3.0, -1.0, 0.5, 2.0]), 0.1, ""), (np.array([[1.0, -2.0], [0.5, 4.0]]), 0.5, ""),
+                         (rng.normal(0.0, 2.0, rng.integers(2, 8)), lam_drawn, f", {words}")):
         expected = lam * np.sum(w**2)
         got = _call(fn, w.copy(), lam)
-        answers.add(got, expected, case=f"for w of shape {w.shape}, lam={lam}", variants=[
+        answers.add(got, expected, case=f"for w of shape {w.shape}, lam={lam}{case}", variants=[
             (lam * np.sum(np.abs(w)), "it computed λΣ|w|, the L1 penalty.",
              "The L2 penalty squares the weights: λΣw²."),
             (lam * np.sqrt(np.sum(w**2)), "it computed λ‖w‖ (the norm, not its square).",
@@ -25,7 +29,7 @@ def _check_02_1(fn):
              "This course's l2_penalty is Keras's convention: λΣw², no ½."),
         ])
     answers.verdict()
-    return "your L2 penalty matches Keras's l2(lam) on a vector and a matrix."
+    return "your L2 penalty matches Keras's l2(lam) on a vector, a matrix and a vector drawn at random."
 
 
 def _cost_data():
@@ -36,17 +40,26 @@ def _cost_data():
     return X, y, w
 
 
+def _drawn_cost_data():
+    """A cost case drawn for this run: ``(X, y, w, lam, words)``."""
+    rng, words = drawn()
+    n, p = int(rng.integers(6, 15)), int(rng.integers(2, 6))
+    X = rng.standard_normal((n, p))
+    y = X @ rng.normal(0.0, 1.5, p) + 0.3 * rng.standard_normal(n)
+    return X, y, rng.normal(0.0, 1.5, p), round(float(rng.uniform(0.05, 1.0)), 3), f"n={n}, {words}"
+
+
 @task("02.2", "the penalized cost")
 def _check_02_2(fn):
-    X, y, w = _cost_data()
-    n = X.shape[0]
+    fixed = _cost_data()
     answers = _Cases(scalar=True,
                      shape_hint="Average the squared residuals and add a number: the cost is a scalar.")
-    for lam in (0.1, 0.0):
+    for X, y, w, lam, words in ((*fixed, 0.1, ""), (*fixed, 0.0, ""), _drawn_cost_data()):
+        n = X.shape[0]
         r = y - X @ w
         data, pen = np.mean(r**2), lam * np.sum(w**2)
         got = _call(fn, X.copy(), y.copy(), w.copy(), lam)
-        answers.add(got, data + pen, case=f"for lam={lam}", variants=[
+        answers.add(got, data + pen, case=f"for lam={lam}" + (f", {words}" if words else ""), variants=[
             (np.sum(r**2) + pen, f"the data term is a sum, not a mean: a missing 1/n (n={n}).",
              "Use the mean squared error: divide the sum of squared residuals by n."),
             (np.sum(r**2) / (n - 1) + pen, f"the data term divides by n − 1 (n={n}), not by n.",
@@ -70,7 +83,7 @@ def _check_02_2(fn):
              "squared residuals plus λΣw²."),
         ])
     answers.verdict()
-    return "your penalized cost (MSE + λΣw²) matches, with and without a penalty."
+    return "your penalized cost (MSE + λΣw²) matches, with and without a penalty and on a case drawn at random."
 
 
 def _ridge_data():
@@ -86,11 +99,15 @@ def _ridge_ref(X, y, lam):
 
 @task("02.3", "ridge in closed form")
 def _check_02_3(fn):
-    X, y = _ridge_data()
-    n = X.shape[0]
+    X_fixed, y_fixed = _ridge_data()
+    rng, words = drawn()
+    X_drawn = rng.standard_normal((int(rng.integers(8, 16)), X_fixed.shape[1]))
+    y_drawn = X_drawn @ rng.normal(0.0, 1.5, X_fixed.shape[1]) + 0.3 * rng.standard_normal(X_drawn.shape[0])
+    lam_drawn = round(float(rng.uniform(0.2, 8.0)), 2)
     answers = _Cases(shape_hint="Return one coefficient per column of X.")
-    for lam in (5.0, 0.5):
-        case = f"for lam={lam}"
+    for X, y, lam, case in ((X_fixed, y_fixed, 5.0, "for lam=5.0"), (X_fixed, y_fixed, 0.5, "for lam=0.5"),
+                            (X_drawn, y_drawn, lam_drawn, f"for lam={lam_drawn}, n={X_drawn.shape[0]}, {words}")):
+        n = X.shape[0]
         got = _call(fn, X.copy(), y.copy(), lam)
         answers.add(got, _ridge_ref(X, y, lam), case=case, variants=[
             (_ridge_ref(X, y, 0.0), f"it returned the least-squares fit: λ has no effect {case}.",
@@ -107,18 +124,19 @@ def _check_02_3(fn):
              "Add λ on the diagonal only: lam * np.eye(p)."),
         ])
     answers.verdict()
-    return "your ridge solution matches (XᵀX + λI)⁻¹Xᵀy for two values of λ."
+    return "your ridge solution matches (XᵀX + λI)⁻¹Xᵀy for two values of λ and on a case drawn at random."
 
 
-def _cv_errors(X, y, lambdas, k):
+def _cv_errors(X, y, lambdas, k, order=None):
     """Mean-squared errors of ridge_fit per λ: ``(validation, swapped, no_intercept, training)``.
 
     ``validation[i, j]``: fit on all folds but fold j, scored on fold j (the task);
     ``swapped[i, j]``: fit on fold j, scored on the others; ``no_intercept[i, j]``: as the task
-    without an intercept; ``training[i]``: fit and scored on all the data.
+    without an intercept; ``training[i]``: fit and scored on all the data. ``order``: the rows in
+    another order before they are split into folds (shuffled folds); in order when None.
     """
     n = X.shape[0]
-    folds = np.array_split(np.arange(n), k)
+    folds = np.array_split(np.arange(n) if order is None else np.asarray(order), k)
     validation, swapped, no_intercept = (np.zeros((len(lambdas), k)) for _ in range(3))
     training = np.zeros(len(lambdas))
     for i, lam in enumerate(lambdas):
@@ -126,6 +144,8 @@ def _cv_errors(X, y, lambdas, k):
             rest = np.setdiff1d(np.arange(n), val)
             coef, b = ridge_fit(X[rest], y[rest], lam)
             validation[i, j] = _mse(y[val], X[val] @ coef + b)
+            if order is not None:
+                continue
             coef, b = ridge_fit(X[val], y[val], lam)
             swapped[i, j] = _mse(y[rest], X[rest] @ coef + b)
             coef, _ = ridge_fit(X[rest], y[rest], lam, fit_intercept=False)
@@ -135,19 +155,51 @@ def _cv_errors(X, y, lambdas, k):
     return validation, swapped, no_intercept, training
 
 
-def _cv_data(seed, noise):
+def _cv_data(seed, noise, sort=False):
+    """40 rows, 15 features (3 that matter), an intercept of 3; ``sort``: rows in the order of the
+    first feature, so that folds taken in order differ from shuffled ones."""
     rng = np.random.default_rng(seed)
     X = rng.standard_normal((40, 15))
     coef = np.zeros(15)
     coef[:3] = [1.0, -0.8, 0.6]
-    y = X @ coef + noise * rng.standard_normal(40)
+    y = X @ coef + 3.0 + noise * rng.standard_normal(40)
+    if sort:
+        rows = np.argsort(X[:, 0])
+        X, y = X[rows], y[rows]
     return X, y
 
 
 CV_LAMBDAS = (0.01, 0.1, 1.0, 10.0, 100.0, 1000.0)
-CV_CASES = ((4, 1.0, 5), (24, 3.0, 8), (58, 2.0, 4))
-"""(seed, noise, k) of the check's data sets: their right λ differ (1, 100, 10), and so does each
-known mistake from the others on at least one of them, at least 0.9 % apart in score."""
+CV_CASES = ((19, 3.0, 8, False), (22, 1.0, 4, False), (22, 1.0, 4, True))
+"""(seed, noise, k, sorted rows) of the check's fixed data sets: their right λ differ (100, 10, 1),
+each beats the next best by at least 7 % of its score, and so does each known mistake differ from
+the others and from the right answer on at least one of them. Folds taken in another order pick
+the right λ on the first two (in 98 % of shuffles) and λ = 10 on the third, the second one's rows
+sorted by their first feature (in 98 %)."""
+
+MARGIN, PERMS = 1.1, 10
+"""A drawn data set is kept when its right λ beats the next by 10 % and ten shuffled orders of its
+rows pick it too: shuffled folds then pick it in about 97 % of shuffles (measured over 300)."""
+
+SHUFFLE = np.random.default_rng(0).permutation(40)
+"""The shuffled order that stands for any: on the check's data sets nearly every shuffle picks alike."""
+
+
+def _drawn_cv_case(lambdas, tries: int = 40):
+    """``(X, y, k, words)``: a data set drawn for this run whose right λ is clear (see :data:`MARGIN`),
+    so that shuffled folds, which the fixed data sets name, are not blamed for it."""
+    rng, words = drawn()
+    for _ in range(tries):
+        seed, noise, k = int(rng.integers(1 << 30)), float(rng.choice([1.0, 2.0, 3.0])), int(rng.choice([4, 5, 8]))
+        X, y = _cv_data(seed, noise)
+        scores = _cv_errors(X, y, lambdas, k)[0].mean(axis=1)
+        best, (first, second) = np.argmin(scores), np.sort(scores)[:2]
+        if second >= MARGIN * first and all(
+                np.argmin(_cv_errors(X, y, lambdas, k, rng.permutation(40))[0].mean(axis=1)) == best
+                for _ in range(PERMS)):
+            break
+    return X, y, k, words
+
 
 _ALL_FOLDS = "Average the validation MSE over all k folds, then pick the λ with the smallest average."
 
@@ -159,8 +211,8 @@ def _cv_neutral(lambdas):
             return (f"it returned {value:g} {answer.case}, which is not one of the λ values given.",
                     "Return one entry of lambdas: the one with the smallest mean validation error.")
         return (f"it picked λ = {value:g} {answer.case}; cross-validation picks another λ there.",
-                "Folds: np.array_split(np.arange(n), k); fit on the other folds, score the MSE on the "
-                "held-out one, average over the k folds.")
+                "Folds in order: np.array_split(np.arange(n), k), no shuffling; fit on the other folds, "
+                "score the MSE on the held-out one, average over the k folds.")
     return neutral
 
 
@@ -168,9 +220,12 @@ def _cv_neutral(lambdas):
 def _check_02_4(fn):
     lambdas = np.array(CV_LAMBDAS)
     answers = _Cases(scalar=True, neutral=_cv_neutral(lambdas), generic=False)
-    for number, (seed, noise, k) in enumerate(CV_CASES, start=1):
-        X, y = _cv_data(seed, noise)
-        case = f"on data set {number} of {len(CV_CASES)} (k={k})"
+    cases = [(*_cv_data(seed, noise, sort), k, f"on data set {number} of {len(CV_CASES)} (k={k}"
+              + (", rows sorted by their first feature)" if sort else ")"))
+             for number, (seed, noise, k, sort) in enumerate(CV_CASES, start=1)]
+    X, y, k, words = _drawn_cv_case(lambdas)
+    cases.append((X, y, k, f"on a data set {words} (k={k})"))
+    for X, y, k, case in cases:
         validation, swapped, no_intercept, training = _cv_errors(X, y, lambdas, k)
         scores = validation.mean(axis=1)
         best = int(np.argmin(scores))
@@ -195,7 +250,12 @@ def _check_02_4(fn):
              "the roles are swapped.", "Fit on the k − 1 other folds, score the MSE on the held-out fold."),
             (lambdas[np.argmin(no_intercept.mean(axis=1))], "it fits without an intercept.",
              "Use ridge_fit, which fits an intercept (Task 02.3's closed form has none)."),
+            (lambdas[np.argmin(_cv_errors(X, y, lambdas, k, SHUFFLE[: len(y)])[0].mean(axis=1))],
+             "it picks what folds in another order (shuffled) pick: on data set 3, whose rows are sorted, "
+             "the order of the folds decides.",
+             "Take the folds in order, np.array_split(np.arange(n), k), without shuffling, as the task says."),
         ])
     answers.verdict()
     first = answers.answers[0].expected
-    return f"your cross-validation picks λ = {float(first):g}, as it should on the check's data."
+    return (f"your cross-validation picks λ = {float(first):g}, as it should on the check's data, "
+            "and the right λ on a data set drawn at random.")

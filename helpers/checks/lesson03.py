@@ -5,14 +5,18 @@ from __future__ import annotations
 import numpy as np
 
 from helpers.checks.core import _as_array, _call, _Cases, _close, _Fail, task
+from helpers.checks.draws import drawn
 
 
 @task("03.1", "the gradient of the L2 penalty")
 def _check_03_1(fn):
     answers = _Cases(shape_hint="The gradient has one entry per weight: same shape as w.")
-    for w, lam in ((np.array([3.0, -2.0, 0.5, 0.0]), 0.05), (np.array([[1.0, -4.0], [2.5, 0.2]]), 0.3)):
+    rng, words = drawn()
+    shape = tuple(int(d) for d in rng.integers(2, 6, size=int(rng.integers(1, 3))))
+    for w, lam, more in ((np.array([3.0, -2.0, 0.5, 0.0]), 0.05, ""), (np.array([[1.0, -4.0], [2.5, 0.2]]), 0.3, ""),
+                         (rng.normal(0.0, 3.0, shape), round(float(rng.uniform(0.01, 2.0)), 3), f", {words}")):
         got = _call(fn, w.copy(), lam)
-        answers.add(got, 2 * lam * w, case=f"for w of shape {w.shape}, lam={lam}", inputs={"w": w}, variants=[
+        answers.add(got, 2 * lam * w, case=f"for w of shape {w.shape}, lam={lam}{more}", inputs={"w": w}, variants=[
             (lam * np.sign(w), "it is λ·sign(w), the gradient of the L1 penalty.",
              "Differentiate λΣw², not λΣ|w|."),
             (2 * lam * w**2, "it contains w² (the penalty itself, not its derivative).",
@@ -21,7 +25,7 @@ def _check_03_1(fn):
              "d(λw²)/dw = 2λw."),
         ])
     answers.verdict()
-    return "your gradient 2λw matches on a vector and a matrix."
+    return "your gradient 2λw matches on a vector, a matrix and weights drawn at random."
 
 
 def _wd_ref(w, g, lr, lam, n):
@@ -31,11 +35,16 @@ def _wd_ref(w, g, lr, lam, n):
 @task("03.2", "one weight-decay step")
 def _check_03_2(fn):
     answers = _Cases(shape_hint="Return the new weights: same shape as w.")
-    for w, g, lr, lam, n in ((np.array([10.0, -4.0, 0.5]), np.array([1.0, -2.0, 0.3]), 0.1, 2.0, 10),
-                             (np.array([-3.0, 6.0, 1.5]), np.array([0.5, 1.0, -2.0]), 0.5, 1.0, 4)):
+    rng, words = drawn()
+    size = 3  # as the fixed cases: an answer of the wrong shape is named by them
+    for w, g, lr, lam, n, more in (
+            (np.array([10.0, -4.0, 0.5]), np.array([1.0, -2.0, 0.3]), 0.1, 2.0, 10, ""),
+            (np.array([-3.0, 6.0, 1.5]), np.array([0.5, 1.0, -2.0]), 0.5, 1.0, 4, ""),
+            (rng.normal(0.0, 5.0, size), rng.normal(0.0, 2.0, size), round(float(rng.uniform(0.01, 0.9)), 3),
+             round(float(rng.uniform(0.1, 5.0)), 2), int(rng.integers(3, 200)), f", {words}")):
         got = _call(fn, w.copy(), g.copy(), lr, lam, n)
         decay = 1 - lr * lam / n
-        answers.add(got, _wd_ref(w, g, lr, lam, n), case=f"for lr={lr}, lam={lam}, n={n}",
+        answers.add(got, _wd_ref(w, g, lr, lam, n), case=f"for lr={lr}, lam={lam}, n={n}{more}",
                     inputs={"w": w, "grad_loss": g}, variants=[
             ((1 - lr * lam) * w - lr * g, "the decay factor is 1 − ηλ: a missing 1/n.",
              "With the penalty λ/(2n)·Σw², the factor is 1 − ηλ/n."),
@@ -57,14 +66,18 @@ def _check_03_2(fn):
              "Multiply w by (1 − ηλ/n) first."),
         ])
     answers.verdict()
-    return "your weight-decay step matches (1 − ηλ/n)·w − η·∂L₀/∂w on 2 test cases."
+    return "your weight-decay step matches (1 − ηλ/n)·w − η·∂L₀/∂w on 2 test cases and one drawn at random."
 
 
 @task("03.3", "the decay sequence")
 def _check_03_3(fn):
     answers = _Cases()
-    for w0, lr, lam, n, steps in ((10.0, 0.1, 2.0, 10, 5), (-3.0, 0.5, 1.0, 4, 3)):
-        case = f"for w0={w0}, steps={steps}"
+    rng, words = drawn()
+    drawn_case = (round(float(rng.choice([-1, 1]) * rng.uniform(1.0, 20.0)), 2),
+                  round(float(rng.uniform(0.05, 0.9)), 2), round(float(rng.uniform(0.5, 5.0)), 2),
+                  int(rng.integers(5, 100)), int(rng.integers(2, 12)), f", {words}")
+    for w0, lr, lam, n, steps, more in ((10.0, 0.1, 2.0, 10, 5, ""), (-3.0, 0.5, 1.0, 4, 3, ""), drawn_case):
+        case = f"for w0={w0}, steps={steps}{more}"
         factor = 1 - lr * lam / n
         k = np.arange(steps + 1)
         expected = w0 * factor**k
@@ -94,4 +107,4 @@ def _check_03_3(fn):
              "Weight decay shrinks: the factor is 1 − ηλ/n."),
         ])
     answers.verdict()
-    return "your sequence decays geometrically, w0·(1 − ηλ/n)^k."
+    return "your sequence decays geometrically, w0·(1 − ηλ/n)^k, on a case drawn at random too."

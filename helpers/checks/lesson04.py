@@ -6,16 +6,21 @@ from __future__ import annotations
 import numpy as np
 
 from helpers.checks.core import _call, _Cases, _check_exact_zeros, _Fail, task
+from helpers.checks.draws import drawn
 from helpers.sparsity import lasso_step_size
 
 
 @task("04.1", "soft-thresholding")
 def _check_04_1(fn):
-    z = np.array([-3.0, -0.5, 0.0, 0.2, 0.7, 1.0, 2.5])
+    fixed = np.array([-3.0, -0.5, 0.0, 0.2, 0.7, 1.0, 2.5])
+    rng, words = drawn()
+    t_drawn = round(float(rng.uniform(0.05, 1.5)), 3)
+    z_drawn = np.concatenate([rng.uniform(-4.0, 4.0, 4), [t_drawn, -t_drawn, 0.0]])
     answers = _Cases(shape_hint="Return one value per entry of z.")
-    for t in (0.7, 0.1):
+    for z, t, more in ((fixed, 0.7, ""), (fixed, 0.1, ""), (rng.permutation(z_drawn), t_drawn, f", z {words}")):
         got = _call(fn, z.copy(), t)
-        answers.add(got, np.sign(z) * np.maximum(np.abs(z) - t, 0.0), case=f"for t={t}", inputs={"z": z}, variants=[
+        answers.add(got, np.sign(z) * np.maximum(np.abs(z) - t, 0.0), case=f"for t={t}{more}", inputs={"z": z},
+                    variants=[
             (np.where(np.abs(z) > t, z, 0.0), "small entries become 0 but large ones "
              "are not shrunk (hard thresholding).", "Also move the kept entries toward 0 by t."),
             (np.maximum(np.abs(z) - t, 0.0), "negative inputs come out positive: the sign is lost.",
@@ -30,15 +35,16 @@ def _check_04_1(fn):
     answers.verdict()
     for answer in answers.answers:
         _check_exact_zeros(answer.got, answer.expected, case=answer.case)
-    return "your soft-thresholding matches S_t(z) = sign(z)·max(|z| − t, 0), exact zeros included."
+    return ("your soft-thresholding matches S_t(z) = sign(z)·max(|z| − t, 0), exact zeros included, on a case "
+            "drawn at random too.")
 
 
-def _lasso_data():
-    rng = np.random.default_rng(5)
-    X = rng.standard_normal((50, 20))
+def _lasso_data(seed=5, n=50):
+    rng = np.random.default_rng(seed)
+    X = rng.standard_normal((n, 20))
     coef = np.zeros(20)
     coef[[2, 7, 11, 16]] = [2.0, -1.5, 1.0, -0.5]
-    y = X @ coef + 0.5 * rng.standard_normal(50)
+    y = X @ coef + 0.5 * rng.standard_normal(n)
     return X, y
 
 
@@ -58,8 +64,8 @@ def _ista_ref(X, y, lam, lr, n_iter, mode="prox"):
 
 
 LASSO_CASES = ((0.1, 1), (0.3, 3), (0.1, 300))
-"""(lam, n_iter) of the check's cases: one and three steps show a mistake before it blows up or
-converges; 300 steps reach the exact zeros."""
+"""(lam, n_iter) of the check's fixed cases: one and three steps show a mistake before it blows up or
+converges; 300 steps reach the exact zeros. A case drawn for each run follows (other data, λ, steps)."""
 
 
 def _lasso_neutral(cases):
@@ -77,16 +83,21 @@ def _lasso_neutral(cases):
 @task("04.2", "a proximal-gradient lasso")
 def _check_04_2(fn):
     X, y = _lasso_data()
-    lr = lasso_step_size(X)
+    rng, words = drawn()
+    cases = [(X, y, lam, n_iter, "") for lam, n_iter in LASSO_CASES]
+    X_drawn, y_drawn = _lasso_data(int(rng.integers(1 << 30)), int(rng.integers(30, 80)))
+    cases.append((X_drawn, y_drawn, round(float(rng.uniform(0.05, 0.5)), 3), int(rng.integers(2, 200)),
+                  f", data {words}"))
     answers = _Cases(rtol=1e-5, atol=1e-7, shape_hint="Return the weight vector: one entry per column of X.")
     answers.neutral = _lasso_neutral(answers)
-    for lam, n_iter in LASSO_CASES:
+    for X, y, lam, n_iter, more in cases:
+        lr = lasso_step_size(X)
         got = _call(fn, X.copy(), y.copy(), lam, lr, n_iter)
 
-        def ref(mode="prox", steps=n_iter, lam=lam):
+        def ref(mode="prox", steps=n_iter, lam=lam, X=X, y=y, lr=lr):
             return _ista_ref(X, y, lam, lr, steps, mode)
 
-        answers.add(got, ref(), case=f"for lam={lam}, lr=1/L, n_iter={n_iter}", variants=[
+        answers.add(got, ref(), case=f"for lam={lam}, lr=1/L, n_iter={n_iter}{more}", variants=[
             (ref("t=lam"), "it thresholds at λ instead of η·λ.",
              "The proximal step of η·λ‖w‖₁ is soft_threshold(z, lr * lam)."),
             (ref("t=2lr*lam"), "it thresholds at 2ηλ (a factor of 2).", "The threshold is lr * lam."),
@@ -101,9 +112,10 @@ def _check_04_2(fn):
             (ref(steps=n_iter + 1), "it runs n_iter + 1 steps, one too many.", "Run exactly n_iter steps."),
         ])
     answers.verdict()
-    last = answers.answers[-1].got
+    last = answers.answers[len(LASSO_CASES) - 1].got
     zeros = int(np.sum(last == 0))
-    return f"your proximal-gradient lasso matches, with {zeros} of {last.size} weights exactly 0."
+    return (f"your proximal-gradient lasso matches, with {zeros} of {last.size} weights exactly 0, and on data "
+            "drawn at random.")
 
 
 C_CASES = ((0.01, 569, "l2"), (0.01, 569, "l1"), (0.5, 20, "l2"), (2e-3, 1000, "l1"))
@@ -112,7 +124,11 @@ C_CASES = ((0.01, 569, "l2"), (0.01, 569, "l1"), (0.5, 20, "l2"), (2e-3, 1000, "
 @task("04.5", "scikit-learn's C for a λ")
 def _check_04_5(fn):
     answers = _Cases(scalar=True, shape_hint="Return one number: the C to pass to LogisticRegression.")
-    for lam, n, penalty in C_CASES:
+    rng, words = drawn()
+    cases = [(lam, n, penalty, "") for lam, n, penalty in C_CASES]
+    cases.append((float(f"{10 ** rng.uniform(-4, 0):.3g}"), int(rng.integers(10, 5000)), str(rng.choice(["l1", "l2"])),
+                  f", {words}"))
+    for lam, n, penalty, more in cases:
         got = _call(fn, lam, n, penalty)
         factor = 2.0 if penalty == "l2" else 1.0
         variants = [  # the same mistakes, in the same order, for every case
@@ -131,10 +147,10 @@ def _check_04_5(fn):
             (1.0 / ((3.0 - factor) * n * lam), "the two penalties are swapped: 1/(2nλ) belongs to L2, 1/(nλ) to L1.",
              "The ½ in front of ‖w‖² is why L2 gets the 2."),
         ]
-        answers.add(got, 1.0 / (factor * n * lam), case=f"for lam={lam}, n={n}, penalty={penalty!r}",
+        answers.add(got, 1.0 / (factor * n * lam), case=f"for lam={lam}, n={n}, penalty={penalty!r}{more}",
                     variants=variants)
     answers.verdict()
-    return "your C matches: 1/(2nλ) for L2, 1/(nλ) for L1."
+    return "your C matches: 1/(2nλ) for L2, 1/(nλ) for L1, on a case drawn at random too."
 
 
 SE_CASES = (
@@ -142,13 +158,33 @@ SE_CASES = (
     (np.array([0.01, 0.1, 1.0, 10.0]), np.array([2.0, 1.9, 2.05, 3.0]), np.array([0.1, 0.2, 0.1, 0.1])),
     (np.array([1.0, 2.0, 3.0]), np.array([1.0, 1.2, 1.5]), np.array([0.05, 0.05, 0.05])),
     (np.array([0.5, 1.0, 2.0, 4.0, 8.0]), np.array([3.0, 2.0, 2.1, 2.2, 4.0]), np.full(5, 0.3)),
+    (np.array([0.5, 1.0, 2.0, 4.0, 8.0]), np.array([3.0, 2.0, 2.25, 2.5, 4.0]), np.full(5, 0.5)),
 )
+"""(lams, mean, se) of the fixed cases. In the last, λ = 4's mean is exactly one standard error above
+the minimum (2.5 = 2.0 + 0.5, exact in binary): "at most" keeps it, "<" does not."""
+
+
+def _drawn_se_case():
+    """A case drawn for this run, with a λ whose mean is exactly one standard error above the minimum
+    (multiples of 1/8, exact in binary) and a larger λ beyond it."""
+    rng, words = drawn()
+    size = int(rng.integers(5, 9))
+    lams = np.round(np.sort(rng.choice(np.geomspace(1e-3, 1e3, 61), size, replace=False)), 6)
+    best = int(rng.integers(0, size - 2))
+    se = rng.integers(1, 9, size) / 8
+    mean = 4.0 + rng.integers(1, 17, size) / 8
+    mean[best] = 4.0
+    tie = int(rng.integers(best + 1, size - 1))
+    mean[tie] = mean[best] + se[best]
+    mean[tie + 1:] = mean[best] + se[best] + rng.integers(1, 9, size - tie - 1) / 8
+    mean[best + 1:tie] = np.minimum(mean[best + 1:tie], mean[best] + se[best] + 1 / 8)
+    return lams, mean, se, f", {words}"
 
 
 @task("04.6", "the one-standard-error rule")
 def _check_04_6(fn):
     answers = _Cases(scalar=True, shape_hint="Return one λ: an element of lams.")
-    for lams, mean, se in SE_CASES:
+    for lams, mean, se, more in [(*case, "") for case in SE_CASES] + [_drawn_se_case()]:
         got = _call(fn, lams.copy(), mean.copy(), se.copy())
         best = int(np.argmin(mean))
         within = lams[mean <= mean[best] + se[best]]
@@ -159,7 +195,11 @@ def _check_04_6(fn):
              "(the simplest model).", "Take the largest λ of those within one standard error."),
             (lams[mean <= mean[best] + np.max(se)].max(), "it uses the largest standard error, not the one "
              "at the minimum.", "The threshold is mean[best] + se[best]."),
+            (lams[mean < mean[best] + se[best]].max(), "it keeps only the λ strictly below the threshold: a mean "
+             "exactly one standard error above the minimum counts too (\"within\", at most).",
+             "Keep the λ with mean <= mean[best] + se[best] (≤, not <)."),
         ]
-        answers.add(got, within.max(), case=f"for lams={lams.tolist()}", variants=variants)
+        answers.add(got, within.max(), case=f"for lams={lams.tolist()}{more}", variants=variants)
     answers.verdict()
-    return "your one-standard-error rule picks the simplest λ within one standard error of the minimum."
+    return ("your one-standard-error rule picks the simplest λ within one standard error of the minimum, ties "
+            "and a case drawn at random included.")

@@ -8,6 +8,7 @@ from __future__ import annotations
 import numpy as np
 
 from helpers.checks.core import _call, _Cases, _Fail, _fmt_pair, task
+from helpers.checks.draws import drawn
 
 
 def _keras():
@@ -24,77 +25,142 @@ def _reg_values(reg, keras):
     return float(cfg.get("l1", 0.0) or 0.0), float(cfg.get("l2", 0.0) or 0.0)
 
 
+_ARTICLE = "Input(2) → Dense(128, relu) → Dense(128, relu) → Dense(1, sigmoid), nothing after it"
+_SHAPES = [(2, 128), (128,), (128, 128), (128,), (128, 1), (1,)]
+
+
+def _article_forward(weights, X):
+    """The article's model computed with NumPy: its probabilities, and the pre-sigmoid output."""
+    k1, b1, k2, b2, k3, b3 = (np.asarray(w, dtype=np.float64) for w in weights)
+    h = np.maximum(np.maximum(X @ k1 + b1, 0.0) @ k2 + b2, 0.0)
+    logit = (h @ k3 + b3).ravel()
+    return 1.0 / (1.0 + np.exp(-logit)), logit
+
+
+def _structure(model, keras, strength, case):
+    """The checks that read how the model is declared: they give the clearest messages."""
+    if model is None:
+        raise _Fail("your function returned None.", "End with `return model`.")
+    if not isinstance(model, keras.Model):
+        raise _Fail(f"it returned a {type(model).__name__}, not a Keras model.",
+                    "Build a keras.Sequential([...]) and return it.")
+    try:
+        in_shape = tuple(model.inputs[0].shape)
+    except Exception:  # a Sequential model without an Input has no inputs yet
+        raise _Fail("the model has no defined input.", "Start the model with keras.Input(shape=(2,)).") from None
+    if in_shape != (None, 2):
+        raise _Fail(f"the input shape is {in_shape[1:]}, expected (2,).",
+                    "The moons have 2 features: keras.Input(shape=(2,)).")
+    dense = [layer for layer in model.layers if isinstance(layer, keras.layers.Dense)]
+    units = [layer.units for layer in dense]
+    if units != [128, 128, 1]:
+        raise _Fail(f"the Dense layers have units {units}, expected [128, 128, 1].",
+                    "Two hidden Dense(128) layers, then Dense(1).")
+    regs = [_reg_values(layer.kernel_regularizer, keras) for layer in dense]
+    if any(layer.bias_regularizer is not None and any(_reg_values(layer.bias_regularizer, keras)) for layer in dense):
+        raise _Fail("a bias is regularized.", "Only kernels are penalized: kernel_regularizer=...")
+    if regs[2] != (0.0, 0.0):
+        raise _Fail("the output layer is regularized too.",
+                    "The article puts kernel_regularizer on the two hidden layers only.")
+    for i, (l1, l2) in enumerate(regs[:2], start=1):
+        if l2 and not l1:
+            raise _Fail(f"hidden layer {i} uses an L2 penalty {case}.", "Use keras.regularizers.l1(l1_strength).")
+        if not np.isclose(l1, strength, rtol=1e-6, atol=1e-12) or l2:
+            if strength and l1 == 0:
+                raise _Fail(f"hidden layer {i} has no L1 penalty {case}.",
+                            "Pass kernel_regularizer=keras.regularizers.l1(l1_strength) to both hidden layers.")
+            want, got = _fmt_pair(strength, l1)
+            raise _Fail(f"hidden layer {i} has L1 strength {got}, expected {want} {case}.",
+                        "Pass l1_strength itself to both hidden layers: keras.regularizers.l1(l1_strength).")
+    if model.count_params() != 17025 or [tuple(w.shape) for w in model.weights] != _SHAPES:
+        raise _Fail(f"the model has {model.count_params()} parameters, expected 17025.",
+                    "Check the layers: 2 → 128 → 128 → 1, all with biases, and no other layer with weights.")
+
+
+def _what_it_computes(model, strength, case):
+    """The checks of what the model computes, whatever layers express it: its start, its weights'
+    constraints, its output on fixed weights (in inference and in training) and its penalty."""
+    kernels = [np.asarray(w) for w in model.weights[0::2]]
+    if any(np.ptp(k) == 0 for k in kernels):
+        raise _Fail("a layer's kernel starts with all its weights equal (kernel_initializer='zeros'?): "
+                    "the units of a layer then all learn the same thing.",
+                    "Keep Keras's default initializer (glorot_uniform): no kernel_initializer argument.")
+    if any(getattr(w, "constraint", None) is not None for w in model.weights):
+        raise _Fail("a weight has a constraint (kernel_constraint=...): the article's model has none.",
+                    "Leave out kernel_constraint and bias_constraint.")
+    rng = np.random.default_rng(51)
+    weights = [rng.normal(0.0, 1.0 / np.sqrt(shape[0]) if len(shape) == 2 else 0.1, shape) for shape in _SHAPES]
+    model.set_weights([w.astype(np.float32) for w in weights])
+    X = rng.normal(0.0, 1.0, (64, 2))
+    expected, logit = _article_forward(weights, X)
+    for training in (False, True):  # calling the model runs the learner's layers: under the time limit
+        got = np.asarray(_call(model, X.astype(np.float32), training=training), dtype=np.float64).reshape(-1)
+        if got.shape == expected.shape and np.allclose(got, expected, rtol=1e-4, atol=1e-5):
+            continue
+        if training:
+            raise _Fail("its predictions in training differ from those in inference (a Dropout or noise layer?): "
+                        "the article's model has none.", f"The model is {_ARTICLE}.")
+        what = (" (they are 1 − p: the predictions are inverted)" if np.allclose(got, 1 - expected, atol=1e-4)
+                else " (they are logits: the sigmoid is missing)" if np.allclose(got, logit, rtol=1e-4, atol=1e-4)
+                else "")
+        shown = f"{got[0]:.4g}" if got.size else "nothing"
+        raise _Fail(f"on fixed weights its predictions differ from the article's model{what}: got {shown}, "
+                    f"expected {expected[0]:.4g} for the first point {case}.",
+                    f"The model is {_ARTICLE}; no layer after the output.")
+    penalty = _call(lambda: float(sum(float(loss) for loss in model.losses)))  # the learner's layers' code
+    want = strength * float(np.abs(weights[0]).sum() + np.abs(weights[2]).sum())
+    if not np.isclose(penalty, want, rtol=1e-4, atol=1e-7):
+        extra = " (a penalty on the activations too, activity_regularizer?)" if penalty > want else ""
+        raise _Fail(f"its penalty on fixed weights is {penalty:.6g}, expected {want:.6g} = l1_strength·Σ|w| over "
+                    f"the hidden kernels {case}{extra}.",
+                    "Penalize the hidden kernels only: kernel_regularizer=keras.regularizers.l1(l1_strength).")
+
+
 @task("05.1", "the article's regularized Keras model")
 def _check_05_1(fn):
     keras = _keras()
-    for strength in (0.001, 0.0):
-        case = f"for l1_strength={strength}"
+    rng, words = drawn()
+    for strength, more in ((0.001, ""), (0.0, ""), (float(f"{10 ** rng.uniform(-4, -1.5):.2g}"), f", {words}")):
+        case = f"for l1_strength={strength}{more}"
         model = _call(fn, strength)
-        if model is None:
-            raise _Fail("your function returned None.", "End with `return model`.")
-        if not isinstance(model, keras.Model):
-            raise _Fail(f"it returned a {type(model).__name__}, not a Keras model.",
-                        "Build a keras.Sequential([...]) and return it.")
-        try:
-            in_shape = tuple(model.inputs[0].shape)
-        except Exception:  # a Sequential model without an Input has no inputs yet
-            raise _Fail("the model has no defined input.",
-                        "Start the model with keras.Input(shape=(2,)).") from None
-        if in_shape != (None, 2):
-            raise _Fail(f"the input shape is {in_shape[1:]}, expected (2,).",
-                        "The moons have 2 features: keras.Input(shape=(2,)).")
-        dense = [layer for layer in model.layers if isinstance(layer, keras.layers.Dense)]
-        units = [layer.units for layer in dense]
-        if units != [128, 128, 1]:
-            raise _Fail(f"the Dense layers have units {units}, expected [128, 128, 1].",
-                        "Two hidden Dense(128) layers, then Dense(1).")
-        acts = [getattr(layer.activation, "__name__", str(layer.activation)) for layer in dense]
-        if acts != ["relu", "relu", "sigmoid"]:
-            raise _Fail(f"the activations are {acts}, expected ['relu', 'relu', 'sigmoid'].",
-                        "relu on the hidden layers, sigmoid on the output (a probability).")
-        regs = [_reg_values(layer.kernel_regularizer, keras) for layer in dense]
-        if any(layer.bias_regularizer is not None and any(_reg_values(layer.bias_regularizer, keras))
-               for layer in dense):
-            raise _Fail("a bias is regularized.", "Only kernels are penalized: kernel_regularizer=...")
-        if regs[2] != (0.0, 0.0):
-            raise _Fail("the output layer is regularized too.",
-                        "The article puts kernel_regularizer on the two hidden layers only.")
-        for i, (l1, l2) in enumerate(regs[:2], start=1):
-            if l2 and not l1:
-                raise _Fail(f"hidden layer {i} uses an L2 penalty {case}.",
-                            "Use keras.regularizers.l1(l1_strength).")
-            if not np.isclose(l1, strength, rtol=1e-6, atol=1e-12) or l2:
-                if strength and l1 == 0:
-                    raise _Fail(f"hidden layer {i} has no L1 penalty {case}.",
-                                "Pass kernel_regularizer=keras.regularizers.l1(l1_strength) to both hidden layers.")
-                want, got = _fmt_pair(strength, l1)
-                raise _Fail(f"hidden layer {i} has L1 strength {got}, expected {want} {case}.",
-                            "Pass l1_strength itself to both hidden layers: keras.regularizers.l1(l1_strength).")
-        if model.count_params() != 17025:
-            raise _Fail(f"the model has {model.count_params()} parameters, expected 17025.",
-                        "Check the layers: 2 → 128 → 128 → 1, all with biases.")
-    return "your model is the article's: 2 → 128 relu → 128 relu → 1 sigmoid, l1 on the hidden kernels."
+        _structure(model, keras, strength, case)
+        _what_it_computes(model, strength, case)
+    return ("your model is the article's, 2 → 128 relu → 128 relu → 1 sigmoid with l1 on the hidden kernels: on "
+            "fixed weights it gives its predictions and penalty for every l1_strength tried, one drawn at random.")
 
 
-def _sparsity_model(keras):
-    k1 = np.array([[0.5, -1e-4, 0.0, 0.02], [3e-4, -0.3, 0.0, 1.2], [-0.004, 0.0, 0.8, -2e-5]])
-    k2 = np.array([[0.0, 0.3], [-5e-4, 0.0], [0.6, -0.0009], [0.02, -0.7]])
-    model = keras.Sequential([keras.Input(shape=(3,)), keras.layers.Dense(4), keras.layers.Dense(2)])
-    model.set_weights([k1, np.zeros(4), k2, np.array([0.0, 0.1])])
-    return model, [k1, k2], [np.zeros(4), np.array([0.0, 0.1])]
+def _sparsity_model(keras, rng=None):
+    """A small model whose kernels have exact zeros, tiny and large weights, its kernels and biases;
+    with ``rng``, a model drawn at random (sizes and weights)."""
+    if rng is None:
+        k1 = np.array([[0.5, -1e-4, 0.0, 0.02], [3e-4, -0.3, 0.0, 1.2], [-0.004, 0.0, 0.8, -2e-5]])
+        k2 = np.array([[0.0, 0.3], [-5e-4, 0.0], [0.6, -0.0009], [0.02, -0.7]])
+        b1, b2 = np.zeros(4), np.array([0.0, 0.1])
+    else:
+        n_in, hidden, n_out = (int(v) for v in rng.integers(2, 7, size=3))
+        k1, k2 = (rng.choice([0.0, 1.0], shape, p=[0.2, 0.8]) * rng.choice([-1.0, 1.0], shape)
+                  * 10.0 ** rng.uniform(-5, 0.5, shape) for shape in ((n_in, hidden), (hidden, n_out)))
+        b1, b2 = (rng.choice([0.0, 1e-4, 0.2], size) for size in (hidden, n_out))
+    model = keras.Sequential([keras.Input(shape=(k1.shape[0],)), keras.layers.Dense(k1.shape[1]),
+                              keras.layers.Dense(k2.shape[1])])
+    model.set_weights([k1, b1, k2, b2])
+    return model, [k1, k2], [b1, b2]
 
 
 @task("05.2", "the sparsity of a model")
 def _check_05_2(fn):
     keras = _keras()
-    model, kernels, biases = _sparsity_model(keras)
-    flat = np.concatenate([k.ravel() for k in kernels])
-    every = np.concatenate([flat] + biases)
+    rng, words = drawn()
+    cases = [(*_sparsity_model(keras), tol, f"for tol={tol:g}") for tol in (1e-3, 1e-2, 0.5)]
+    tol = float(f"{10 ** rng.uniform(-4, -0.5):.2g}")
+    cases.append((*_sparsity_model(keras, rng), tol, f"for tol={tol:g} and a model {words}"))
     answers = _Cases(scalar=True, shape_hint="Return one fraction for the whole model.")
-    for tol in (1e-3, 1e-2, 0.5):
+    for model, kernels, biases, tol, case in cases:
+        flat = np.concatenate([k.ravel() for k in kernels])
+        every = np.concatenate([flat] + biases)
         expected = np.mean(np.abs(flat) < tol)
         got = _call(fn, model, tol)
-        answers.add(got, expected, case=f"for tol={tol:g}", n=flat.size, variants=[
+        answers.add(got, expected, case=case, n=flat.size, variants=[
             (np.mean(np.abs(every) < tol), "the biases are counted too.",
              "Count kernel weights only: the layers' .kernel, not every array of get_weights()."),
             (100 * expected, "it returned a percentage.", "Return a fraction between 0 and 1."),
@@ -105,4 +171,4 @@ def _check_05_2(fn):
              "Count the weights with |w| < tol (strictly below)."),
         ])
     answers.verdict()
-    return "your sparsity measure counts kernel weights with |w| < tol, as a fraction."
+    return "your sparsity measure counts kernel weights with |w| < tol, as a fraction, on a model drawn at random too."

@@ -6,24 +6,30 @@ from __future__ import annotations
 import numpy as np
 
 from helpers.checks.core import _call, _Cases, task
+from helpers.checks.draws import drawn
 
 
 def _dropout_cases():
+    """(h, rate, keep, training, words): three fixed cases, then one drawn for this run."""
     rng = np.random.default_rng(6)
     h = rng.exponential(1.0, size=(4, 5))
     for rate, training in ((0.2, True), (0.6, True), (0.25, False)):
         keep = rng.random(h.shape) >= rate
-        yield h, rate, keep, training
+        yield h, rate, keep, training, ""
+    rng, words = drawn()
+    h = rng.exponential(1.0, size=(4, 5))  # the fixed cases' shape, which names a wrong one
+    rate = round(float(rng.uniform(0.1, 0.8)), 2)
+    yield h, rate, rng.random(h.shape) >= rate, True, f", {words}"
 
 
 @task("06.1", "inverted dropout")
 def _check_06_1(fn):
     answers = _Cases(shape_hint="Return the activations after dropout: the same shape as h.")
-    for h, rate, keep, training in _dropout_cases():
+    for h, rate, keep, training, more in _dropout_cases():
         dropped = np.where(keep, h, 0.0)
         expected = dropped / (1 - rate) if training else h
         got = _call(fn, h.copy(), rate, keep.copy(), training)
-        answers.add(got, expected, case=f"for rate={rate}, training={training}", inputs={"h": h}, variants=[
+        answers.add(got, expected, case=f"for rate={rate}, training={training}{more}", inputs={"h": h}, variants=[
             (dropped if training else h, "it drops units but does not divide the survivors by 1 − rate.",
              "Inverted dropout scales the kept activations by 1 / (1 − rate), so their mean is unchanged."),
             (dropped * (1 - rate) if training else h, "it multiplies the survivors by 1 − rate instead of dividing.",
@@ -37,7 +43,8 @@ def _check_06_1(fn):
              "keep is True where a unit survives: keep those, zero the rest."),
         ])
     answers.verdict()
-    return "your inverted dropout drops, scales by 1/(1 − rate) in training, and is the identity at inference."
+    return ("your inverted dropout drops, scales by 1/(1 − rate) in training, and is the identity at inference "
+            "(on a case drawn at random too).")
 
 
 _HISTORIES = (  # (validation losses, patience): the restored epoch differs from every listed mistake
@@ -45,7 +52,16 @@ _HISTORIES = (  # (validation losses, patience): the restored epoch differs from
     ([0.5, 0.4, 0.4, 0.45, 0.3], 2),  # an equal loss is no improvement: stops after epoch 4
     ([1.0, 0.8, 0.85, 0.9, 0.7, 0.75], 2),  # stops after epoch 4, one epoch before 0.7
     ([0.8, 0.6, 0.5, 0.45, 0.44], 2),  # never stops: the last epoch is the best
+    ([1.0, 0.9, 0.95, 0.8], 2),  # one epoch without improvement is not yet a stop
 )
+
+
+def _drawn_history():
+    """(losses, patience, words): a history drawn for this run (a noisy decline, ties possible)."""
+    rng, words = drawn()
+    epochs = int(rng.integers(5, 16))
+    losses = np.round(np.exp(-np.linspace(0.0, rng.uniform(0.5, 2.0), epochs)) + rng.normal(0, 0.08, epochs), 2)
+    return [float(v) for v in np.round(np.abs(losses) + 0.01, 2)], int(rng.integers(1, 5)), f", {words}"
 
 
 def _restored_epoch(losses, patience, *, ties_improve=False, extra_wait=0, zero_based=False):
@@ -62,9 +78,9 @@ def _restored_epoch(losses, patience, *, ties_improve=False, extra_wait=0, zero_
 @task("06.2", "the early-stopping epoch")
 def _check_06_2(fn):
     answers = _Cases(scalar=True, generic=False, shape_hint="Return one epoch number (an int).")
-    for losses, patience in _HISTORIES:
+    for losses, patience, more in [(*history, "") for history in _HISTORIES] + [_drawn_history()]:
         got = _call(fn, list(losses), patience)
-        answers.add(got, _restored_epoch(losses, patience), case=f"for val_losses={losses}, patience={patience}",
+        answers.add(got, _restored_epoch(losses, patience), case=f"for val_losses={losses}, patience={patience}{more}",
                     variants=[
             (_restored_epoch(losses, patience, zero_based=True), "it counts epochs from 0.",
              "Epochs are numbered from 1 (the first loss is epoch 1), as Keras prints them."),
@@ -74,17 +90,27 @@ def _check_06_2(fn):
              "EarlyStopping needs a strictly lower loss (min_delta=0): an equal one adds to the wait."),
             (_restored_epoch(losses, patience, extra_wait=1), "it waits one epoch more than patience.",
              "Stop as soon as `patience` epochs in a row have not improved on the best."),
+            (_restored_epoch(losses, patience, extra_wait=-1), "it stops one epoch early: after patience − 1 "
+             "epochs without improvement.", "Stop once `patience` epochs in a row (not patience − 1) have not "
+             "improved on the best."),
         ])
     answers.verdict()
-    return "your early stopping restores the epoch Keras's EarlyStopping(patience, restore_best_weights=True) would."
+    return ("your early stopping restores the epoch Keras's EarlyStopping(patience, restore_best_weights=True) "
+            "would, on a history drawn at random too.")
 
 
 def _noise_cases():
+    """(X, y, sigma, words): three fixed cases, then one drawn for this run."""
     rng = np.random.default_rng(60)
-    for n, p, sigma in ((12, 3, 0.3), (20, 4, 0.5), (8, 2, 1.2)):
+    draw, words = drawn()
+    for n, p, sigma, more in ((12, 3, 0.3, ""), (20, 4, 0.5, ""), (8, 2, 1.2, ""),
+                              (int(draw.integers(6, 30)), int(draw.integers(2, 6)),
+                               round(float(draw.uniform(0.1, 1.5)), 2), f", {words}")):
+        if more:
+            rng = draw
         X = rng.standard_normal((n, p)) + 0.5
         y = X @ rng.standard_normal(p) + 0.2 * rng.standard_normal(n) + 1.0
-        yield X, y, sigma
+        yield X, y, sigma, more
 
 
 def _ridge(X, y, lam):
@@ -94,11 +120,12 @@ def _ridge(X, y, lam):
 @task("06.3", "the ridge that input noise gives")
 def _check_06_3(fn):
     answers = _Cases(shape_hint="Return one weight per column of X.")
-    for X, y, sigma in _noise_cases():
+    for X, y, sigma, more in _noise_cases():
         n = len(y)
         Xc, yc = X - X.mean(axis=0), y - y.mean()
         got = _call(fn, X.copy(), y.copy(), sigma)
-        answers.add(got, _ridge(X, y, n * sigma**2), case=f"for n={n}, sigma={sigma}", inputs={"X": X}, variants=[
+        answers.add(got, _ridge(X, y, n * sigma**2), case=f"for n={n}, sigma={sigma}{more}", inputs={"X": X},
+                    variants=[
             (_ridge(X, y, sigma**2), "it uses λ = σ², without the factor n.",
              "For ‖y − Xw‖² + λ‖w‖² (a sum over n points) the noise adds nσ²‖w‖²: λ = nσ²."),
             (_ridge(X, y, (n - 1) * sigma**2), "it uses λ = (n − 1)σ² instead of nσ².",
@@ -111,4 +138,5 @@ def _check_06_3(fn):
              "No intercept in this task: solve (XᵀX + nσ²I) w = Xᵀy with X and y as given."),
         ])
     answers.verdict()
-    return "your weights are ridge with λ = nσ², what input noise of variance σ² gives in expectation."
+    return ("your weights are ridge with λ = nσ², what input noise of variance σ² gives in expectation (on data "
+            "drawn at random too).")

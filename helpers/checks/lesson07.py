@@ -7,6 +7,7 @@ from __future__ import annotations
 import numpy as np
 
 from helpers.checks.core import _as_array, _call, _Cases, _Fail, _fmt, task
+from helpers.checks.draws import drawn
 
 
 def _fits_table(seed: int, n_sets: int, n_inputs: int, noise_sd: float):
@@ -22,8 +23,16 @@ def _fits_table(seed: int, n_sets: int, n_inputs: int, noise_sd: float):
 
 
 BV_CASES = ((7, 40, 6, 0.5), (8, 25, 9, 0.3), (9, 60, 4, 1.2))
-"""(seed, R, m, noise_sd) of the data sets of Tasks 07.1 and 07.2: their answers differ, and so does
-each known mistake from the others on at least one of them."""
+"""(seed, R, m, noise_sd) of the fixed data sets of Tasks 07.1 and 07.2: their answers differ, and so
+does each known mistake from the others on at least one of them."""
+
+
+def _bv_cases():
+    """``(seed, R, m, noise_sd, words)``: the fixed data sets, then one drawn for this run."""
+    rng, words = drawn()
+    return [(*case, "") for case in BV_CASES] + [
+        (int(rng.integers(1 << 30)), int(rng.integers(10, 80)), int(rng.integers(3, 12)),
+         round(float(rng.uniform(0.1, 1.5)), 2), f", {words}")]
 
 
 def _numbers(got, count: int, names: str, case: str) -> list:
@@ -57,9 +66,9 @@ def _check_07_1(fn):
     bias_cases.neutral = _part_neutral(bias_cases, "bias² (first number)")
     var_cases.neutral = _part_neutral(var_cases, "variance (second number)")
     total_cases.neutral = _part_neutral(total_cases, "expected test MSE (third number)")
-    for seed, R, m, noise_sd in BV_CASES:
+    for seed, R, m, noise_sd, more in _bv_cases():
         preds, f_true, _ = _fits_table(seed, R, m, noise_sd)
-        case = f"for {R} fits at {m} inputs, noise_sd={noise_sd}"
+        case = f"for {R} fits at {m} inputs, noise_sd={noise_sd}{more}"
         got = _numbers(_call(fn, preds.copy(), f_true.copy(), noise_sd), 3, "bias2, variance, expected_mse", case)
         bias = preds.mean(axis=0) - f_true
         bias2, variance = np.mean(bias**2), np.mean(preds.var(axis=0))
@@ -92,7 +101,8 @@ def _check_07_1(fn):
         ])
     for cases in (bias_cases, var_cases, total_cases):
         cases.verdict()
-    return "bias², variance (over training sets, divided by R) and bias² + variance + σ² all match."
+    return ("bias², variance (over training sets, divided by R) and bias² + variance + σ² all match, "
+            "on a case drawn at random too.")
 
 
 @task("07.2", "the measured test MSE and its standard error")
@@ -101,9 +111,9 @@ def _check_07_2(fn):
     se_cases = _Cases(scalar=True)
     mean_cases.neutral = _part_neutral(mean_cases, "mean test MSE (first number)")
     se_cases.neutral = _part_neutral(se_cases, "standard error (second number)")
-    for seed, R, m, noise_sd in BV_CASES:
+    for seed, R, m, noise_sd, more in _bv_cases():
         preds, _, y_test = _fits_table(seed, R, m, noise_sd)
-        case = f"for {R} fits at {m} test inputs"
+        case = f"for {R} fits at {m} test inputs{more}"
         got = _numbers(_call(fn, preds.copy(), y_test.copy()), 2, "mean, se", case)
         sq = (y_test - preds) ** 2
         per_set = sq.mean(axis=1)
@@ -129,7 +139,7 @@ def _check_07_2(fn):
     mean_cases.verdict()
     se_cases.verdict()
     return ("the mean test MSE and its standard error (the spread over the training sets divided by √R) "
-            "match on 3 test cases.")
+            "match on 3 test cases and one drawn at random.")
 
 
 def _matrix(rows: int, cols: int, singular_values, seed: int) -> np.ndarray:
@@ -146,9 +156,14 @@ def _min_norm_cases():
     tall = rng.standard_normal((12, 5))  # p < n: the ordinary least-squares fit
     twin = rng.standard_normal((6, 10))
     twin[1] = twin[0]  # two identical rows with different targets: F Fᵀ is singular
+    draw, words = drawn()
+    rows, cols = int(draw.integers(3, 8)), int(draw.integers(8, 15))
+    rank = int(draw.integers(2, rows + 1))  # a drawn wide F, of full rank or not
+    lowrank = _matrix(rows, cols, np.sort(draw.uniform(0.5, 3.0, rank))[::-1], int(draw.integers(1 << 30)))
     return [("a 5×12 F (more features than points)", wide, rng.standard_normal(5)),
             ("a 12×5 F (fewer features than points)", tall, rng.standard_normal(12)),
-            ("a 6×10 F with two identical rows", twin, rng.standard_normal(6))]
+            ("a 6×10 F with two identical rows", twin, rng.standard_normal(6)),
+            (f"a {rows}×{cols} F of rank {rank}, {words}", lowrank, draw.standard_normal(rows))]
 
 
 _PINV = "np.linalg.pinv(F) @ y or np.linalg.lstsq(F, y, rcond=None)[0]"
@@ -206,7 +221,7 @@ def _check_07_3(fn):
         else:
             problems.append(("null space", norm))
     answers.verdict()
-    return "your minimum-norm solution matches F⁺y for wide, tall and rank-deficient F."
+    return "your minimum-norm solution matches F⁺y for wide, tall and rank-deficient F, and one drawn at random."
 
 
 def _gd_ref(F, y, lr, n_steps, scale=1.0):
@@ -217,12 +232,23 @@ def _gd_ref(F, y, lr, n_steps, scale=1.0):
 
 
 def _gd_cases():
-    """(F, y, lr, n_steps): wide and tall F, step sizes of 0.5/s² and 0.9/s², 0 to 25 steps."""
+    """(F, y, lr, n_steps, words): wide and tall F, step sizes of 0.5/s² and 0.9/s², 0 to 25 steps;
+    then many steps on an F with one slow direction (singular value 1/60 of the largest), where
+    neither the iterate after 1000 steps nor F⁺y is the answer yet; last a case drawn for this run."""
     rng = np.random.default_rng(12)
     wide, tall = rng.standard_normal((6, 15)), rng.standard_normal((9, 4))
+    slow = _matrix(4, 10, [3.0, 2.0, 1.0, 0.05], 13)
     out = []
-    for F, fraction, n_steps in ((wide, 0.5, 0), (wide, 0.5, 1), (tall, 0.9, 3), (wide, 0.5, 25)):
-        out.append((F, rng.standard_normal(F.shape[0]), fraction / np.linalg.norm(F, 2) ** 2, n_steps))
+    for F, fraction, n_steps in ((wide, 0.5, 0), (wide, 0.5, 1), (tall, 0.9, 3), (wide, 0.5, 25), (slow, 0.9, 1500)):
+        out.append((F, rng.standard_normal(F.shape[0]), fraction / np.linalg.norm(F, 2) ** 2, n_steps, ""))
+    draw, words = drawn()
+    rows, cols = (int(draw.integers(3, 7)), int(draw.integers(8, 14)))[:: 1 if draw.random() < 0.5 else -1]
+    k = min(rows, cols)
+    singular_values = [*np.sort(draw.uniform(0.3, 3.0, k - 1))[::-1], draw.uniform(0.02, 0.1)]  # one slow direction
+    F = _matrix(rows, cols, singular_values, int(draw.integers(1 << 30)))
+    fraction = round(float(draw.uniform(0.3, 0.95)), 2)
+    out.append((F, draw.standard_normal(rows), fraction / np.linalg.norm(F, 2) ** 2, int(draw.integers(150, 3000)),
+                f", {words}"))
     return out
 
 
@@ -240,9 +266,10 @@ def _gd_neutral(cases: _Cases):
 def _check_07_4(fn):
     answers = _Cases(rtol=1e-8, atol=1e-10, shape_hint="Return the weight vector: one entry per column of F.")
     answers.neutral = _gd_neutral(answers)
-    for F, y, lr, n_steps in _gd_cases():
+    cases = _gd_cases()
+    for F, y, lr, n_steps, words in cases:
         n = F.shape[0]
-        case = f"for a {F.shape[0]}×{F.shape[1]} F after {n_steps} step{'' if n_steps == 1 else 's'}"
+        case = f"for a {F.shape[0]}×{F.shape[1]} F after {n_steps} step{'' if n_steps == 1 else 's'}{words}"
         got = _call(fn, F.copy(), y.copy(), lr, n_steps)
         answers.add(got, _gd_ref(F, y, lr, n_steps), case=case, variants=[
             (_gd_ref(F, y, lr, n_steps, scale=1 / n), "the gradient is divided by n (the number of rows of F).",
@@ -255,9 +282,10 @@ def _check_07_4(fn):
             (_gd_ref(F, y, lr, max(n_steps - 1, 0)), "it takes one step too few.", "Run exactly n_steps steps."),
         ])
     answers.verdict()
-    F, y, _, _ = _gd_cases()[0]
+    F, y, _, _, _ = cases[0]
     w = _as_array(_call(fn, F.copy(), y.copy(), 1 / np.linalg.norm(F, 2) ** 2, 5000))
     w_plus = np.linalg.pinv(F) @ y
     if np.linalg.norm(w - w_plus) > 1e-8 * np.linalg.norm(w_plus):  # pragma: no cover - the steps were right
         raise _Fail("the steps are right, but 5000 of them did not reach F⁺y.", "Please report this.")
-    return "your steps are right, and 5000 of them from zero reach the minimum-norm F⁺y (to 1e-8)."
+    return ("your steps are right (on a case drawn at random too), and 5000 of them from zero reach the "
+            "minimum-norm F⁺y (to 1e-8).")
