@@ -1,16 +1,16 @@
 """Instant feedback for the assignment notebooks: ``check_task("03.2", weight_decay_step)``.
 
-Every code task of ``assignments/NN_<topic>_assignment.ipynb`` has a checker in this package,
-in the module of its lesson (``helpers/checks/lessonNN.py``). A checker runs the learner's
-function on a few fixed test cases whose right answers differ, then on one case drawn afresh
-for each run (:mod:`helpers.checks.draws`: no lookup table of the fixed cases' answers passes),
-compares with reference values computed there, and answers in one or two lines: passed, or what is wrong (wrong shape, wrong
-sign, a factor of 2, a missing 1/n, n − 1 for n, near-zeros where exact zeros were expected,
-|w| where w² was meant, the same answer whatever the input, ...) followed by a hint; a mistake
-is named only when it explains every test case, else the message says what was expected and
-what came. Only real numbers count as answers (not text, True/False or complex numbers). The
-learner's code gets 10 s per check (:mod:`helpers.checks.time_limit`). It never shows a
-traceback and never shows the solution.
+Every code task of ``assignments/NN_<topic>_assignment.ipynb`` has a checker in this package, in
+the module of its lesson (``helpers/checks/lessonNN.py``). A checker runs the learner's function
+on a few fixed test cases whose right answers differ, then on one case drawn afresh for each run
+(:mod:`helpers.checks.draws`: no lookup table of the fixed cases' answers passes), compares with
+reference values computed there, and answers in one or two lines: passed, or what is wrong
+(wrong shape, wrong sign, a factor of 2, a missing 1/n, n − 1 for n, near-zeros where exact
+zeros were expected, |w| where w² was meant, the same answer whatever the input, ...) followed
+by a hint; a mistake is named only when it explains every test case, else the message says what
+was expected and what came. Only real numbers count as answers (not text, True/False or complex
+numbers). The learner's code gets 10 s per check (:mod:`helpers.checks.time_limit`). It never
+shows a traceback and never shows the solution.
 
 Task ids are strings ``"LL.k"``: lesson ``LL`` (two digits), task ``k`` of that lesson's
 assignment; ``"3.2"`` and ``(3, 2)`` are accepted too. Reasoning tasks have no checker (their
