@@ -5,7 +5,8 @@ This machine's kernel has no case-folding ext4 or tmpfs (built without ``CONFIG_
 test mounts this instead: every name is looked up ignoring case (``NOTEBOOKS/01_X.ipynb`` opens
 ``notebooks/01_x.ipynb``), names keep the case they were created with, and everything else passes
 through to the folder underneath. It needs ``/dev/fuse``, libfuse 2 (Debian's ``libfuse2``,
-installed by ``tools/install_fuse.sh``) and fusepy; :func:`fuse_problem` says what is missing.
+installed by ``tools/install_fuse.sh``) and mfusepy (fusepy's maintained fork, which has a wheel);
+:func:`fuse_problem` says what is missing.
 
 Run as a script (``python tests/casefold_fs.py SOURCE MOUNTPOINT``) it serves in the foreground
 until unmounted; :func:`mounted` does that in a child process for the duration of a ``with`` block.
@@ -30,16 +31,16 @@ def fuse_problem() -> str | None:
     if ctypes.util.find_library("fuse") is None:
         return "no libfuse 2 (apt-get install libfuse2, or bash tools/install_fuse.sh)"
     try:
-        import fuse  # noqa: F401
+        import mfusepy  # noqa: F401
     except (ImportError, OSError) as exc:
-        return f"fusepy does not load ({exc})"
+        return f"mfusepy does not load ({exc})"
     if hasattr(os, "geteuid") and os.geteuid() != 0:
         return "mounting needs root here"
     return None
 
 
 def _serve(source: str, mountpoint: str) -> None:
-    from fuse import FUSE, FuseOSError, Operations
+    from mfusepy import FUSE, FuseOSError, Operations
 
     class CaseFolding(Operations):
         def __init__(self, root: str):
@@ -74,7 +75,13 @@ def _serve(source: str, mountpoint: str) -> None:
             return {key: getattr(st, key) for key in keys}
 
         def readdir(self, path, fh):
-            return [".", "..", *os.listdir(self._real(path))]
+            """Each entry with its mode and inode (mfusepy passes a bare name on with an empty mode)."""
+            real = self._real(path)
+            entries = []
+            for name in (".", "..", *os.listdir(real)):
+                st = os.lstat(os.path.join(real, name))
+                entries.append((name, {"st_mode": st.st_mode, "st_ino": st.st_ino}, 0))
+            return entries
 
         def readlink(self, path):
             return os.readlink(self._real(path))

@@ -147,12 +147,18 @@ def test_a_real_interrupt_stops_the_check(interrupt):
         interrupt()  # Ctrl+C, or the kernel's ■ (on Windows ipykernel calls interrupt_main)
         time.sleep(5)
 
-    sigint = signal.getsignal(signal.SIGINT)
-    start = time.monotonic()
-    with pytest.raises(KeyboardInterrupt):
-        check_task("03.1", interrupted)
-    assert time.monotonic() - start < 2
-    assert signal.getsignal(signal.SIGINT) is sigint
+    # Ctrl+C raises KeyboardInterrupt, as in a kernel, even when the shell that started pytest in the
+    # background left SIGINT ignored (then neither raise_signal nor interrupt_main would do anything)
+    outer = signal.signal(signal.SIGINT, signal.default_int_handler)
+    try:
+        sigint = signal.getsignal(signal.SIGINT)
+        start = time.monotonic()
+        with pytest.raises(KeyboardInterrupt):
+            check_task("03.1", interrupted)
+        assert time.monotonic() - start < 2
+        assert signal.getsignal(signal.SIGINT) is sigint
+    finally:
+        signal.signal(signal.SIGINT, outer)
 
 
 def _kernel_output(kc, code: str, timeout: float = 60) -> tuple[str, str | None]:
