@@ -256,7 +256,7 @@ def diagnose(venv: Path, modules=KEY_MODULES) -> Verdict:
         if stamp_path(venv).exists():
             return Verdict(INSTALL, "requirements.txt, pyproject.toml or the Python of "
                                     f"{name} changed since the last install")
-        return Verdict(INSTALL, f"the course's packages are not installed in {name} yet")
+        return Verdict(INSTALL, f"no set-up of {name} has finished yet (none, or one interrupted)")
     if state.missing:
         return Verdict(REPAIR, f"{name} lacks {', '.join(state.missing)} although it was set up")
     return Verdict(OK, f"{name} is up to date")
@@ -390,6 +390,15 @@ def force_reinstall(venv: Path, distributions: list, course: bool, everything: b
 COURSE_MODULES = ("helpers", "coursekit")
 
 
+def root_causes(broken: dict) -> dict:
+    """Of the ``broken`` modules (``{module: error}``), those whose own files are missing or broken
+    (their error names the module itself: ``No module named 'numpy'``, ``... 'tensorflow.python'``);
+    the others may fail only for importing one of those (matplotlib without numpy), and need no
+    reinstall of their own. All of them when none names itself."""
+    own = {m: e for m, e in broken.items() if f"No module named '{m}'" in e or f"No module named '{m}." in e}
+    return own or broken
+
+
 def repair(venv: Path, broken: dict) -> None:
     """Reinstall what provides the ``broken`` modules (``{module: error}``), saying which and why:
     the distributions their metadata names (at the version installed), the course's packages for
@@ -419,12 +428,19 @@ def install_until_importable(venv: Path, verdict: Verdict) -> dict:
     if verdict.action != REPAIR:
         install(venv)
     broken = import_problems(venv)
-    if broken:
+    for _ in range(3):  # the root causes first; what failed only for importing them then imports
+        if not broken:
+            break
         try:
-            repair(venv, broken)
+            repair(venv, root_causes(broken))
         except subprocess.CalledProcessError as exc:
             say(f"the repair failed (exit status {exc.returncode})")
-        broken = import_problems(venv)
+            break
+        still = import_problems(venv)
+        if set(still) >= set(broken):  # no progress: rebuild instead
+            broken = still
+            break
+        broken = still
     if broken and verdict.action not in (CREATE, REBUILD):
         module, error = next(iter(broken.items()))
         say(f"{', '.join(broken)} still cannot be imported ({module}: {error}): rebuilding {venv.name} from scratch")

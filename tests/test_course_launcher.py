@@ -94,7 +94,7 @@ def test_no_venv_is_created(tmp_path):
 
 def test_a_fresh_venv_gets_the_install(tmp_path):
     verdict = course.diagnose(make_venv(tmp_path / ".venv"))
-    assert verdict == (course.INSTALL, "the course's packages are not installed in .venv yet")
+    assert verdict == (course.INSTALL, "no set-up of .venv has finished yet (none, or one interrupted)")
 
 
 def test_a_venv_without_pip_is_rebuilt(tmp_path):
@@ -289,6 +289,17 @@ def test_an_interrupted_install_of_the_course_packages_is_repaired(tmp_path, qui
 
 
 COURSE_MODULES = ("helpers", "coursekit")
+
+
+def test_only_the_root_causes_are_reinstalled_first():
+    """A deleted numpy makes matplotlib, keras, tensorflow and the course fail to import too: only
+    numpy is reinstalled (seconds), not TensorFlow (a 250 MB wheel)."""
+    numpy_gone = "ModuleNotFoundError: No module named 'numpy'"
+    half_tf = "ModuleNotFoundError: No module named 'tensorflow.python'"
+    broken = {"numpy": numpy_gone, "matplotlib": numpy_gone, "helpers": numpy_gone, "tensorflow": half_tf,
+              "keras": half_tf}
+    assert course.root_causes(broken) == {"numpy": numpy_gone, "tensorflow": half_tf}
+    assert course.root_causes({"keras": "ImportError: half a package"}) == {"keras": "ImportError: half a package"}
 
 
 def test_a_module_nothing_claims_gets_every_pin_again(tmp_path, quiet_setup, monkeypatch, capsys):
