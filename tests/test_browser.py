@@ -140,6 +140,7 @@ def test_widgets_render_and_sliders_update_plots(lab, notebook):
     page = bs.new_page(browser)
     try:
         bs.open_notebook(page, server, rel)
+        _assert_opens_unmodified(page, rel)
         bs.run_all_cells(page)
         ran_at = time.monotonic()
         state = bs.wait_widgets_settled(page)
@@ -211,6 +212,14 @@ def _check_how_figures_are_shown(page, notebook, stem) -> None:
     assert not found, f"{notebook.name} at the slider ends:\n  " + "\n  ".join(found)
 
 
+def _assert_opens_unmodified(page, rel: str) -> None:
+    """Once its kernel is idle, a lesson just opened is not marked modified (no ● on its tab): JupyterLab
+    found nothing to change (coursekit.lab_server serves the kernel's metadata), so closing it asks
+    nothing and Save As closes it without "Save changes ... before closing?"."""
+    page.wait_for_timeout(500)  # JupyterLab writes the kernel's metadata when its info arrives
+    assert bs.document_dirty(page) is False, f"{rel} is marked modified right after opening it"
+
+
 def _assert_never_saved(page, rel: str, ran_at: float) -> None:
     """The notebook at ``rel`` is dirty (it ran), stays open past two autosave intervals since
     ``ran_at``, and the page sends no write request for it (autosave skips it: not writable)."""
@@ -232,6 +241,7 @@ def test_lesson_run_all_leaves_it_unchanged(lab, notebook):
     try:
         started = time.monotonic()
         bs.open_notebook(page, server, rel)
+        _assert_opens_unmodified(page, rel)
         state = bs.run_all_cells(page)
         ran_at = time.monotonic()
         page.screenshot(path=str(bs.SCREENSHOTS / f"{notebook.stem}__after_run.png"))

@@ -13,6 +13,7 @@ import concurrent.futures
 import json
 import logging
 import os
+import platform
 import subprocess
 import sys
 import urllib.error
@@ -200,6 +201,49 @@ def test_learner_notebooks_behave_as_usual(course):
     run(cm.save({"type": "directory"}, "my_work/project"))
     run(cm.save({"type": "file", "format": "text", "content": "notes\n"}, "my_work/project/notes.txt"))
     run(cm.create_checkpoint("my_work/mine.ipynb"))
+
+
+def _kernel_info_language():
+    """The language_info this environment's python3 kernel reports (what JupyterLab writes on start)."""
+    from ipykernel.ipkernel import IPythonKernel
+
+    return json.loads(json.dumps(IPythonKernel.language_info))
+
+
+def test_a_notebook_is_served_as_its_kernel_will_report_it(course):
+    """The lessons keep a machine-neutral kernelspec and language_info (coursekit.notebook_files);
+    JupyterLab replaced them with the kernel's the moment it started and marked every lesson modified
+    on opening (● on the tab, "Save changes ... before closing?" after Save As). Served with the
+    kernel's, opening a lesson changes nothing. The file itself is not touched."""
+    from jupyter_client.kernelspec import KernelSpecManager
+
+    spec = KernelSpecManager().get_kernel_spec("python3")
+    lesson = course / "notebooks" / "01_lesson.ipynb"
+    for path in (lesson, course / "my_work" / "mine.ipynb"):  # as the course ships its notebooks
+        nb = nbformat.read(path, as_version=4)
+        nb.metadata = {"kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"},
+                       "language_info": {"name": "python"}, "course": {"minutes": 5}}
+        nbformat.write(nb, path)
+    before = lesson.read_bytes()
+    cm = manager(course)
+    for rel in ("notebooks/01_lesson.ipynb", "my_work/mine.ipynb"):
+        served = run(cm.get(rel))["content"]["metadata"]
+        assert served["kernelspec"] == {"name": "python3", "display_name": spec.display_name,
+                                        "language": spec.language}, rel
+        assert served["language_info"] == _kernel_info_language(), rel
+        assert served["language_info"]["version"] == platform.python_version(), rel
+    assert run(cm.get("notebooks/01_lesson.ipynb"))["content"]["metadata"]["course"] == {"minutes": 5}
+    assert lesson.read_bytes() == before
+
+
+def test_a_notebook_for_another_kernel_is_served_as_it_is(course):
+    path = course / "my_work" / "other.ipynb"
+    metadata = {"kernelspec": {"name": "no-such-kernel", "display_name": "Other", "language": "other"},
+                "language_info": {"name": "other"}}
+    nbformat.write(nbformat.v4.new_notebook(metadata=metadata), path)
+    assert run(manager(course).get("my_work/other.ipynb"))["content"]["metadata"] == metadata
+    nbformat.write(nbformat.v4.new_notebook(), path)  # no kernel named: nothing to fill in
+    assert run(manager(course).get("my_work/other.ipynb"))["content"]["metadata"] == {}
 
 
 def test_read_only_course_false_is_the_default_manager(course):
@@ -410,6 +454,7 @@ def test_real_jupyterlab_from_this_environment_protects_the_lessons():
         before = served.read_bytes()
         model = server.api("GET", f"/api/contents/{rel}")
         assert model["writable"] is False
+        assert model["content"]["metadata"]["language_info"] == _kernel_info_language()  # the server's kernels
         model["content"]["metadata"]["edited"] = True
         with pytest.raises(urllib.error.HTTPError) as info:
             server.api("PUT", f"/api/contents/{rel}", {"type": "notebook", "content": model["content"]})
