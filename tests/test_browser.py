@@ -29,6 +29,7 @@ import time
 import pytest
 
 from coursekit import lab_browser as bs
+from coursekit import lab_server
 from coursekit.lessons import lessons
 
 COURSE = lessons()
@@ -312,6 +313,99 @@ def test_autosave_saves_my_work(lab):
     cell = _control_cell(path)
     assert cell is not None, f"{rel} was saved, but without the edit and its output:\n{path.read_text()}"
     assert re.fullmatch(r"\d+", str(cell["execution_count"])), cell["execution_count"]
+
+
+SAVE_AS_LESSON = bs.NOTEBOOKS / "01_overfitting.ipynb"  # widgets, and a Next link to another lesson
+
+
+def _document_tabs(page, expected: list[str], timeout_s: float = 15) -> list[dict]:
+    """Wait until the documents open in the main area are ``expected`` (paths), or a dialog shows."""
+    deadline = time.monotonic() + timeout_s
+    while True:
+        tabs = [t for t in bs.open_tabs(page) if t["label"] != "Launcher"]
+        if [t["path"] for t in tabs] == expected or _dialog_text(page) or time.monotonic() > deadline:
+            return tabs
+        page.wait_for_timeout(250)
+
+
+def _sources(path) -> list[str]:
+    cells = json.loads(path.read_text())["cells"]
+    return ["".join(c["source"]) if isinstance(c["source"], list) else c["source"] for c in cells]
+
+
+def _next_link(path) -> str:
+    """The target of the navigation's "Next: ..." link in the notebook at ``path``."""
+    (target,) = re.findall(r"Next: \[[^]]*\]\(([^)]+)\)", _sources(path)[-1])
+    return target
+
+
+@pytest.mark.browser
+def test_a_lessons_copy_saved_as_into_my_work_works_like_the_lesson(lab):
+    """Issue 26: File > Save Notebook As... of a lesson into my_work/. The lesson opened unmodified,
+    so JupyterLab closes it and opens the copy with nothing to ask (it asked "Save changes in
+    01_overfitting.ipynb before closing?" and left two tabs). The copy holds the lesson, its Next link
+    leads to the next lesson (it led to my_work/02_..., a 404) and a click opens it; the copy runs,
+    its widgets work and it is autosaved; reopened with another kernel, its widgets show their
+    pictures and say to run the cell again (they read "Error displaying widget: model not found").
+    The lesson's file is byte-identical."""
+    server, browser = lab
+    served, rel, real_hash, served_hash = _served_copy(server, SAVE_AS_LESSON)
+    copy_rel = f"my_work/{SAVE_AS_LESSON.name}"
+    copy = server.root / copy_rel
+    page = bs.new_page(browser)
+    try:
+        bs.open_notebook(page, server, rel)
+        _assert_opens_unmodified(page, rel)
+        bs.save_notebook_as(page, copy_rel)
+        tabs = _document_tabs(page, [copy_rel])
+        page.wait_for_timeout(1000)  # a dialog would come with closing the lesson
+        assert _dialog_text(page) is None, f"after Save As: {_dialog_text(page)!r}"
+        assert [t["path"] for t in tabs] == [copy_rel], f"after Save As the tabs are {tabs}"
+        assert bs.document_dirty(page) is False, f"{copy_rel} is marked modified right after Save As"
+        assert _sources(copy) == _sources(served), f"{copy_rel} does not hold the lesson"
+        assert ("PUT", "/" + copy_rel) in bs.writes_to(page, copy_rel), bs.writes_to(page, copy_rel)
+
+        target = _next_link(copy)
+        assert (copy.parent / target).is_file(), f"the copy's Next link {target!r} leads nowhere"
+        assert "my_work/" not in target, target
+
+        state = bs.run_all_cells(page)  # the copy runs as the lesson does, then autosave writes it
+        ran_at = time.monotonic()
+        state = bs.wait_widgets_settled(page)
+        found = bs.problems(state)
+        assert not found, f"{copy_rel} after Run All:\n  " + "\n  ".join(found)
+        assert state["widgets"] > 0, f"{copy_rel}: no widget rendered"
+        deadline = ran_at + 10 * bs.AUTOSAVE_INTERVAL_S + 20
+        while '"execution_count": null' in copy.read_text() and time.monotonic() < deadline:
+            page.wait_for_timeout(250)
+        assert '"execution_count": null' not in copy.read_text(), f"{copy_rel} was not autosaved after Run All"
+        assert lab_server.WIDGET_VIEW in copy.read_text(), f"{copy_rel} was saved without its widgets' outputs"
+    except Exception:
+        page.screenshot(path=str(bs.SCREENSHOTS / "save_as__failure.png"))
+        raise
+    finally:
+        page.context.close()
+        server.delete_kernels()
+    page = bs.new_page(browser)  # the copy again, with a new kernel: its widgets' models are gone
+    try:
+        bs.open_notebook(page, server, copy_rel)
+        state = bs.wait_widgets_settled(page, timeout_s=20)
+        assert not state["widgetErrors"], f"{copy_rel} reopened: {state['widgetErrors'][:3]}"
+        note = page.locator(f"{bs.PANEL} .jp-OutputArea-output", has_text=lab_server.RERUN_NOTE)
+        assert note.count() > 0, f"{copy_rel} reopened: no output says {lab_server.RERUN_NOTE!r}"
+        link = page.locator(f"{bs.PANEL} .jp-RenderedMarkdown a", has_text=re.compile(r"^02 · "))
+        link.click()
+        next_rel = "notebooks/" + target.rsplit("/", 1)[-1]
+        tabs = _document_tabs(page, [copy_rel, next_rel])
+        assert [t["path"] for t in tabs] == [copy_rel, next_rel], f"after clicking Next: {tabs}"
+    except Exception:
+        page.screenshot(path=str(bs.SCREENSHOTS / "save_as_reopened__failure.png"))
+        raise
+    finally:
+        page.context.close()
+        server.delete_kernels()
+    assert bs.sha256(served) == served_hash, f"Save As changed the served {SAVE_AS_LESSON.name}"
+    assert bs.sha256(SAVE_AS_LESSON) == real_hash, f"{SAVE_AS_LESSON} changed on disk during the test"
 
 
 def _wait_clean(page, rel, timeout_s: float = 20) -> None:
