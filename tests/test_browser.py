@@ -408,6 +408,43 @@ def test_a_lessons_copy_saved_as_into_my_work_works_like_the_lesson(lab):
     assert bs.sha256(SAVE_AS_LESSON) == real_hash, f"{SAVE_AS_LESSON} changed on disk during the test"
 
 
+@pytest.mark.browser
+def test_save_as_after_running_a_lesson_asks_once_and_discard_keeps_the_copy(lab):
+    """A lesson that ran is modified: after Save As, JupyterLab asks before closing it. What README
+    and lesson 00 tell the learner must hold: the question names the lesson, *Discard* leaves one tab,
+    the copy in my_work/, and the run is in the copy."""
+    server, browser = lab
+    lesson = bs.NOTEBOOKS / "00_start_here.ipynb"
+    served, rel, real_hash, served_hash = _served_copy(server, lesson)
+    copy_rel = f"my_work/{lesson.name}"
+    page = bs.new_page(browser)
+    try:
+        bs.open_notebook(page, server, rel)
+        bs.run_all_cells(page)
+        bs.save_notebook_as(page, copy_rel)
+        _document_tabs(page, [copy_rel])
+        page.locator(".jp-Dialog-content").wait_for(timeout=15_000)
+        asked = _dialog_text(page)
+        assert f'Save changes in "{lesson.name}" before closing?' in asked, asked
+        readme = (bs.REPO / "README.md").read_text()
+        start_here = (bs.NOTEBOOKS / "00_start_here.ipynb").read_text()
+        assert "choose *Discard*" in readme and "choose *Discard*" in start_here  # what they are told
+        page.locator(".jp-Dialog button", has_text=re.compile(r"^Discard$")).click()
+        tabs = _document_tabs(page, [copy_rel])
+        assert [t["path"] for t in tabs] == [copy_rel], f"after Discard: {tabs}"
+        assert _dialog_text(page) is None, _dialog_text(page)
+        saved = json.loads((server.root / copy_rel).read_text())
+        assert [c["execution_count"] for c in saved["cells"] if c["cell_type"] == "code"] == [1], \
+            "the run of the lesson is not in the copy"
+    except Exception:
+        page.screenshot(path=str(bs.SCREENSHOTS / "save_as_after_run__failure.png"))
+        raise
+    finally:
+        page.context.close()
+        server.delete_kernels()
+    assert bs.sha256(served) == served_hash and bs.sha256(lesson) == real_hash, f"{lesson.name} changed"
+
+
 def _wait_clean(page, rel, timeout_s: float = 20) -> None:
     """Wait until the open document has no unsaved changes."""
     deadline = time.monotonic() + timeout_s
