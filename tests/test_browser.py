@@ -341,7 +341,8 @@ def _next_link(path) -> str:
 
 @pytest.mark.browser
 def test_a_lessons_copy_saved_as_into_my_work_works_like_the_lesson(lab):
-    """Issue 26: File > Save Notebook As... of a lesson into my_work/. The lesson opened unmodified,
+    """Issue 26: File > Save Notebook As... of a lesson. Beside the lessons it is refused with a message
+    that says to save into my_work/. Into my_work/: the lesson opened unmodified,
     so JupyterLab closes it and opens the copy with nothing to ask (it asked "Save changes in
     01_overfitting.ipynb before closing?" and left two tabs). The copy holds the lesson, its Next link
     leads to the next lesson (it led to my_work/02_..., a 404) and a click opens it; the copy runs,
@@ -356,6 +357,14 @@ def test_a_lessons_copy_saved_as_into_my_work_works_like_the_lesson(lab):
     try:
         bs.open_notebook(page, server, rel)
         _assert_opens_unmodified(page, rel)
+        bs.save_notebook_as(page, "notebooks/01_mine.ipynb")  # beside the lessons: refused, saying where to
+        dialog = page.locator(".jp-Dialog-content", has_text="File Save Error")
+        dialog.wait_for(timeout=15_000)
+        refusal = dialog.inner_text()
+        assert "read-only" in refusal and "my_work/" in refusal, refusal
+        page.locator(".jp-Dialog button", has_text=re.compile(r"^Close$")).click()
+        assert not (server.root / "notebooks" / "01_mine.ipynb").exists()
+        assert [t["path"] for t in _document_tabs(page, [rel])] == [rel]
         bs.save_notebook_as(page, copy_rel)
         tabs = _document_tabs(page, [copy_rel])
         page.wait_for_timeout(1000)  # a dialog would come with closing the lesson
