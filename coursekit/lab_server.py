@@ -287,8 +287,10 @@ class CourseContentsManager(AsyncLargeFileManager):
         return await super().restore_checkpoint(checkpoint_id, path)
 
     async def get(self, path, content=True, type=None, format=None, **kwargs):
-        """A notebook as JupyterLab will see it once its kernel starts (:meth:`kernel_metadata`), so
-        that opening it changes nothing and it is not marked modified."""
+        """A notebook as JupyterLab can show it: with the metadata its kernel will report
+        (:meth:`kernel_metadata`), so that opening it changes nothing and it is not marked modified;
+        without the widget views whose models no kernel holds (:func:`without_dead_widget_views`),
+        unless the notebook was last saved with the kernel its session has now."""
         model = await super().get(path, content=content, type=type, format=format, **kwargs)
         if model.get("type") == "notebook" and model.get("content") is not None:
             self._as_the_kernel_reports(model["content"])
@@ -369,7 +371,6 @@ def _kernel_metadata(spec_manager, name: str) -> dict:
 
         found["language_info"] = json.loads(json.dumps(IPythonKernel.language_info))
     return found
-
 
 
 WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
