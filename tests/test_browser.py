@@ -15,7 +15,11 @@ a temporary copy with autosave ON (every 2 s) and the course's contents manager
 the test above, the others in test_lesson_run_all_leaves_it_unchanged), with the notebook dirty and
 open past two autosave intervals: the page sent no write request for it, and the real notebook and
 its served copy are byte-identical to before. test_autosave_saves_my_work is the control: an edited,
-run notebook in my_work/ is autosaved, so autosave really was on.
+run notebook in my_work/ is autosaved, so autosave really was on. Every lesson opens unmodified.
+
+A learner's copy (issue 26): File > Save Notebook As... of a lesson into my_work/ closes the lesson with
+nothing to ask and opens the copy, whose links, widgets and autosave work (refused beside the lessons,
+with the way out); after a run of the lesson JupyterLab asks once, as README tells the learner.
 
     .venv/bin/python -m pytest tests/test_browser.py -q -s      # -s shows the slider timings
 """
@@ -378,7 +382,7 @@ def test_a_lessons_copy_saved_as_into_my_work_works_like_the_lesson(lab):
         assert (copy.parent / target).is_file(), f"the copy's Next link {target!r} leads nowhere"
         assert "my_work/" not in target, target
 
-        state = bs.run_all_cells(page)  # the copy runs as the lesson does, then autosave writes it
+        bs.run_all_cells(page)  # the copy runs as the lesson does, then autosave writes it
         ran_at = time.monotonic()
         state = bs.wait_widgets_settled(page)
         found = bs.problems(state)

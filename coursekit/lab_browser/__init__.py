@@ -38,7 +38,7 @@ Decisions (issue #8):
   and the kernel WebSocket traffic in between; :func:`move_slider` reports the delays.
 
 Its parts, in the order a test uses them: ``settings`` (paths, timeouts), ``server`` (the notebooks
-and the private JupyterLab), ``page`` (a page, Run All, its problems and writes), ``sliders`` (moves
+and the private JupyterLab), ``page`` (a page, Run All, its problems, writes and tabs, Save As), ``sliders`` (moves
 and their timing), ``figures`` (how figures are shown, extremes' screenshots); every name is
 importable from the package.
 
