@@ -16,6 +16,13 @@ This module is the server side of the fix:
   folder (a new or duplicated notebook, a folder, an upload) and moving anything into one. What a
   learner makes elsewhere (``my_work/``, a new notebook at the top) behaves as usual, autosave
   included, and stays theirs to move: it can never land in a read-only folder.
+* A notebook is served with the ``kernelspec`` and ``language_info`` its kernel will report
+  (:meth:`CourseContentsManager.kernel_metadata`): the files keep machine-neutral ones, which
+  JupyterLab replaced when the kernel started, marking every lesson modified as it opened. A
+  notebook is served without the widget views it cannot show (:func:`without_dead_widget_views`;
+  "Error displaying widget: model not found" in a copy saved with *Save Notebook As…*): all of them,
+  unless it was last saved while the kernel its session has now was running (a page reloaded, when
+  JupyterLab restores the widgets from the kernel). Their pictures stay, with a note to run the cell again.
 * **By identity, not by spelling**: a path is compared with the course's files by device and inode
   (``os.stat``, following symlinks and ``..``), never as a string. On the case-insensitive file
   systems of macOS and Windows, ``NOTEBOOKS/01_overfitting.ipynb`` is the lesson, and it is refused;
@@ -248,7 +255,10 @@ class CourseContentsManager(AsyncLargeFileManager):
         """Save (also: upload, new, new untitled, copy, a new folder): refused for a course file and
         for anything new in a read-only folder."""
         self._check_write(path, "save")
-        return await super().save(model, path)
+        saved = await super().save(model, path)
+        if model.get("type") == "notebook":  # whose widgets a page reloaded now can restore from the kernel
+            self._saved_with_kernel()[path.strip("/")] = await self._kernel_of(path)
+        return saved
 
     async def rename_file(self, old_path, new_path):
         """Refused for a course file or a folder holding one, and for anything moved into a
@@ -276,11 +286,122 @@ class CourseContentsManager(AsyncLargeFileManager):
             raise self._refuse(path, "revert")
         return await super().restore_checkpoint(checkpoint_id, path)
 
+    async def get(self, path, content=True, type=None, format=None, **kwargs):
+        """A notebook as JupyterLab can show it: with the metadata its kernel will report
+        (:meth:`kernel_metadata`), so that opening it changes nothing and it is not marked modified;
+        without the widget views whose models no kernel holds (:func:`without_dead_widget_views`),
+        unless the notebook was last saved with the kernel its session has now."""
+        model = await super().get(path, content=content, type=type, format=format, **kwargs)
+        if model.get("type") == "notebook" and model.get("content") is not None:
+            self._as_the_kernel_reports(model["content"])
+            kernel = await self._kernel_of(path)
+            if kernel is None or self._saved_with_kernel().get(path.strip("/")) != kernel:
+                without_dead_widget_views(model["content"])
+        return model
+
+    def _saved_with_kernel(self) -> dict:
+        """API path -> the kernel of the notebook's session when this server last saved it."""
+        return self.__dict__.setdefault("_saved_with_kernel_cache", {})
+
+    async def _kernel_of(self, path: str) -> str | None:
+        """The id of the live kernel of the notebook's session, if it has one."""
+        sessions = getattr(self.parent, "session_manager", None)
+        if sessions is None:
+            return None
+        try:
+            if not await sessions.session_exists(path.strip("/")):
+                return None
+            return (await sessions.get_session(path=path.strip("/")))["kernel"]["id"]
+        except Exception:  # no session after all, or a session without a kernel
+            return None
+
+    def _as_the_kernel_reports(self, nb) -> None:
+        metadata = nb.setdefault("metadata", {})
+        name = (metadata.get("kernelspec") or {}).get("name")
+        found = self.kernel_metadata(name) if isinstance(name, str) else {}
+        language = (metadata.get("language_info") or {}).get("name")
+        for key, value in found.items():
+            if key != "language_info" or language in (None, value["name"]):
+                metadata[key] = value
+
+    def kernel_metadata(self, name: str) -> dict:
+        """What JupyterLab writes into a notebook's metadata when kernel ``name`` starts:
+        ``kernelspec`` (name, display name, language of the kernel spec) and, when the kernel is
+        ipykernel on this server's Python, ``language_info`` (with this Python's version). The course's
+        notebooks carry a machine-neutral version of both (``coursekit.notebook_files``); served
+        as they are, JupyterLab updated them the moment the kernel started and marked every lesson
+        modified on opening, so closing one asked about unsaved changes, and *Save As* was followed
+        by "Save changes in ... before closing?". ``{}`` for a kernel this server does not know."""
+        cache = self.__dict__.setdefault("_kernel_metadata_cache", {})
+        if name not in cache:
+            cache[name] = _kernel_metadata(getattr(self.parent, "kernel_spec_manager", None), name)
+        return cache[name]
+
     async def _dir_model(self, path, content=True):
         model = await super()._dir_model(path, content=content)
         if content and model.get("content"):
             model["content"] = [m for m in model["content"] if not self.is_course_clutter(m["path"])]
         return model
+
+
+def _runs_this_python(argv) -> bool:
+    """Whether a kernel spec's command is ipykernel on this Python (jupyter_client runs a bare
+    ``python``, ``python3`` or ``python3.N`` as ``sys.executable``)."""
+    if not argv or "ipykernel" not in " ".join(argv[1:]):
+        return False
+    bare = {"python", f"python{sys.version_info[0]}", "python{}.{}".format(*sys.version_info[:2])}
+    return argv[0] in bare or os.path.realpath(argv[0]) == os.path.realpath(sys.executable)
+
+
+def _kernel_metadata(spec_manager, name: str) -> dict:
+    """See :meth:`CourseContentsManager.kernel_metadata`; ``spec_manager``: the server's (None: a new one)."""
+    try:
+        if spec_manager is None:
+            from jupyter_client.kernelspec import KernelSpecManager
+
+            spec_manager = KernelSpecManager()
+        spec = spec_manager.get_kernel_spec(name)
+    except Exception:  # no such kernel, or an unreadable spec: leave the notebook as it is
+        return {}
+    if not isinstance(getattr(spec, "display_name", None), str):
+        return {}
+    found = {"kernelspec": {"name": name, "display_name": spec.display_name, "language": spec.language}}
+    if _runs_this_python(list(spec.argv or ())):
+        from ipykernel.ipkernel import IPythonKernel  # what the kernel's kernel_info reply says
+
+        found["language_info"] = json.loads(json.dumps(IPythonKernel.language_info))
+    return found
+
+
+WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
+WIDGET_STATE = "application/vnd.jupyter.widget-state+json"
+RERUN_NOTE = "Interactive widget: run this cell again to use it."
+
+
+def without_dead_widget_views(nb: dict) -> int:
+    """Replace, in the notebook ``nb`` (a dict, changed in place), every widget view whose model the
+    notebook does not store (JupyterLab saves no widget state by default) by what can be shown
+    without a kernel: the view's own picture (``image/png``, which ipympl adds) if it has one, and
+    :data:`RERUN_NOTE` as its text. Served as it is, a saved widget (a lesson's copy made with
+    *Save Notebook As…*, a learner's notebook reopened) read "Error displaying widget: model not
+    found" until its cell ran again. Returns how many views were replaced."""
+    widgets = (nb.get("metadata") or {}).get("widgets") or {}
+    stored = ((widgets.get(WIDGET_STATE) or {}).get("state") or {}) if isinstance(widgets, dict) else {}
+    replaced = 0
+    for cell in nb.get("cells") or ():
+        for output in cell.get("outputs") or ():
+            data = output.get("data") if isinstance(output, dict) else None
+            if not isinstance(data, dict) or WIDGET_VIEW not in data:
+                continue
+            view = data[WIDGET_VIEW]
+            if isinstance(view, dict) and view.get("model_id") in stored:
+                continue
+            del data[WIDGET_VIEW]
+            if "image/png" in data:  # ipympl's text/html is the same picture under a "Figure" label
+                data.pop("text/html", None)
+            data["text/plain"] = RERUN_NOTE
+            replaced += 1
+    return replaced
 
 
 # ---------------------------------------------------------------------- the server extension

@@ -15,7 +15,11 @@ a temporary copy with autosave ON (every 2 s) and the course's contents manager
 the test above, the others in test_lesson_run_all_leaves_it_unchanged), with the notebook dirty and
 open past two autosave intervals: the page sent no write request for it, and the real notebook and
 its served copy are byte-identical to before. test_autosave_saves_my_work is the control: an edited,
-run notebook in my_work/ is autosaved, so autosave really was on.
+run notebook in my_work/ is autosaved, so autosave really was on. Every lesson opens unmodified.
+
+A learner's copy (issue 26): File > Save Notebook As... of a lesson into my_work/ closes the lesson with
+nothing to ask and opens the copy, whose links, widgets and autosave work (refused beside the lessons,
+with the way out); after a run of the lesson JupyterLab asks once, as README tells the learner.
 
     .venv/bin/python -m pytest tests/test_browser.py -q -s      # -s shows the slider timings
 """
@@ -29,6 +33,7 @@ import time
 import pytest
 
 from coursekit import lab_browser as bs
+from coursekit import lab_server
 from coursekit.lessons import lessons
 
 COURSE = lessons()
@@ -140,6 +145,7 @@ def test_widgets_render_and_sliders_update_plots(lab, notebook):
     page = bs.new_page(browser)
     try:
         bs.open_notebook(page, server, rel)
+        _assert_opens_unmodified(page, rel)
         bs.run_all_cells(page)
         ran_at = time.monotonic()
         state = bs.wait_widgets_settled(page)
@@ -211,6 +217,14 @@ def _check_how_figures_are_shown(page, notebook, stem) -> None:
     assert not found, f"{notebook.name} at the slider ends:\n  " + "\n  ".join(found)
 
 
+def _assert_opens_unmodified(page, rel: str) -> None:
+    """Once its kernel is idle, a lesson just opened is not marked modified (no ● on its tab): JupyterLab
+    found nothing to change (coursekit.lab_server serves the kernel's metadata), so closing it asks
+    nothing and Save As closes it without "Save changes ... before closing?"."""
+    page.wait_for_timeout(500)  # JupyterLab writes the kernel's metadata when its info arrives
+    assert bs.document_dirty(page) is False, f"{rel} is marked modified right after opening it"
+
+
 def _assert_never_saved(page, rel: str, ran_at: float) -> None:
     """The notebook at ``rel`` is dirty (it ran), stays open past two autosave intervals since
     ``ran_at``, and the page sends no write request for it (autosave skips it: not writable)."""
@@ -232,6 +246,7 @@ def test_lesson_run_all_leaves_it_unchanged(lab, notebook):
     try:
         started = time.monotonic()
         bs.open_notebook(page, server, rel)
+        _assert_opens_unmodified(page, rel)
         state = bs.run_all_cells(page)
         ran_at = time.monotonic()
         page.screenshot(path=str(bs.SCREENSHOTS / f"{notebook.stem}__after_run.png"))
@@ -302,6 +317,145 @@ def test_autosave_saves_my_work(lab):
     cell = _control_cell(path)
     assert cell is not None, f"{rel} was saved, but without the edit and its output:\n{path.read_text()}"
     assert re.fullmatch(r"\d+", str(cell["execution_count"])), cell["execution_count"]
+
+
+SAVE_AS_LESSON = bs.NOTEBOOKS / "01_overfitting.ipynb"  # widgets, and a Next link to another lesson
+
+
+def _document_tabs(page, expected: list[str], timeout_s: float = 15) -> list[dict]:
+    """Wait until the documents open in the main area are ``expected`` (paths), or a dialog shows."""
+    deadline = time.monotonic() + timeout_s
+    while True:
+        tabs = [t for t in bs.open_tabs(page) if t["label"] != "Launcher"]
+        if [t["path"] for t in tabs] == expected or _dialog_text(page) or time.monotonic() > deadline:
+            return tabs
+        page.wait_for_timeout(250)
+
+
+def _sources(path) -> list[str]:
+    cells = json.loads(path.read_text())["cells"]
+    return ["".join(c["source"]) if isinstance(c["source"], list) else c["source"] for c in cells]
+
+
+def _next_link(path) -> str:
+    """The target of the navigation's "Next: ..." link in the notebook at ``path``."""
+    (target,) = re.findall(r"Next: \[[^]]*\]\(([^)]+)\)", _sources(path)[-1])
+    return target
+
+
+@pytest.mark.browser
+def test_a_lessons_copy_saved_as_into_my_work_works_like_the_lesson(lab):
+    """Issue 26: File > Save Notebook As... of a lesson. Beside the lessons it is refused with a message
+    that says to save into my_work/. Into my_work/: the lesson opened unmodified,
+    so JupyterLab closes it and opens the copy with nothing to ask (it asked "Save changes in
+    01_overfitting.ipynb before closing?" and left two tabs). The copy holds the lesson, its Next link
+    leads to the next lesson (it led to my_work/02_..., a 404) and a click opens it; the copy runs,
+    its widgets work and it is autosaved; reopened with another kernel, its widgets show their
+    pictures and say to run the cell again (they read "Error displaying widget: model not found").
+    The lesson's file is byte-identical."""
+    server, browser = lab
+    served, rel, real_hash, served_hash = _served_copy(server, SAVE_AS_LESSON)
+    copy_rel = f"my_work/{SAVE_AS_LESSON.name}"
+    copy = server.root / copy_rel
+    page = bs.new_page(browser)
+    try:
+        bs.open_notebook(page, server, rel)
+        _assert_opens_unmodified(page, rel)
+        bs.save_notebook_as(page, "notebooks/01_mine.ipynb")  # beside the lessons: refused, saying where to
+        dialog = page.locator(".jp-Dialog-content", has_text="File Save Error")
+        dialog.wait_for(timeout=15_000)
+        refusal = dialog.inner_text()
+        assert "read-only" in refusal and "my_work/" in refusal, refusal
+        page.locator(".jp-Dialog button", has_text=re.compile(r"^Close$")).click()
+        assert not (server.root / "notebooks" / "01_mine.ipynb").exists()
+        assert [t["path"] for t in _document_tabs(page, [rel])] == [rel]
+        bs.save_notebook_as(page, copy_rel)
+        tabs = _document_tabs(page, [copy_rel])
+        page.wait_for_timeout(1000)  # a dialog would come with closing the lesson
+        assert _dialog_text(page) is None, f"after Save As: {_dialog_text(page)!r}"
+        assert [t["path"] for t in tabs] == [copy_rel], f"after Save As the tabs are {tabs}"
+        assert bs.document_dirty(page) is False, f"{copy_rel} is marked modified right after Save As"
+        assert _sources(copy) == _sources(served), f"{copy_rel} does not hold the lesson"
+        assert ("PUT", "/" + copy_rel) in bs.writes_to(page, copy_rel), bs.writes_to(page, copy_rel)
+
+        target = _next_link(copy)
+        assert (copy.parent / target).is_file(), f"the copy's Next link {target!r} leads nowhere"
+        assert "my_work/" not in target, target
+
+        bs.run_all_cells(page)  # the copy runs as the lesson does, then autosave writes it
+        ran_at = time.monotonic()
+        state = bs.wait_widgets_settled(page)
+        found = bs.problems(state)
+        assert not found, f"{copy_rel} after Run All:\n  " + "\n  ".join(found)
+        assert state["widgets"] > 0, f"{copy_rel}: no widget rendered"
+        deadline = ran_at + 10 * bs.AUTOSAVE_INTERVAL_S + 20
+        while '"execution_count": null' in copy.read_text() and time.monotonic() < deadline:
+            page.wait_for_timeout(250)
+        assert '"execution_count": null' not in copy.read_text(), f"{copy_rel} was not autosaved after Run All"
+        assert lab_server.WIDGET_VIEW in copy.read_text(), f"{copy_rel} was saved without its widgets' outputs"
+    except Exception:
+        page.screenshot(path=str(bs.SCREENSHOTS / "save_as__failure.png"))
+        raise
+    finally:
+        page.context.close()
+        server.delete_kernels()
+    page = bs.new_page(browser)  # the copy again, with a new kernel: its widgets' models are gone
+    try:
+        bs.open_notebook(page, server, copy_rel)
+        state = bs.wait_widgets_settled(page, timeout_s=20)
+        assert not state["widgetErrors"], f"{copy_rel} reopened: {state['widgetErrors'][:3]}"
+        note = page.locator(f"{bs.PANEL} .jp-OutputArea-output", has_text=lab_server.RERUN_NOTE)
+        assert note.count() > 0, f"{copy_rel} reopened: no output says {lab_server.RERUN_NOTE!r}"
+        link = page.locator(f"{bs.PANEL} .jp-RenderedMarkdown a", has_text=re.compile(r"^02 · "))
+        link.click()
+        next_rel = "notebooks/" + target.rsplit("/", 1)[-1]
+        tabs = _document_tabs(page, [copy_rel, next_rel])
+        assert [t["path"] for t in tabs] == [copy_rel, next_rel], f"after clicking Next: {tabs}"
+    except Exception:
+        page.screenshot(path=str(bs.SCREENSHOTS / "save_as_reopened__failure.png"))
+        raise
+    finally:
+        page.context.close()
+        server.delete_kernels()
+    assert bs.sha256(served) == served_hash, f"Save As changed the served {SAVE_AS_LESSON.name}"
+    assert bs.sha256(SAVE_AS_LESSON) == real_hash, f"{SAVE_AS_LESSON} changed on disk during the test"
+
+
+@pytest.mark.browser
+def test_save_as_after_running_a_lesson_asks_once_and_discard_keeps_the_copy(lab):
+    """A lesson that ran is modified: after Save As, JupyterLab asks before closing it. What README
+    and lesson 00 tell the learner must hold: the question names the lesson, *Discard* leaves one tab,
+    the copy in my_work/, and the run is in the copy."""
+    server, browser = lab
+    lesson = bs.NOTEBOOKS / "00_start_here.ipynb"
+    served, rel, real_hash, served_hash = _served_copy(server, lesson)
+    copy_rel = f"my_work/{lesson.name}"
+    page = bs.new_page(browser)
+    try:
+        bs.open_notebook(page, server, rel)
+        bs.run_all_cells(page)
+        bs.save_notebook_as(page, copy_rel)
+        _document_tabs(page, [copy_rel])
+        page.locator(".jp-Dialog-content").wait_for(timeout=15_000)
+        asked = _dialog_text(page)
+        assert f'Save changes in "{lesson.name}" before closing?' in asked, asked
+        readme = (bs.REPO / "README.md").read_text()
+        start_here = (bs.NOTEBOOKS / "00_start_here.ipynb").read_text()
+        assert "choose *Discard*" in readme and "choose *Discard*" in start_here  # what they are told
+        page.locator(".jp-Dialog button", has_text=re.compile(r"^Discard$")).click()
+        tabs = _document_tabs(page, [copy_rel])
+        assert [t["path"] for t in tabs] == [copy_rel], f"after Discard: {tabs}"
+        assert _dialog_text(page) is None, _dialog_text(page)
+        saved = json.loads((server.root / copy_rel).read_text())
+        assert [c["execution_count"] for c in saved["cells"] if c["cell_type"] == "code"] == [1], \
+            "the run of the lesson is not in the copy"
+    except Exception:
+        page.screenshot(path=str(bs.SCREENSHOTS / "save_as_after_run__failure.png"))
+        raise
+    finally:
+        page.context.close()
+        server.delete_kernels()
+    assert bs.sha256(served) == served_hash and bs.sha256(lesson) == real_hash, f"{lesson.name} changed"
 
 
 def _wait_clean(page, rel, timeout_s: float = 20) -> None:

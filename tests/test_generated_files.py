@@ -41,10 +41,12 @@ def course(tmp_path) -> Path:
 # ------------------------------------------------------------------------------- what is generated
 def test_navigation_links_previous_start_and_next():
     texts = [gen.navigation_text(COURSE, i) for i in range(3)]
-    assert texts == ["---\nNext: [01 · One](01_topic01.ipynb) →",
-                     "---\n← Previous: [00 · Start](00_topic00.ipynb) | Next: [02 · Two](02_topic02.ipynb) →",
-                     "---\n← Previous: [01 · One](01_topic01.ipynb) | [Start here](00_topic00.ipynb) | "
-                     "You have reached the end of the course."]
+    # through the lessons' folder: the same link from a learner's copy in my_work/ (Save Notebook As)
+    assert texts == ["---\nNext: [01 · One](../notebooks/01_topic01.ipynb) →",
+                     "---\n← Previous: [00 · Start](../notebooks/00_topic00.ipynb) | "
+                     "Next: [02 · Two](../notebooks/02_topic02.ipynb) →",
+                     "---\n← Previous: [01 · One](../notebooks/01_topic01.ipynb) | "
+                     "[Start here](../notebooks/00_topic00.ipynb) | You have reached the end of the course."]
 
 
 def test_tables_list_every_lesson_from_the_registry():
@@ -53,7 +55,7 @@ def test_tables_list_every_lesson_from_the_registry():
         "| 01 | [One](notebooks/01_topic01.ipynb) | teaches 01 | 10 min | a · b |",
         "| 02 | [Two](notebooks/02_topic02.ipynb) | teaches 02 | 10 min | — |"]
     start = gen.start_table(COURSE)
-    assert "| 01 | [One](01_topic01.ipynb) | teaches 01 | 10 min |" in start and "[Start]" not in start
+    assert "| 01 | [One](../notebooks/01_topic01.ipynb) | teaches 01 | 10 min |" in start and "[Start]" not in start
     assert gen.assignment_table(COURSE).splitlines()[2:] == [
         "| [01_topic01_assignment.ipynb](01_topic01_assignment.ipynb) | [01 · One](../notebooks/01_topic01.ipynb) "
         "| 01.1 f | — |",
@@ -77,7 +79,7 @@ def test_the_real_course_lists_the_lessons_titles_everywhere():
     for lesson in lessons():
         assert f"[{lesson.title}](notebooks/{lesson.name})" in readme
         if lesson.number != "00":
-            assert f"[{lesson.title}]({lesson.name})" in start_here
+            assert f"[{lesson.title}](../notebooks/{lesson.name})" in start_here
         if lesson.assignment is not None:
             assert f"[{lesson.number} · {lesson.title}](../notebooks/{lesson.name})" in assignments_readme
             assert all(f"{t.id} {t.title}" in assignments_readme for t in lesson.tasks)
@@ -119,13 +121,13 @@ def test_adding_a_lesson_is_one_command(course, capsys):
     assert f"stale: notebooks/{last.name} (run: python tools/generate.py)" in capsys.readouterr().out
     assert gen.main(["--root", str(course)]) == 0
 
-    assert f"Next: [{nn} · Stop training early]({nn}_early_stopping.ipynb) →" in \
+    assert f"Next: [{nn} · Stop training early](../notebooks/{nn}_early_stopping.ipynb) →" in \
         (course / "notebooks" / last.name).read_text()
     new = nbformat.read(course / "notebooks" / f"{nn}_early_stopping.ipynb", as_version=4)
     assert new.cells[-1].source.endswith("You have reached the end of the course.")
     assert f"| {nn} | [Stop training early](notebooks/{nn}_early_stopping.ipynb) | early stopping as a regularizer " \
            "| 30 min | — |" in (course / "README.md").read_text()
-    assert f"[Stop training early]({nn}_early_stopping.ipynb)" in \
+    assert f"[Stop training early](../notebooks/{nn}_early_stopping.ipynb)" in \
         (course / "notebooks" / "00_start_here.ipynb").read_text()
     assert f"{nn}.1 the stopping rule" in (course / "assignments" / "README.md").read_text()
     learner = (course / "assignments" / f"{nn}_early_stopping_assignment.ipynb").read_text()

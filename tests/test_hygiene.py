@@ -162,6 +162,26 @@ def test_exercises_link_the_learners_own_copy(path):
     assert "](../assignments/" + name not in exercises, f"{path.name}: do not send learners to the original"
 
 
+LEARNER_COPIES = LESSONS + sorted((ROOT / "assignments").glob("*.ipynb"))  # what a learner copies into my_work/
+RELATIVE_LINK = re.compile(r"\]\((?![a-z]+:|#)([^)\s#]+)|href=\"(?![a-z]+:|#)([^\"#]+)")
+
+
+@pytest.mark.parametrize("path", LEARNER_COPIES, ids=_ids(LEARNER_COPIES))
+def test_links_work_the_same_from_a_copy_in_my_work(path):
+    """A learner's copy in my_work/ (File > Save Notebook As..., course.py my-work) keeps working links:
+    every relative link leads to the same existing file from the notebook's folder and from my_work/
+    (so a lesson links another as ../notebooks/NN_topic.ipynb, the learner's copy as ../my_work/...)."""
+    cells = json.loads(path.read_text())["cells"]
+    markdown = "\n".join("".join(c["source"]) for c in cells if c["cell_type"] == "markdown")
+    for match in RELATIVE_LINK.finditer(markdown):
+        target = match[1] or match[2]
+        here = (path.parent / target).resolve()
+        from_copy = (ROOT / "my_work" / target).resolve()
+        assert here == from_copy, f"{path.name}: the link {target!r} leads elsewhere from a copy in my_work/"
+        shipped = ROOT / "assignments" / here.name if here.parent == ROOT / "my_work" else here
+        assert shipped.exists(), f"{path.name}: the link {target!r} leads to {here}, which does not exist"
+
+
 # ----------------------------------------------------------------------------- the two packages (issue 28)
 HELPERS = ROOT / "helpers"
 IMPORT = re.compile(r"^\s*(?:from\s+(helpers[\w.]*|coursekit[\w.]*)\s+import\s+([\w, ()\n]+?)(?:#.*)?$|"

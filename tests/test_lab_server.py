@@ -13,6 +13,7 @@ import concurrent.futures
 import json
 import logging
 import os
+import platform
 import subprocess
 import sys
 import urllib.error
@@ -22,7 +23,7 @@ from types import SimpleNamespace
 import nbformat
 import pytest
 from tornado.web import HTTPError
-from traitlets.config import Config
+from traitlets.config import Config, Configurable
 
 from coursekit import lab_browser as bs
 from coursekit import lab_server
@@ -200,6 +201,117 @@ def test_learner_notebooks_behave_as_usual(course):
     run(cm.save({"type": "directory"}, "my_work/project"))
     run(cm.save({"type": "file", "format": "text", "content": "notes\n"}, "my_work/project/notes.txt"))
     run(cm.create_checkpoint("my_work/mine.ipynb"))
+
+
+def _kernel_info_language():
+    """The language_info this environment's python3 kernel reports (what JupyterLab writes on start)."""
+    from ipykernel.ipkernel import IPythonKernel
+
+    return json.loads(json.dumps(IPythonKernel.language_info))
+
+
+def test_a_notebook_is_served_as_its_kernel_will_report_it(course):
+    """The lessons keep a machine-neutral kernelspec and language_info (coursekit.notebook_files);
+    JupyterLab replaced them with the kernel's the moment it started and marked every lesson modified
+    on opening (● on the tab, "Save changes ... before closing?" after Save As). Served with the
+    kernel's, opening a lesson changes nothing. The file itself is not touched."""
+    from jupyter_client.kernelspec import KernelSpecManager
+
+    spec = KernelSpecManager().get_kernel_spec("python3")
+    lesson = course / "notebooks" / "01_lesson.ipynb"
+    for path in (lesson, course / "my_work" / "mine.ipynb"):  # as the course ships its notebooks
+        nb = nbformat.read(path, as_version=4)
+        nb.metadata = {"kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"},
+                       "language_info": {"name": "python"}, "course": {"minutes": 5}}
+        nbformat.write(nb, path)
+    before = lesson.read_bytes()
+    cm = manager(course)
+    for rel in ("notebooks/01_lesson.ipynb", "my_work/mine.ipynb"):
+        served = run(cm.get(rel))["content"]["metadata"]
+        assert served["kernelspec"] == {"name": "python3", "display_name": spec.display_name,
+                                        "language": spec.language}, rel
+        assert served["language_info"] == _kernel_info_language(), rel
+        assert served["language_info"]["version"] == platform.python_version(), rel
+    assert run(cm.get("notebooks/01_lesson.ipynb"))["content"]["metadata"]["course"] == {"minutes": 5}
+    assert lesson.read_bytes() == before
+
+
+def test_a_notebook_for_another_kernel_is_served_as_it_is(course):
+    path = course / "my_work" / "other.ipynb"
+    metadata = {"kernelspec": {"name": "no-such-kernel", "display_name": "Other", "language": "other"},
+                "language_info": {"name": "other"}}
+    nbformat.write(nbformat.v4.new_notebook(metadata=metadata), path)
+    assert run(manager(course).get("my_work/other.ipynb"))["content"]["metadata"] == metadata
+    nbformat.write(nbformat.v4.new_notebook(), path)  # no kernel named: nothing to fill in
+    assert run(manager(course).get("my_work/other.ipynb"))["content"]["metadata"] == {}
+
+
+def _widget_output(model_id: str, picture: bool) -> dict:
+    """A widget's output as JupyterLab saves it: its view, and for an ipympl figure its picture."""
+    data = {lab_server.WIDGET_VIEW: {"model_id": model_id, "version_major": 2, "version_minor": 0},
+            "text/plain": "Canvas(toolbar=...)" if picture else "VBox(children=(IntSlider(...),))"}
+    if picture:
+        data.update({"image/png": "iVBORw0KGgo=", "text/html": "<div>Figure</div><img src='data:...'>"})
+    return nbformat.v4.new_output("display_data", data=data)
+
+
+def _copy_with_widgets() -> nbformat.NotebookNode:
+    cells = [nbformat.v4.new_code_cell("figure", outputs=[_widget_output("fig", picture=True)]),
+             nbformat.v4.new_code_cell("controls", outputs=[_widget_output("ui", picture=False),
+                                                            nbformat.v4.new_output("stream", text="hi\n")]),
+             nbformat.v4.new_code_cell("kept", outputs=[_widget_output("kept", picture=False)])]
+    state = {lab_server.WIDGET_STATE: {"state": {"kept": {"model_name": "IntSliderModel"}},
+                                       "version_major": 2, "version_minor": 0}}
+    return nbformat.v4.new_notebook(cells=cells, metadata={"widgets": state})
+
+
+def test_widget_views_without_their_models_become_their_picture_and_a_note():
+    """A widget's view in a saved notebook needs its model, which lives in the kernel (JupyterLab saves
+    no widget state by default): in a copy made with Save As it read "Error displaying widget: model
+    not found". What can be shown stays: the figure's picture, and a note to run the cell again."""
+    nb = json.loads(nbformat.writes(_copy_with_widgets()))
+    assert lab_server.without_dead_widget_views(nb) == 2
+    figure, controls, kept = (cell["outputs"] for cell in nb["cells"])
+    assert figure[0]["data"] == {"image/png": "iVBORw0KGgo=", "text/plain": lab_server.RERUN_NOTE}
+    assert controls[0]["data"] == {"text/plain": lab_server.RERUN_NOTE}
+    assert controls[1]["output_type"] == "stream"  # other outputs stay as they are
+    assert lab_server.WIDGET_VIEW in kept[0]["data"]  # its model is stored in the notebook: it shows
+    assert "run this cell again" in lab_server.RERUN_NOTE
+    assert lab_server.without_dead_widget_views(nb) == 0
+    nbformat.validate(nbformat.from_dict(nb))
+
+
+def test_a_notebook_without_a_kernel_is_served_without_the_views_it_cannot_show(course):
+    path = course / "my_work" / "01_lesson.ipynb"
+    nbformat.write(_copy_with_widgets(), path)
+    before = path.read_bytes()
+    cm = manager(course)
+    served = run(cm.get("my_work/01_lesson.ipynb"))["content"]
+    assert [list(c["outputs"][0]["data"]) for c in served["cells"]] == [
+        ["image/png", "text/plain"], ["text/plain"], [lab_server.WIDGET_VIEW, "text/plain"]]
+    assert path.read_bytes() == before  # the file changes only when the learner saves it
+
+    class Sessions:  # the notebook's session and its kernel, as jupyter_server's session manager says
+        kernel = "k1"
+
+        async def session_exists(self, path):
+            return path == "my_work/01_lesson.ipynb"
+
+        async def get_session(self, path):
+            return {"path": path, "kernel": {"id": self.kernel}}
+
+    class Server(Configurable):
+        session_manager = Sessions()
+
+    cm.parent = Server()
+    served = run(cm.get("my_work/01_lesson.ipynb"))["content"]  # a new session: a kernel without the widgets
+    assert sum(lab_server.WIDGET_VIEW in c["outputs"][0]["data"] for c in served["cells"]) == 1
+    run(cm.save({"type": "notebook", "content": _copy_with_widgets()}, "my_work/01_lesson.ipynb"))
+    served = run(cm.get("my_work/01_lesson.ipynb"))["content"]  # the page reloaded: its kernel restores them
+    assert all(lab_server.WIDGET_VIEW in c["outputs"][0]["data"] for c in served["cells"])
+    Server.session_manager.kernel = "k2"  # another kernel since (the copy opened in its own session)
+    served = run(cm.get("my_work/01_lesson.ipynb"))["content"]
+    assert sum(lab_server.WIDGET_VIEW in c["outputs"][0]["data"] for c in served["cells"]) == 1
 
 
 def test_read_only_course_false_is_the_default_manager(course):
@@ -410,6 +522,7 @@ def test_real_jupyterlab_from_this_environment_protects_the_lessons():
         before = served.read_bytes()
         model = server.api("GET", f"/api/contents/{rel}")
         assert model["writable"] is False
+        assert model["content"]["metadata"]["language_info"] == _kernel_info_language()  # the server's kernels
         model["content"]["metadata"]["edited"] = True
         with pytest.raises(urllib.error.HTTPError) as info:
             server.api("PUT", f"/api/contents/{rel}", {"type": "notebook", "content": model["content"]})

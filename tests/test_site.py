@@ -53,10 +53,11 @@ def test_links_into_my_work_go_to_the_assignment_pages():
     docs = {p.doc for p in pages.pages(REPO)}
     text = ("[`my_work/01_overfitting_assignment.ipynb`](../my_work/01_overfitting_assignment.ipynb), "
             "[next](02_penalized_cost.ipynb#setup), [solution](../assignments/solutions/01_overfitting_solution.ipynb)"
-            ", [web](https://example.org/a.ipynb)")
+            ", [web](https://example.org/a.ipynb), [lesson](../notebooks/02_penalized_cost.ipynb)")
     out = staging.rewrite_links(text, page, docs)
     assert "(../assignments/01_overfitting_assignment.ipynb)" in out
     assert "(02_penalized_cost.ipynb#setup)" in out
+    assert "[lesson](02_penalized_cost.ipynb)" in out  # the lessons' links, which work from my_work/ too
     assert "(../assignments/solutions/01_overfitting_solution.ipynb)" in out
     assert "(https://example.org/a.ipynb)" in out
     with pytest.raises(pages.BuildError, match=r"01_overfitting.ipynb.*notebooks/99_missing.ipynb"):

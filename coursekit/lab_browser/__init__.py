@@ -38,7 +38,7 @@ Decisions (issue #8):
   and the kernel WebSocket traffic in between; :func:`move_slider` reports the delays.
 
 Its parts, in the order a test uses them: ``settings`` (paths, timeouts), ``server`` (the notebooks
-and the private JupyterLab), ``page`` (a page, Run All, its problems and writes), ``sliders`` (moves
+and the private JupyterLab), ``page`` (a page, Run All, its problems, writes and tabs, Save As), ``sliders`` (moves
 and their timing), ``figures`` (how figures are shown, extremes' screenshots); every name is
 importable from the package.
 
@@ -66,14 +66,17 @@ from coursekit.lab_browser.page import (
     PLOTS_JS,
     SLIDERS_JS,
     STATE_JS,
+    TABS_JS,
     document_dirty,
     launch_browser,
     new_page,
     open_notebook,
+    open_tabs,
     page_state,
     plot_signatures,
     problems,
     run_all_cells,
+    save_notebook_as,
     screenshot_cell,
     wait_kernel_idle,
     wait_past_autosave,
@@ -143,6 +146,7 @@ __all__ = [
     "SETTLE_TIMEOUT_S",
     "SLIDERS_JS",
     "STATE_JS",
+    "TABS_JS",
     "Slider",
     "USER_SETTINGS",
     "WIDGET_CODE",
@@ -159,11 +163,13 @@ __all__ = [
     "new_page",
     "notebook_has_widgets",
     "open_notebook",
+    "open_tabs",
     "page_state",
     "percentile",
     "plot_signatures",
     "problems",
     "run_all_cells",
+    "save_notebook_as",
     "screenshot_cell",
     "screenshot_extremes",
     "set_slider_end",

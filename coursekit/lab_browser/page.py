@@ -208,6 +208,28 @@ def document_dirty(page) -> bool | None:
     return page.evaluate(DIRTY_JS)
 
 
+TABS_JS = """() => [...document.querySelectorAll("#jp-main-dock-panel .lm-TabBar-tab")].map((tab) => ({
+  label: tab.innerText.trim(),
+  path: ((tab.title || "").match(/^Path: (.*)$/m) || [])[1] || null,
+  dirty: tab.classList.contains("jp-mod-dirty"),
+}))"""
+
+
+def open_tabs(page) -> list[dict]:
+    """The main area's tabs, in order: ``label``, ``path`` (relative to the server root; None for a tab
+    that is not a document, or whose tooltip JupyterLab has not written yet) and ``dirty``."""
+    return page.evaluate(TABS_JS)
+
+
+def save_notebook_as(page, path: str) -> None:
+    """*File → Save Notebook As…* on the current notebook, typing ``path`` (relative to the server
+    root) into JupyterLab's dialog, then *Save*."""
+    page.locator(".lm-MenuBar-itemLabel", has_text=re.compile(r"^File$")).click()
+    page.locator(".lm-Menu-itemLabel", has_text=re.compile(r"^Save Notebook As")).click()
+    page.locator(".jp-Dialog input").fill(path)
+    page.locator(".jp-Dialog button", has_text=re.compile(r"^Save$")).click()
+
+
 def wait_past_autosave(page, since: float) -> float:
     """Keep the page open until two autosave intervals (plus a margin, for timers delayed on a busy
     page) have passed since ``since`` (a ``time.monotonic()``), so that a document dirty since then
