@@ -19,8 +19,9 @@ This module is the server side of the fix:
 * A notebook is served with the ``kernelspec`` and ``language_info`` its kernel will report
   (:meth:`CourseContentsManager.kernel_metadata`): the files keep machine-neutral ones, which
   JupyterLab replaced when the kernel started, marking every lesson modified as it opened. A
-  notebook is served without the widget views it cannot show (:func:`without_dead_widget_views`;
-  "Error displaying widget: model not found" in a copy saved with *Save Notebook As…*): all of them,
+  notebook is served without the widget views it cannot show
+  (:func:`~coursekit.served_notebooks.without_dead_widget_views`; "Error displaying widget: model
+  not found" in a copy saved with *Save Notebook As…*): all of them,
   unless it was last saved while the kernel its session has now was running (a page reloaded, when
   JupyterLab restores the widgets from the kernel). Their pictures stay, with a note to run the cell again.
 * **By identity, not by spelling**: a path is compared with the course's files by device and inode
@@ -69,6 +70,13 @@ from tornado.web import HTTPError
 from traitlets import Bool, List, Unicode, default
 
 import helpers
+from coursekit.served_notebooks import (  # noqa: F401 -- WIDGET_* and RERUN_NOTE: tests read them here
+    RERUN_NOTE,
+    WIDGET_STATE,
+    WIDGET_VIEW,
+    kernel_metadata,
+    without_dead_widget_views,
+)
 
 EXTENSION = "coursekit.lab_server"
 READ_ONLY_DIRS = ("notebooks", "assignments", "helpers", "coursekit", "data")
@@ -334,7 +342,7 @@ class CourseContentsManager(AsyncLargeFileManager):
         by "Save changes in ... before closing?". ``{}`` for a kernel this server does not know."""
         cache = self.__dict__.setdefault("_kernel_metadata_cache", {})
         if name not in cache:
-            cache[name] = _kernel_metadata(getattr(self.parent, "kernel_spec_manager", None), name)
+            cache[name] = kernel_metadata(getattr(self.parent, "kernel_spec_manager", None), name)
         return cache[name]
 
     async def _dir_model(self, path, content=True):
@@ -342,66 +350,6 @@ class CourseContentsManager(AsyncLargeFileManager):
         if content and model.get("content"):
             model["content"] = [m for m in model["content"] if not self.is_course_clutter(m["path"])]
         return model
-
-
-def _runs_this_python(argv) -> bool:
-    """Whether a kernel spec's command is ipykernel on this Python (jupyter_client runs a bare
-    ``python``, ``python3`` or ``python3.N`` as ``sys.executable``)."""
-    if not argv or "ipykernel" not in " ".join(argv[1:]):
-        return False
-    bare = {"python", f"python{sys.version_info[0]}", "python{}.{}".format(*sys.version_info[:2])}
-    return argv[0] in bare or os.path.realpath(argv[0]) == os.path.realpath(sys.executable)
-
-
-def _kernel_metadata(spec_manager, name: str) -> dict:
-    """See :meth:`CourseContentsManager.kernel_metadata`; ``spec_manager``: the server's (None: a new one)."""
-    try:
-        if spec_manager is None:
-            from jupyter_client.kernelspec import KernelSpecManager
-
-            spec_manager = KernelSpecManager()
-        spec = spec_manager.get_kernel_spec(name)
-    except Exception:  # no such kernel, or an unreadable spec: leave the notebook as it is
-        return {}
-    if not isinstance(getattr(spec, "display_name", None), str):
-        return {}
-    found = {"kernelspec": {"name": name, "display_name": spec.display_name, "language": spec.language}}
-    if _runs_this_python(list(spec.argv or ())):
-        from ipykernel.ipkernel import IPythonKernel  # what the kernel's kernel_info reply says
-
-        found["language_info"] = json.loads(json.dumps(IPythonKernel.language_info))
-    return found
-
-
-WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
-WIDGET_STATE = "application/vnd.jupyter.widget-state+json"
-RERUN_NOTE = "Interactive widget: run this cell again to use it."
-
-
-def without_dead_widget_views(nb: dict) -> int:
-    """Replace, in the notebook ``nb`` (a dict, changed in place), every widget view whose model the
-    notebook does not store (JupyterLab saves no widget state by default) by what can be shown
-    without a kernel: the view's own picture (``image/png``, which ipympl adds) if it has one, and
-    :data:`RERUN_NOTE` as its text. Served as it is, a saved widget (a lesson's copy made with
-    *Save Notebook As…*, a learner's notebook reopened) read "Error displaying widget: model not
-    found" until its cell ran again. Returns how many views were replaced."""
-    widgets = (nb.get("metadata") or {}).get("widgets") or {}
-    stored = ((widgets.get(WIDGET_STATE) or {}).get("state") or {}) if isinstance(widgets, dict) else {}
-    replaced = 0
-    for cell in nb.get("cells") or ():
-        for output in cell.get("outputs") or ():
-            data = output.get("data") if isinstance(output, dict) else None
-            if not isinstance(data, dict) or WIDGET_VIEW not in data:
-                continue
-            view = data[WIDGET_VIEW]
-            if isinstance(view, dict) and view.get("model_id") in stored:
-                continue
-            del data[WIDGET_VIEW]
-            if "image/png" in data:  # ipympl's text/html is the same picture under a "Figure" label
-                data.pop("text/html", None)
-            data["text/plain"] = RERUN_NOTE
-            replaced += 1
-    return replaced
 
 
 # ---------------------------------------------------------------------- the server extension
