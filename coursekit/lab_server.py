@@ -180,6 +180,11 @@ class CourseContentsManager(AsyncLargeFileManager):
         help="Glob patterns of names directly in course_root left out of directory listings.",
     )
 
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        self._saved_with_kernel: dict[str, str | None] = {}  # API path -> its session's kernel at the last save
+        self._kernel_metadata: dict[str, dict] = {}  # kernel name -> kernel_metadata(name)
+
     # ------------------------------------------------------------------ what the course ships, by identity
     def _shipped(self) -> _Shipped:
         """The course's shipped files and read-only folders as (device, inode) identities, kept up to date."""
@@ -265,7 +270,7 @@ class CourseContentsManager(AsyncLargeFileManager):
         self._check_write(path, "save")
         saved = await super().save(model, path)
         if model.get("type") == "notebook":  # whose widgets a page reloaded now can restore from the kernel
-            self._saved_with_kernel()[path.strip("/")] = await self._kernel_of(path)
+            self._saved_with_kernel[path.strip("/")] = await self._kernel_of(path)
         return saved
 
     async def rename_file(self, old_path, new_path):
@@ -303,13 +308,9 @@ class CourseContentsManager(AsyncLargeFileManager):
         if model.get("type") == "notebook" and model.get("content") is not None:
             self._as_the_kernel_reports(model["content"])
             kernel = await self._kernel_of(path)
-            if kernel is None or self._saved_with_kernel().get(path.strip("/")) != kernel:
+            if kernel is None or self._saved_with_kernel.get(path.strip("/")) != kernel:
                 without_dead_widget_views(model["content"])
         return model
-
-    def _saved_with_kernel(self) -> dict:
-        """API path -> the kernel of the notebook's session when this server last saved it."""
-        return self.__dict__.setdefault("_saved_with_kernel_cache", {})
 
     async def _kernel_of(self, path: str) -> str | None:
         """The id of the live kernel of the notebook's session, if it has one."""
@@ -340,10 +341,9 @@ class CourseContentsManager(AsyncLargeFileManager):
         as they are, JupyterLab updated them the moment the kernel started and marked every lesson
         modified on opening, so closing one asked about unsaved changes, and *Save As* was followed
         by "Save changes in ... before closing?". ``{}`` for a kernel this server does not know."""
-        cache = self.__dict__.setdefault("_kernel_metadata_cache", {})
-        if name not in cache:
-            cache[name] = kernel_metadata(getattr(self.parent, "kernel_spec_manager", None), name)
-        return cache[name]
+        if name not in self._kernel_metadata:
+            self._kernel_metadata[name] = kernel_metadata(getattr(self.parent, "kernel_spec_manager", None), name)
+        return self._kernel_metadata[name]
 
     async def _dir_model(self, path, content=True):
         model = await super()._dir_model(path, content=content)
