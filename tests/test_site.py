@@ -476,3 +476,14 @@ def test_the_zipped_site_works_from_a_folder_without_a_network(site, chromium, t
     assert page.eval_on_selector(f"#{wid} img.course-widget-frame", "i => i.complete && i.naturalWidth > 0")
     assert refused == [] and errors == [], (refused, errors)
     context.close()
+
+
+def test_a_frame_drawn_twice_before_it_is_written_is_written_once(tmp_path):
+    """Two identical frames in a row (a widget state that looks like the one before) used to be
+    submitted twice: both workers wrote the same .tmp, and the second rename found it gone."""
+    recorder = capture._Capture(tmp_path, scale=1.0)
+    rgba = np.zeros((4, 4, 4), dtype=np.uint8)
+    first, second = recorder.write("widgets/w0", rgba), recorder.write("widgets/w0", rgba)
+    assert first == second and len(recorder.pending) == 1
+    recorder.flush()
+    assert [p.name for p in (tmp_path / "widgets" / "w0").iterdir()] == [f"{first[1]}.webp"]

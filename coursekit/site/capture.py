@@ -79,6 +79,7 @@ class _Capture:
         self.seconds = 0.0
         self.pool = ThreadPoolExecutor(max_workers=2)
         self.pending = []
+        self.submitted: set[str] = set()  # files being or already written, so one is never written twice at once
 
     def write(self, folder: str, rgba: np.ndarray) -> tuple[str, int]:
         """Encode ``rgba`` (in a worker thread) into ``folder``/<hash>.webp; returns the file's path
@@ -86,7 +87,8 @@ class _Capture:
         digest = hashlib.sha256(rgba.tobytes()).hexdigest()[:20]
         name = f"{folder}/{digest}.webp"
         path = self.out / name
-        if not path.exists():
+        if name not in self.submitted and not path.exists():  # the same frame twice: two workers, one .tmp
+            self.submitted.add(name)
             path.parent.mkdir(parents=True, exist_ok=True)
             self.pending.append(self.pool.submit(_write_webp, path, rgba))
         return name, digest
