@@ -18,7 +18,8 @@ the backends the course uses:
   ``canvas.draw()`` (a full render, then ``draw_event``). The browser also asks for a full draw
   when the figure is first shown, on a resize (after a ``resize_event``) and on a change of the
   device pixel ratio; each of those fires ``draw_event`` and the background is taken again.
-  The fast path below never calls ``draw_idle``.
+  The fast path below never calls ``draw_idle``. Every canvas a Blitter uses sends its frames
+  as PNG, also before a view exists (:func:`helpers.plots.send_frames_as_png`, an ipympl 0.10 bug).
 
 Text is slow to draw (matplotlib renders it glyph by glyph: a two-line title costs more than
 all the lines and points of a widget). Texts passed as ``labels`` (titles and readouts that no
@@ -35,23 +36,9 @@ from __future__ import annotations
 
 from matplotlib.transforms import Bbox
 
+from helpers.plots import send_frames_as_png
+
 __all__ = ["Blitter"]
-
-
-PNG_DATA_URL = "data:image/png;base64,"
-
-
-def _prefix_data_url(change) -> None:
-    """Repair ipympl 0.10's ``_data_url`` when it lacks its ``data:`` prefix.
-
-    ipympl's ``send_binary`` stores a frame rendered before a browser view initialized the
-    canvas as bare base64 (no ``data:image/png;base64,`` prefix). A view created from that state
-    (a first display, or widgets restored from the kernel) cannot load the image and the figure
-    stays empty. Any frame rendered that early, by whatever path, is made loadable here.
-    """
-    value = change["new"]
-    if isinstance(value, str) and value and not value.startswith("data:"):
-        change["owner"]._data_url = PNG_DATA_URL + value
 
 
 def _sequence(items, name: str, kind: type) -> list:
@@ -116,8 +103,7 @@ class Blitter:
         self._cids = [canvas.mpl_connect("draw_event", self._on_draw),
                       canvas.mpl_connect("resize_event", self._on_resize)]
         self._background = None
-        if hasattr(canvas, "observe") and canvas.has_trait("_data_url"):
-            canvas.observe(_prefix_data_url, names="_data_url")
+        send_frames_as_png(canvas)  # ipympl: frames sent before a browser view must load
 
     def add(self, *artists) -> None:
         """Mark ``artists`` animated and draw them (after the others) on each redraw."""

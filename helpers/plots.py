@@ -71,10 +71,48 @@ def _style_canvas(fig):
     canvas = fig.canvas
     if not isinstance(canvas, ipywidgets.DOMWidget):
         return None
+    send_frames_as_png(canvas)
     canvas.header_visible = False
     canvas.toolbar_visible = False
     canvas.resizable = False
     return canvas
+
+
+PNG_DATA_URL = "data:image/png;base64,"
+
+
+def send_frames_as_png(canvas) -> None:
+    """Make an ipympl canvas send every frame as a PNG, also before a browser view initialized it.
+
+    ipympl 0.10's ``Canvas.send_binary``, while ``syncing_data_url`` is True (from the canvas's
+    creation until its first view says "initialized"), replaces the PNG it was given by the raw
+    RGBA pixels and sends *those* as the frame, and stores the picture in ``_data_url`` as bare
+    base64 without its ``data:`` prefix. The browser loads the frame as a PNG, fails, and keeps a
+    *broken* image; the view's first resize then draws that image, which throws ("drawImage ...
+    in the 'broken' state"), and the figure stays empty (a 0x0 canvas) for good. It happens when
+    a figure is drawn before its view is ready, e.g. during Run All while the page is busy. Here
+    the instance's ``send_binary`` sends the PNG it is given and stores a loadable data URL.
+    Idempotent; a canvas that is not ipympl's is left alone. Applied to every figure of the
+    course by :func:`_style_canvas` and :class:`helpers.blit.Blitter`.
+    """
+    if getattr(canvas, "_course_png_frames", False) or not hasattr(canvas, "syncing_data_url"):
+        return
+
+    def send_binary(data):
+        if canvas.syncing_data_url:  # no view yet: keep the whole picture for the first one
+            import io
+            from base64 import b64encode
+
+            from PIL import Image
+
+            pixels = canvas._last_buff.view(dtype="uint8").reshape((*canvas._last_buff.shape, 4))
+            with io.BytesIO() as png:
+                Image.fromarray(pixels).save(png, format="png")
+                canvas._data_url = PNG_DATA_URL + b64encode(png.getvalue()).decode("ascii")
+        canvas.send({"data": '{"type": "binary"}'}, buffers=[data])
+
+    canvas.send_binary = send_binary
+    canvas._course_png_frames = True
 
 
 def widget_canvas(fig):

@@ -167,6 +167,29 @@ def test_ipympl_frame_sent_before_a_view_gets_a_loadable_data_url():
     fig, canvas = _ipympl_figure()
     (line,) = fig.add_subplot().plot([0, 1], [0.2, 0.8])
     Blitter(fig, [line])
+    sent = []
+    canvas.send = lambda content, buffers=None: sent.append(buffers)
     assert canvas.syncing_data_url
-    canvas.draw()  # any early render: ipympl 0.10 stores bare base64 here
+    canvas.draw()  # any early render: ipympl 0.10 stores bare base64 and sends raw pixels here
     assert canvas._data_url.startswith("data:image/png;base64,iVBOR")
+    frames = [bytes(memoryview(b[0])) for b in sent if b]
+    assert frames and all(f.startswith(b"\x89PNG") for f in frames)  # a PNG the browser can load
+
+
+@pytest.mark.filterwarnings("ignore::DeprecationWarning")  # ipympl's Toolbar, not ours
+@pytest.mark.parametrize("synced", [True, False], ids=["before a view", "after"])
+def test_every_styled_ipympl_figure_sends_png_frames(synced):
+    """Not only the blitted ones: every figure of the course goes through _style_canvas."""
+    from helpers.plots import _style_canvas
+
+    fig, canvas = _ipympl_figure()
+    fig.add_subplot().plot([0, 1], [0.2, 0.8])
+    assert _style_canvas(fig) is canvas
+    _style_canvas(fig)  # twice: still one wrapper
+    canvas.syncing_data_url = synced
+    sent = []
+    canvas.send = lambda content, buffers=None: sent.append(buffers)
+    canvas.draw()
+    frames = [bytes(memoryview(b[0])) for b in sent if b]
+    assert len(frames) == 1 and frames[0].startswith(b"\x89PNG")
+    assert (canvas._data_url or "").startswith("data:image/png;base64,") is synced
