@@ -26,6 +26,16 @@ all the lines and points of a widget). Texts passed as ``labels`` (titles and re
 other animated artist overlaps) are drawn first on the background and their pixels are kept
 per string, so showing a value seen before (dragging a slider back) pastes the saved pixels.
 
+**Key frames** (issue 25). ipympl sends each update as a *diff* against the previous frame, and the
+browser pastes it over what it shows. The browser keeps one image loader per figure: when two
+frames arrive before the first has loaded (a busy page, a toggle that re-renders the controls, a
+fast drag, a high pixel ratio), the first is dropped, and every later diff lands on a picture the
+kernel no longer knows about: tick labels vanish, grid lines break, old glyphs stay (matplotlib
+issue 19116). Diffs cannot repair it, since they only carry what changed in the kernel. So after
+every draw, once the figure has been quiet for :data:`KEYFRAME_DELAY_S`, :meth:`Blitter.send_keyframe`
+sends the current pixels once as a *full* image (a few tens of ms of PNG encoding, off the path of
+a move); a full draw (a toggle) is sent as a full image at once too. Under Agg nothing is sent.
+
 The background is invalid (and the next :meth:`Blitter.redraw` does a full draw) before the
 first draw, after a ``resize_event``, when the figure's pixel size no longer matches, after a
 draw made for ``savefig`` (it includes the animated artists), and after :meth:`invalidate`
@@ -34,11 +44,20 @@ draw made for ``savefig`` (it includes the animated artists), and after :meth:`i
 
 from __future__ import annotations
 
+import asyncio
+
 from matplotlib.transforms import Bbox
 
 from helpers.plots import send_frames_as_png
 
-__all__ = ["Blitter"]
+__all__ = ["KEYFRAME_DELAY_S", "Blitter"]
+
+KEYFRAME_DELAY_S = 0.25  # quiet time after a draw before the full picture is sent again (ipympl)
+
+
+def _is_web(canvas) -> bool:
+    """A canvas that sends its pictures to a browser as diffs (ipympl, WebAgg)."""
+    return hasattr(canvas, "get_diff_image") and hasattr(canvas, "_force_full")
 
 
 def _sequence(items, name: str, kind: type) -> list:
@@ -88,6 +107,8 @@ class Blitter:
         self._background = None
         self._background_size = None
         self.n_full_draws = 0
+        self.n_keyframes = 0
+        self._keyframe = None  # the pending timer of send_keyframe, if any
         self._canvas = None
         self._cids = []
         self._connect()
@@ -137,6 +158,7 @@ class Blitter:
         self._background_size = self._size()
         self._label_cache.clear()
         self._draw_artists()
+        self._keyframe_soon()
 
     def _on_resize(self, _event=None):
         self.invalidate()
@@ -193,15 +215,53 @@ class Blitter:
                 # draw_event, which saves the background.
                 canvas.draw_idle()
                 return True
+            if _is_web(canvas):
+                canvas._force_full = True  # static parts changed: send the whole picture, not a diff
             canvas.draw()
             return True
         canvas.restore_region(self._background)
         self._draw_artists()
         canvas.blit(self.fig.bbox)
+        self._keyframe_soon()
         return False
+
+    def _keyframe_soon(self) -> None:
+        """(Re)start the timer of :meth:`send_keyframe`: web canvases with a browser view only, and
+        only inside a running event loop (a kernel); otherwise nothing."""
+        canvas = self.fig.canvas
+        if not _is_web(canvas) or getattr(canvas, "syncing_data_url", False):
+            return
+        try:
+            loop = asyncio.get_running_loop()
+        except RuntimeError:  # no event loop (a script, a test): nobody to send to later
+            return
+        if self._keyframe is not None:
+            self._keyframe.cancel()
+        self._keyframe = loop.call_later(KEYFRAME_DELAY_S, self.send_keyframe)
+
+    def send_keyframe(self) -> bool:
+        """Send the canvas's current pixels to the browser as one full image (not a diff), so a
+        frame the browser dropped cannot leave a stale picture; returns True if one was sent.
+        Called by a timer :data:`KEYFRAME_DELAY_S` after the last draw; nothing is re-rendered."""
+        self._keyframe = None
+        canvas = self.fig.canvas
+        manager = getattr(canvas, "manager", None)
+        if not _is_web(canvas) or manager is None or self._background is None:
+            return False
+        try:
+            canvas._force_full = True
+            canvas._png_is_old = True
+            manager.refresh_all()
+        except Exception:  # a figure closed meanwhile: nothing to repair, and never a traceback
+            return False
+        self.n_keyframes += 1
+        return True
 
     def disconnect(self) -> None:
         """Stop listening to the canvas (the artists stay animated)."""
+        if self._keyframe is not None:
+            self._keyframe.cancel()
+            self._keyframe = None
         for cid in self._cids:
             self._canvas.mpl_disconnect(cid)
         self._cids, self._canvas, self._background = [], None, None

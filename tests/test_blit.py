@@ -193,3 +193,73 @@ def test_every_styled_ipympl_figure_sends_png_frames(synced):
     frames = [bytes(memoryview(b[0])) for b in sent if b]
     assert len(frames) == 1 and frames[0].startswith(b"\x89PNG")
     assert (canvas._data_url or "").startswith("data:image/png;base64,") is synced
+
+
+
+
+def _browser_image(canvas):
+    """What ipympl's page would show: each frame the kernel sends, pasted as the page pastes it (a
+    "full" frame replaces the picture, a "diff" frame is drawn over it: its 0 pixels are transparent);
+    ``drop`` frames (by number) never reach the page, as when two arrive before the first loads."""
+    from PIL import Image
+
+    shown = {"pixels": None, "frames": 0, "drop": set()}
+
+    def receive(png):
+        frame = np.asarray(Image.open(io.BytesIO(png)).convert("RGBA"))
+        shown["frames"] += 1
+        if shown["frames"] in shown["drop"]:
+            return
+        if canvas._current_image_mode == "full" or shown["pixels"] is None:
+            shown["pixels"] = frame.copy()
+        else:
+            keep = frame[..., 3] > 0
+            shown["pixels"][keep] = frame[keep]
+
+    canvas.send_binary = receive
+    return shown
+
+
+@pytest.mark.filterwarnings("ignore::DeprecationWarning")  # ipympl's Toolbar, not ours
+def test_a_keyframe_repairs_a_frame_the_page_dropped():
+    """Issue 25: lesson 02's explorer lost its tick labels after a toggle in Chromium. The page
+    dropped a diff frame; later diffs cannot repair what they do not carry. The key frame does."""
+    import asyncio
+
+    from helpers.blit import KEYFRAME_DELAY_S
+
+    fig, canvas = _ipympl_figure()
+    ax = fig.add_subplot()
+    ax.set(xlim=(0, 1), ylim=(0, 1))
+    (line,) = ax.plot([0, 1], [0.2, 0.2], color="r", lw=3)
+    blitter = Blitter(fig, [line])
+    canvas.syncing_data_url = False  # a browser view is there
+    shown = _browser_image(canvas)
+    kernel = lambda: np.asarray(canvas.get_renderer().buffer_rgba())  # noqa: E731
+
+    async def moves(drop):
+        shown["drop"] = {shown["frames"] + d for d in drop}
+        for y in (0.4, 0.6, 0.8):
+            line.set_ydata([y, y])
+            blitter.redraw()
+        same_before = np.array_equal(shown["pixels"], kernel())
+        await asyncio.sleep(KEYFRAME_DELAY_S + 0.1)  # quiet: the timer sends the key frame
+        return same_before
+
+    canvas.draw()  # the view's first draw request
+    assert asyncio.run(moves(drop=[])) and blitter.n_keyframes == 1  # nothing lost: nothing to repair
+    assert asyncio.run(moves(drop=[2])) is False  # the second move's diff never arrived: a stale line
+    assert np.array_equal(shown["pixels"], kernel()) and blitter.n_keyframes == 2  # repaired
+    ax.set_title("static part changed")
+    blitter.invalidate()
+    assert blitter.redraw() is True and canvas._current_image_mode == "full"  # a full draw: a full frame
+    blitter.disconnect()
+    assert blitter._keyframe is None
+
+
+def test_no_keyframe_without_a_browser(scene):
+    fig, ax, line, text, blitter, draws = scene
+    blitter.redraw()
+    line.set_ydata([0.8, 0.8])
+    blitter.redraw()
+    assert blitter._keyframe is None and blitter.send_keyframe() is False and blitter.n_keyframes == 0

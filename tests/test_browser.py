@@ -17,6 +17,11 @@ open past two autosave intervals: the page sent no write request for it, and the
 its served copy are byte-identical to before. test_autosave_saves_my_work is the control: an edited,
 run notebook in my_work/ is autosaved, so autosave really was on. Every lesson opens unmodified.
 
+The page shows what the kernel holds (issue 25): after the sliders and toggles of every widget lesson
+moved, each ipympl figure on the page is compared with a full redraw of the kernel's figure
+(coursekit.lab_browser.stale_figures); a lost frame is caught on a plain figure and repaired by the
+course's Blitter (test_a_lost_frame_is_caught_and_a_blitted_figure_repairs_it).
+
 A learner's copy (issue 26): File > Save Notebook As... of a lesson into my_work/ closes the lesson with
 nothing to ask and opens the copy, whose links, widgets and autosave work (refused beside the lessons,
 with the way out); after a run of the lesson JupyterLab asks once, as README tells the learner.
@@ -194,6 +199,9 @@ def test_widgets_render_and_sliders_update_plots(lab, notebook):
         assert not failures, f"{notebook.name}:\n  " + "\n  ".join(failures) + context
         assert not found, f"{notebook.name} after moving sliders:\n  " + "\n  ".join(found)
         _check_how_figures_are_shown(page, notebook, stem)
+        stale = bs.stale_figures(page, server, shots / "stale", stem)
+        assert not stale, (f"{notebook.name}: the page does not show what the kernel holds after the "
+                           "sliders and toggles moved:\n  " + "\n  ".join(stale))
         _assert_never_saved(page, rel, ran_at)
     assert bs.sha256(served) == served_hash, (
         f"JupyterLab saved its copy of {notebook.name}: course notebooks must be read-only "
@@ -201,6 +209,49 @@ def test_widgets_render_and_sliders_update_plots(lab, notebook):
     )
     # the server only ever sees a copy, so this can only fail if someone edited the file meanwhile
     assert bs.sha256(notebook) == real_hash, f"{notebook} changed on disk during the test"
+
+
+# One frame of a figure lost on its way to the page (ipympl's page drops a frame when the next one
+# arrives before it loaded): later frames are diffs against the lost one and cannot repair it.
+DROP_A_FRAME = """
+_course_send = {fig}.canvas.send_binary
+{fig}.canvas.send_binary = lambda data: None  # the page never gets this frame
+{line}.set_ydata(0.3 * {curve}); {redraw}
+{fig}.canvas.send_binary = _course_send
+{line}.set_ydata(0.3 * {curve} + 0.5); {redraw}
+del _course_send
+"""
+
+
+@pytest.mark.browser
+def test_a_lost_frame_is_caught_and_a_blitted_figure_repairs_it(lab):
+    """Issue 25 (lesson 02's explorer kept a broken picture after a toggle): the check that the page
+    shows what the kernel holds (bs.stale_figures) catches a lost frame on a plain ipympl figure, and
+    the course's Blitter repairs one by itself with its key frame (helpers.blit.KEYFRAME_DELAY_S)."""
+    server, browser = lab
+    notebook = bs.FIXTURES / "early_draw_fixture.ipynb"
+    _, rel, _, _ = _served_copy(server, notebook)
+    page = bs.new_page(browser)
+    with _shot_on_failure(page, server, bs.SCREENSHOTS / "lost_frame__failure.png"):
+        bs.open_notebook(page, server, rel)
+        bs.run_all_cells(page)
+        state = bs.wait_widgets_settled(page)
+        assert not bs.problems(state), bs.problems(state)
+        assert bs.stale_figures(page, server) == []
+        server.run_in_kernel(DROP_A_FRAME.format(fig="fig", line="line", curve="np.sin(x)",
+                                                 redraw="fig.canvas.draw()"))
+        bs.wait_plots_quiet(page, 1.0)
+        found = bs.stale_figures(page, server, bs.SCREENSHOTS / "stale", "lost_frame")
+        assert len(found) == 1 and "cell 3 was stale" in found[0], found  # the plain figure: caught
+        assert bs.stale_figures(page, server) == []  # the full redraw repaired it
+        keyframes = int(server.run_in_kernel("", "blitter.n_keyframes"))
+        server.run_in_kernel(DROP_A_FRAME.format(fig="bfig", line="bline", curve="np.cos(x)",
+                                                 redraw="blitter.redraw()"))
+        page.wait_for_timeout(1000)  # the key frame follows 0.25 s after the last draw
+        bs.wait_plots_quiet(page, 1.0)
+        found = bs.stale_figures(page, server, bs.SCREENSHOTS / "stale", "lost_frame_blitted")
+        assert found == [], found  # without the key frame: "figure in cell 5 was stale"
+        assert int(server.run_in_kernel("", "blitter.n_keyframes")) > keyframes
 
 
 def _check_how_figures_are_shown(page, notebook, stem) -> None:

@@ -50,6 +50,7 @@ from __future__ import annotations
 
 from coursekit.lab_browser.figures import (
     FIGURES_JS,
+    canvas_pixels,
     figure_locator,
     figure_problems,
     figures,
@@ -57,6 +58,7 @@ from coursekit.lab_browser.figures import (
     screenshot_extremes,
     set_slider_end,
     slug,
+    stale_figures,
     toggle_buttons,
 )
 from coursekit.lab_browser.page import (
@@ -150,6 +152,7 @@ __all__ = [
     "Slider",
     "USER_SETTINGS",
     "WIDGET_CODE",
+    "canvas_pixels",
     "chromium_problem",
     "document_dirty",
     "figure_locator",
@@ -173,6 +176,7 @@ __all__ = [
     "screenshot_cell",
     "screenshot_extremes",
     "set_slider_end",
+    "stale_figures",
     "sha256",
     "slider_locator",
     "sliders",

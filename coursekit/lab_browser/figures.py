@@ -183,3 +183,87 @@ def screenshot_extremes(page, stem: str, folder: Path) -> list[Path]:
                     screenshot_cell(page, cell, path)
                     saved.append(path)
     return saved
+
+
+# --------------------------------------------------------------------------- the picture is the kernel's
+# A figure the page shows must be the one the kernel holds. ipympl sends each update as a diff
+# against the previous frame; a frame the page drops leaves a picture that later diffs cannot
+# repair (issue 25: lesson 02's explorer lost tick labels after a toggle). The check: read every
+# ipympl canvas's pixels, have the kernel redraw each figure in full and send it whole, read them
+# again; a figure that changed was stale.
+CANVAS_PIXELS_JS = r"""
+(panelSel) => {
+  const panel = document.querySelector(panelSel);
+  if (!panel) return [];
+  const cells = [...panel.querySelectorAll(".jp-Cell")];
+  return [...panel.querySelectorAll(".jp-OutputArea .jupyter-matplotlib-canvas-div")].map((div, index) => {
+    const c = div.querySelector("canvas");
+    return { index, cell: cells.indexOf(div.closest(".jp-Cell")),
+             png: c && c.width > 0 ? c.toDataURL("image/png") : null };
+  });
+}
+"""
+
+FULL_REDRAW_CODE = """
+from matplotlib._pylab_helpers import Gcf as _course_gcf
+_course_redrawn = 0
+for _course_manager in _course_gcf.get_all_fig_managers():
+    _course_canvas = _course_manager.canvas
+    if hasattr(_course_canvas, "_force_full") and getattr(_course_canvas, "comm", None) is not None:
+        _course_canvas._force_full = True  # the next frame is the whole picture, not a diff
+        _course_canvas.draw()
+        _course_redrawn += 1
+del _course_gcf, _course_manager, _course_canvas
+"""
+
+
+def canvas_pixels(page) -> list[tuple[int, object]]:
+    """``(cell, RGBA array)`` of every ipympl canvas in the notebook, in page order (``None`` for
+    a canvas that shows nothing)."""
+    import base64
+    import io
+
+    import numpy as np
+    from PIL import Image
+
+    out = []
+    for found in page.evaluate(CANVAS_PIXELS_JS, PANEL):
+        png = found["png"]
+        pixels = None
+        if png:
+            raw = base64.b64decode(png.split(",", 1)[1])
+            pixels = np.asarray(Image.open(io.BytesIO(raw)).convert("RGBA"))
+        out.append((found["cell"], pixels))
+    return out
+
+
+def stale_figures(page, server, folder: Path | None = None, stem: str = "figure") -> list[str]:
+    """Every ipympl figure whose picture on the page differs from a full redraw of the kernel's
+    figure in the same state (see above); returns one line per stale figure, with how many pixels
+    differ, and saves both pictures in ``folder`` (``<stem>__stale_cellNN_{page,kernel}.png``)."""
+    import numpy as np
+    from PIL import Image
+
+    before = canvas_pixels(page)
+    redrawn = int(server.run_in_kernel(FULL_REDRAW_CODE, "_course_redrawn"))
+    page.wait_for_timeout(300)
+    wait_kernel_idle(page)
+    wait_plots_quiet(page, 1.0)
+    after = canvas_pixels(page)
+    found = []
+    if len(after) != len(before):
+        return [f"{len(before)} figures before the full redraw, {len(after)} after"]
+    for (cell, old), (_, new) in zip(before, after, strict=True):
+        if old is None or new is None or old.shape != new.shape:
+            if not (old is None and new is None):
+                found.append(f"figure in cell {cell}: its picture changed size on a full redraw")
+            continue
+        differ = int(np.any(old != new, axis=2).sum())
+        if differ:
+            found.append(f"figure in cell {cell} was stale: {differ} of {old.shape[0] * old.shape[1]} pixels "
+                         f"change when the kernel redraws it in full ({redrawn} figures redrawn)")
+            if folder is not None:
+                folder.mkdir(parents=True, exist_ok=True)
+                Image.fromarray(old).save(folder / f"{stem}__stale_cell{cell:02d}_page.png")
+                Image.fromarray(new).save(folder / f"{stem}__stale_cell{cell:02d}_kernel.png")
+    return found

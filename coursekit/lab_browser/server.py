@@ -242,6 +242,35 @@ class JupyterServer:
             reply = resp.read()
         return json.loads(reply) if reply else None
 
+    def run_in_kernel(self, code: str, expression: str = "None", timeout: float = 60) -> str:
+        """Run ``code`` in this server's only kernel as a second client (``silent``: the notebook
+        shows no output and no prompt for it) and return ``expression``'s ``repr`` evaluated after
+        it; raises ``RuntimeError`` if it failed or there is not exactly one kernel. Comm messages
+        the code causes (an ipympl frame) reach the page as usual."""
+        from jupyter_client import BlockingKernelClient
+
+        kernels = self.api("GET", "/api/kernels")
+        if len(kernels) != 1:
+            raise RuntimeError(f"run_in_kernel needs exactly one kernel, the server has {len(kernels)}")
+        client = BlockingKernelClient(connection_file=str(self.tmp / "runtime" / f"kernel-{kernels[0]['id']}.json"))
+        client.load_connection_file()
+        client.start_channels()
+        try:
+            msg_id = client.execute(code, silent=True, store_history=False, user_expressions={"out": expression})
+            deadline = time.monotonic() + timeout
+            while True:
+                reply = client.get_shell_msg(timeout=max(0.1, deadline - time.monotonic()))
+                if reply["parent_header"].get("msg_id") == msg_id:
+                    break
+        finally:
+            client.stop_channels()
+        content = reply["content"]
+        out = content.get("user_expressions", {}).get("out", {})
+        if content["status"] != "ok" or out.get("status") != "ok":
+            failed = content if content["status"] != "ok" else out
+            raise RuntimeError(f"code failed in the kernel: {failed.get('ename')}: {failed.get('evalue')}")
+        return out["data"]["text/plain"]
+
     def lab_url(self, rel_path: str) -> str:
         return f"{self.url}/lab/tree/{rel_path}?reset&token={self.token}"
 
