@@ -183,6 +183,48 @@ def test_twin_axes_do_not_count_their_hidden_axis():
     assert checks.layout_problems(fig) == []
 
 
+def test_tick_labels_of_neighbouring_axes_that_touch_are_caught():
+    """Issue 25: lesson 06's two panels read "3−2" where one panel's last tick met the next one's first."""
+    def two_panels(wspace):
+        fig = figure(figsize=(6, 2.5))
+        left, right = fig.subplots(1, 2, gridspec_kw={"wspace": wspace})
+        for ax, (lo, hi) in ((left, (0, 3)), (right, (-2, 1))):
+            ax.plot([lo, hi], [0, 1])
+            ax.set(xlim=(lo, hi), xticks=[lo, hi], xlabel="x", ylabel="y")
+        right.yaxis.set_visible(False)
+        return fig
+
+    only(checks.layout_problems(two_panels(0.0)), "tick label '3'", "nearly touch")
+    assert not [p for p in checks.layout_problems(two_panels(0.4)) if "nearly touch" in p]
+
+
+@pytest.mark.parametrize("at, bad", [(300, True), (299.9, True), (-1, True), (250, False)])
+def test_a_marked_position_on_the_edge_of_the_axes_is_caught(at, bad):
+    """Issue 25: lesson 06's epoch marker at epoch 300 sat on the right spine, unseen."""
+    fig = figure(layout="constrained")
+    ax = good_axes(fig)
+    ax.set_xlim(0, 300)
+    ax.axvline(at, color="k", ls=":", label="this epoch")
+    ax.axhline(2.5, color="grey")  # well inside: never a problem
+    found = [p for p in checks.layout_problems(fig) if "edge of the axes" in p]
+    assert bool(found) is bad, found
+    if bad:
+        assert "'this epoch'" in found[0]
+
+
+def test_legend_entries_that_look_alike_are_caught():
+    """Issue 25: lesson 07's explorer showed the same swatch for "fit" and "this λ"."""
+    fig = figure(layout="constrained")
+    ax = good_axes(fig)
+    ax.plot([0, 2], [1, 1], color="C3", label="fit")
+    ax.axvline(1, color="C3", label="this λ")
+    ax.legend(loc="upper left")
+    only(checks.layout_problems(fig), "'fit' and 'this λ' alike")
+    ax.lines[-1].set_linestyle(":")
+    ax.legend(loc="upper left")
+    assert not [p for p in checks.layout_problems(fig) if "alike" in p]
+
+
 def test_bad_input_names_the_argument():
     with pytest.raises(ValueError, match="fig"):
         checks.layout_problems("not a figure")

@@ -12,7 +12,9 @@ see as a defect:
   the code that draws it (:func:`helpers.plots.allow_outside`, in the widgets of ``helpers``) or by
   a named exception the caller passes (``allowed_outside``, series label -> reason);
 * an axis that shows tick labels but has no label, and a log axis with fewer than two labelled
-  ticks.
+  ticks;
+* tick labels of neighbouring axes that touch, a line across the axes (a marked position) on
+  their edge, legend entries that look alike (:mod:`coursekit.layout.legibility`).
 
 Everything is measured after a draw, in display pixels, with ``get_window_extent``; animated
 artists (the parts a widget redraws by blitting) count like the others, since the learner sees them.
@@ -25,6 +27,7 @@ import itertools
 
 import numpy as np
 
+from coursekit.layout.legibility import lookalike_legend_entries, markers_on_the_edge, touching_tick_labels
 from helpers.plots import OUTSIDE_OK
 
 __all__ = ["layout_problems"]
@@ -72,7 +75,12 @@ def _layout_problems(fig, allowed: dict, used: set) -> list[str]:
         axes = [legend.axes] if legend.axes is not None else fig.axes
         problems += [f"{name} runs through the legend of {_owner_name(legend)}"
                      for ax in axes for name in _series_through(ax, frame)]
+    problems += touching_tick_labels(_visible_axes(fig), renderer, _axes_name)
+    for legend in _legends(fig):
+        problems += [f"the legend of {_owner_name(legend)} shows {a!r} and {b!r} alike: they cannot be told apart"
+                     for a, b in lookalike_legend_entries(legend)]
     for ax in _visible_axes(fig):
+        problems += markers_on_the_edge(ax, _axes_name)
         for text in ax.texts:
             if _shown(text):
                 box = text.get_window_extent(renderer)
