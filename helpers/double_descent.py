@@ -241,7 +241,8 @@ class DoubleDescentPath:
 class DoubleDescentExplorer:
     """Widget of notebook 07: sliders for the number of features p (log-spaced) and λ (0, then
     log-spaced); left the fit over the data, right the test MSE against p at this λ with the
-    current p marked (the λ = 0 curve dotted, p = n dashed).
+    current p marked (the λ = 0 curve dotted, p = n dash-dotted; the curve of this λ has markers, so
+    its legend entry differs from the fit's, which has the same colour: the same model).
 
     Everything is precomputed in a :class:`DoubleDescentPath`; a move is a look-up and a blit
     (:class:`helpers.blit.Blitter`: the points, the true curve, axes and the λ = 0 curve are the
@@ -287,10 +288,11 @@ class DoubleDescentExplorer:
         j0 = int(np.flatnonzero(path.lams == 0.0)[0]) if np.any(path.lams == 0.0) else 0
         ax.plot(path.ps, path.test_mse[:, j0], ":", lw=1.5, color=COLORS["none"],
                 label=f"λ = {lambda_label(path.lams[j0])}")
-        self.line_err, = ax.plot([], [], lw=2, color=COLORS["l2"], label="this λ")
+        # the same model as the fit, hence its colour; markers tell the two swatches apart in the legend
+        self.line_err, = ax.plot([], [], "o-", lw=2, ms=3.5, color=COLORS["l2"], label="test MSE, this λ")
         self.vline = ax.axvline(1.0, color=COLORS["l2"], lw=1, ls="-")
         self.dot, = ax.plot([], [], "o", ms=6, color=COLORS["l2"])
-        ax.axvline(n, color=COLORS["truth"], lw=1, ls="--", label=f"p = n = {n}")
+        ax.axvline(n, color=COLORS["truth"], lw=1, ls="-.", label=f"p = n = {n}")  # "--" is the true curve
         ax.set(xscale="log", yscale="log", xlim=(path.ps[0] / 1.3, path.ps[-1] * 1.3),
                ylim=decade_limits(np.clip(path.test_mse, 1e-12, 1e300), floor=1e-12),
                xlabel="number of features p (log)", ylabel="test MSE (log)")

@@ -137,6 +137,10 @@ def test_widget_sliders_update_the_views_by_blitting(path):
     assert "λ = 1e+02" in w.ax_err.get_title()
     lo, hi = w.ax_err.get_ylim()
     assert lo <= path.test_mse.min() and hi >= path.test_mse.max()  # every curve fits the fixed axis
+    # every legend entry can be told apart: no two handles share colour, line style and marker
+    handles = w.fig.legends[0].legend_handles
+    looks = [(h.get_color(), h.get_linestyle(), h.get_marker()) for h in handles]
+    assert len(set(looks)) == len(looks), looks
     with pytest.raises(ValueError, match="path"):
         DoubleDescentExplorer("not a path")
     with pytest.raises(ValueError, match="p must"):
