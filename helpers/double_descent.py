@@ -35,7 +35,7 @@ from helpers.plots import COLORS, allow_outside, widget_canvas
 
 __all__ = ["FREQUENCY_SCALE", "DoubleDescentExplorer", "DoubleDescentPath", "double_descent_sweep",
            "draw_frequencies", "feature_counts", "fourier_features", "gradient_descent_least_squares",
-           "lambda_label", "tuned_on_validation"]
+           "kernel_limit_fit", "lambda_label", "size_kept_by_distance", "tuned_on_validation"]
 
 FREQUENCY_SCALE = 30.0  # γ: the Cauchy scale of the frequencies (radians per unit of x)
 MAX_SCALE = 1e6  # larger frequencies only alias on [0, 1]; far larger ones would overflow ωx
@@ -162,6 +162,55 @@ def _sweep_draw(out, k, ps, lams, x_test, y_test, n_train, n_val, noise, scale, 
         out["val_mse"][k, i], out["test_mse"][k, i] = sq[:n_val].mean(0), sq[n_val:].mean(0)
 
 
+@finite_result("x_train", "y_train", "x_new", "scale", action="fit",
+               hint="the training inputs must be distinct; or rescale {name}")
+def kernel_limit_fit(x_train, y_train, x_new, scale: float = FREQUENCY_SCALE) -> np.ndarray:
+    r"""The minimum-norm interpolant with infinitely many features (p → ∞), at ``x_new``.
+
+    As p grows, :math:`F F^\top` tends to the Laplace kernel matrix :math:`K_{ik} =
+    e^{-\gamma|x_i - x_k|}` (module docstring), and the minimum-norm fit :math:`F_{new} F^\top
+    (F F^\top)^{-1} y` to :math:`\hat f(x) = \sum_i c_i\,e^{-\gamma|x - x_i|}` with :math:`K c = y`:
+    a sum of bumps of width about :math:`1/\gamma` centred on the training inputs, so between
+    inputs farther apart than that it sags toward 0. The training inputs must be distinct.
+    Returns the predictions at ``x_new``. Notebook 07.
+    """
+    x_train, y_train = check_pair(x_train, y_train, "x_train", "y_train", ndim=1)
+    x_new = check_array(x_new, "x_new", ndim=1)
+    scale = check_scalar(scale, "scale", strict=True, max_value=MAX_SCALE)
+    check_size(x_train.size**2, "x_train")
+    if np.unique(x_train).size < x_train.size:
+        raise ValueError("x_train must hold distinct inputs (K would be singular), got a value twice")
+    check_size(x_new.size * x_train.size, "x_new")
+    K = np.exp(-scale * np.abs(x_train[:, None] - x_train[None, :]))
+    return np.exp(-scale * np.abs(x_new[:, None] - x_train[None, :])) @ np.linalg.solve(K, y_train)
+
+
+@finite_result("fit", "f_true", action="compare", hint="rescale {name}")
+def size_kept_by_distance(fit, f_true, x, x_train, near: float = 0.005, far: float = 0.015) -> tuple[float, float]:
+    r"""How much of the curve's size a fit keeps close to the training inputs and far from them.
+
+    ``fit[j]`` and ``f_true[j]`` are a fit and the true curve at ``x[j]``. Returns
+    :math:`\sum_{j \in J}|\text{fit}_j| / \sum_{j \in J}|f(x_j)|` for :math:`J` the inputs within
+    ``near`` of the nearest training input, then for :math:`J` those farther than ``far``:
+    1 is "full size", 0 "flat at 0". Notebook 07 (the mean fit of the minimum-norm interpolant).
+    """
+    fit, f_true = check_pair(fit, f_true, "fit", "f_true", ndim=1)
+    fit, x = check_pair(fit, x, "fit", "x", ndim=1)
+    x_train = check_array(x_train, "x_train", ndim=1)
+    near = check_scalar(near, "near")
+    far = check_scalar(far, "far", min_value=near)
+    check_size(x.size * x_train.size, "x")
+    gap = np.min(np.abs(x[:, None] - x_train[None, :]), axis=1)
+    ratios = []
+    for name, mask in (("near", gap <= near), ("far", gap > far)):
+        size = np.sum(np.abs(f_true[mask]))
+        if not size > 0:
+            where = f"within near = {near:g} of" if name == "near" else f"farther than far = {far:g} from"
+            raise ValueError(f"x has no input with a nonzero f_true {where} a training input")
+        ratios.append(float(np.sum(np.abs(fit[mask])) / size))
+    return ratios[0], ratios[1]
+
+
 def tuned_on_validation(sweep: dict) -> tuple[np.ndarray, np.ndarray]:
     """For each draw and p, the λ of the grid with the lowest validation MSE and its test MSE.
 
@@ -241,7 +290,8 @@ class DoubleDescentPath:
 class DoubleDescentExplorer:
     """Widget of notebook 07: sliders for the number of features p (log-spaced) and λ (0, then
     log-spaced); left the fit over the data, right the test MSE against p at this λ with the
-    current p marked (the λ = 0 curve dotted, p = n dashed).
+    current p marked (the λ = 0 curve dotted, p = n dash-dotted; the curve of this λ has markers, so
+    its legend entry differs from the fit's, which has the same colour: the same model).
 
     Everything is precomputed in a :class:`DoubleDescentPath`; a move is a look-up and a blit
     (:class:`helpers.blit.Blitter`: the points, the true curve, axes and the λ = 0 curve are the
@@ -287,10 +337,11 @@ class DoubleDescentExplorer:
         j0 = int(np.flatnonzero(path.lams == 0.0)[0]) if np.any(path.lams == 0.0) else 0
         ax.plot(path.ps, path.test_mse[:, j0], ":", lw=1.5, color=COLORS["none"],
                 label=f"λ = {lambda_label(path.lams[j0])}")
-        self.line_err, = ax.plot([], [], lw=2, color=COLORS["l2"], label="this λ")
+        # the same model as the fit, hence its colour; markers tell the two swatches apart in the legend
+        self.line_err, = ax.plot([], [], "o-", lw=2, ms=3.5, color=COLORS["l2"], label="test MSE, this λ")
         self.vline = ax.axvline(1.0, color=COLORS["l2"], lw=1, ls="-")
         self.dot, = ax.plot([], [], "o", ms=6, color=COLORS["l2"])
-        ax.axvline(n, color=COLORS["truth"], lw=1, ls="--", label=f"p = n = {n}")
+        ax.axvline(n, color=COLORS["truth"], lw=1, ls="-.", label=f"p = n = {n}")  # "--" is the true curve
         ax.set(xscale="log", yscale="log", xlim=(path.ps[0] / 1.3, path.ps[-1] * 1.3),
                ylim=decade_limits(np.clip(path.test_mse, 1e-12, 1e300), floor=1e-12),
                xlabel="number of features p (log)", ylabel="test MSE (log)")

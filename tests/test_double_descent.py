@@ -13,7 +13,9 @@ from helpers.double_descent import (
     feature_counts,
     fourier_features,
     gradient_descent_least_squares,
+    kernel_limit_fit,
     lambda_label,
+    size_kept_by_distance,
     tuned_on_validation,
 )
 
@@ -39,6 +41,40 @@ def test_fourier_features_approach_the_laplace_kernel():
     K = np.exp(-30.0 * np.abs(x[:, None] - x[None, :]))  # E[2 cos(ωx+b) cos(ωx'+b)] for Cauchy ω
     np.testing.assert_allclose(F @ F.T, K, atol=0.01)
     assert np.all((phase >= 0) & (phase < 2 * np.pi))
+
+
+def test_kernel_limit_fit_interpolates_with_laplace_bumps_and_is_the_many_feature_limit():
+    x, y = np.array([0.1, 0.13, 0.5]), np.array([1.0, -0.5, 2.0])
+    np.testing.assert_allclose(kernel_limit_fit(x, y, x), y, atol=1e-12)  # an interpolant
+    x_new = np.linspace(0, 1, 11)
+    # one training input: the fit is y e^{-γ|x - x0|}, a bump of width 1/γ
+    np.testing.assert_allclose(kernel_limit_fit([0.4], [2.0], x_new, scale=10.0),
+                               2.0 * np.exp(-10.0 * np.abs(x_new - 0.4)), rtol=1e-12)
+    omega, phase = draw_frequencies(200_000, scale=30.0, seed=3)
+    F, F_new = fourier_features(x, omega, phase), fourier_features(x_new, omega, phase)
+    min_norm = F_new @ np.linalg.lstsq(F, y, rcond=None)[0]  # the minimum-norm fit with p = 200 000
+    np.testing.assert_allclose(kernel_limit_fit(x, y, x_new), min_norm, atol=0.03)
+    with pytest.raises(ValueError, match="x_train.*distinct"):
+        kernel_limit_fit([0.2, 0.2], [1.0, 2.0], x_new)
+    with pytest.raises(ValueError, match="^scale must be"):
+        kernel_limit_fit(x, y, x_new, scale=0.0)
+
+
+def test_size_kept_by_distance_compares_sizes_near_and_far_from_the_training_inputs():
+    x_train = np.array([0.0, 1.0])
+    x = np.array([0.0, 0.004, 0.5, 0.6, 0.996])  # near: 0, 0.004, 0.996; far: 0.5, 0.6
+    f = np.array([1.0, -2.0, 3.0, -1.0, 1.0])
+    assert size_kept_by_distance(f, f, x, x_train) == (1.0, 1.0)
+    fit = np.where(np.isin(x, [0.5, 0.6]), 0.5 * f, -0.9 * f)  # 90 % of the size near, half of it far
+    near, far = size_kept_by_distance(fit, f, x, x_train)
+    assert near == pytest.approx(0.9, abs=1e-12) and far == pytest.approx(0.5, abs=1e-12)
+    assert size_kept_by_distance(fit, f, x, x_train, near=0.0, far=0.45) == pytest.approx((0.9, 0.5))
+    with pytest.raises(ValueError, match="^far must be"):
+        size_kept_by_distance(f, f, x, x_train, near=0.1, far=0.05)
+    with pytest.raises(ValueError, match="^x has no input with a nonzero f_true farther than far = 0.6"):
+        size_kept_by_distance(f, f, x, x_train, far=0.6)
+    with pytest.raises(ValueError, match="^x must have the same shape as fit"):
+        size_kept_by_distance(f, f, x[:3], x_train)
 
 
 def test_feature_counts_are_log_spaced_with_every_p_near_n():
@@ -137,6 +173,10 @@ def test_widget_sliders_update_the_views_by_blitting(path):
     assert "λ = 1e+02" in w.ax_err.get_title()
     lo, hi = w.ax_err.get_ylim()
     assert lo <= path.test_mse.min() and hi >= path.test_mse.max()  # every curve fits the fixed axis
+    # every legend entry can be told apart: no two handles share colour, line style and marker
+    handles = w.fig.legends[0].legend_handles
+    looks = [(h.get_color(), h.get_linestyle(), h.get_marker()) for h in handles]
+    assert len(set(looks)) == len(looks), looks
     with pytest.raises(ValueError, match="path"):
         DoubleDescentExplorer("not a path")
     with pytest.raises(ValueError, match="p must"):

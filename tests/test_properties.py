@@ -776,6 +776,11 @@ SPECS: dict[str, Spec] = {
         examples=20),
     "helpers.double_descent.tuned_on_validation": Spec({"sweep": Obj(_sweep_dict, _BAD_SWEEPS)}),
     "helpers.double_descent.lambda_label": Spec({"lam": NONNEG}),
+    "helpers.double_descent.kernel_limit_fit": Spec({"x_train": Y, "y_train": Y, "x_new": Arr(("m",)),
+                                                     "scale": POSITIVE}),
+    "helpers.double_descent.size_kept_by_distance": Spec({"fit": Arr(("m",)), "f_true": Arr(("m",)),
+                                                          "x": Arr(("m",)), "x_train": Y, "near": Num(0.0, 0.5),
+                                                          "far": Num(0.5, 2.0)}),
     "helpers.double_descent.DoubleDescentPath": Spec({
         "x_train": Y, "y_train": Y, "x_test": Arr(("m",)), "y_test": Arr(("m",)), "ps": FEATURE_COUNTS,
         "lams": LAMS, "scale": POSITIVE, "seed": SEED, "n_grid": Int(2, 20)}, examples=15),
