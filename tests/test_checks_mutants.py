@@ -341,7 +341,7 @@ def test_the_reference_solutions_pass_and_their_messages_are_one_line():
 
 
 # --------------------------------------------------------------------------------------------
-# Wrong answers that passed once (issue 26), each with the message it gets now
+# Wrong answers that passed once (issues 25 and 26), each with the message it gets now
 # --------------------------------------------------------------------------------------------
 
 def _article(keras, strength, extra=(), split_activation=False, **dense):
@@ -364,6 +364,18 @@ def _early_stop(losses, patience):  # `if wait >= patience - 1: break`
             if wait >= patience - 1:
                 break
     return best_epoch
+
+
+def _restore_only_after_a_stop(losses, patience):  # tf.keras 2: the last epoch unless training stopped
+    best, best_epoch, wait = np.inf, 0, 0
+    for epoch, loss in enumerate(losses, start=1):
+        if loss < best:
+            best, best_epoch, wait = loss, epoch, 0
+        else:
+            wait += 1
+            if wait >= patience:
+                return best_epoch
+    return len(losses)
 
 
 def _gd_capped(F, y, lr, n_steps, cap=1000):
@@ -399,6 +411,8 @@ ONCE_PASSED = {
     ("05.1", "NonNeg constraint"): (
         lambda keras: lambda s: _article(keras, s, kernel_constraint=keras.constraints.NonNeg()), "has a constraint"),
     ("06.2", "stops one epoch early"): (lambda keras: _early_stop, "it stops one epoch early"),
+    ("06.2", "tf.keras 2: restores only after a stop"): (
+        lambda keras: _restore_only_after_a_stop, "only when training stopped early and keeps the last epoch"),
     ("07.4", "at most 1000 steps"): (lambda keras: _gd_capped, "after 1500 steps"),
     ("07.4", "the pseudo-inverse past 100 steps"): (
         lambda keras: lambda F, y, lr, n: np.linalg.pinv(F) @ y if n > 100 else _gd_capped(F, y, lr, n),
