@@ -194,6 +194,18 @@ def test_a_variant_may_coincide_with_the_right_answer_on_some_cases():
     _judge(cases, [1.0, 3.0])  # right everywhere: passes
 
 
+def test_a_task_with_its_own_tolerance_decides_what_is_right():
+    """``add(..., right=...)``: the task's stated criterion replaces closeness to the expected value."""
+    def judged(got, right):
+        answers = _Cases(scalar=True)
+        answers.add(got, 1.0, case="for x=1", right=right)
+        answers.verdict()
+
+    judged(1.001, lambda w: abs(w - 1.0) <= 1e-2)  # not close to 1e-6, right by the task's tolerance
+    with pytest.raises(_Fail, match="wrong value for x=1"):
+        judged(1.0, lambda w: False)
+
+
 def test_cases_with_different_variant_lists_are_a_checker_bug():
     with pytest.raises(RuntimeError, match="different numbers of variants"):
         _judge([(1.0, [(2.0, "a.", "")]), (3.0, [])], [2.0, 5.0])

@@ -276,7 +276,7 @@ EXPECTED = {  # task -> {mutant: words its message must contain}
              "off-by-one": "the mean test MSE (first number) is wrong"},
     "07.3": {"constant": "wrong shape", "sign flip": "wrong sign", "factor 2": "twice the expected value",
              "factor ½": "half the expected value", "input unchanged": "wrong shape",
-             "noise": NEUTRAL, "off-by-one": NEUTRAL},
+             "noise": "fits the data less well than least squares can", "off-by-one": NEUTRAL},
     "07.4": {"constant": "wrong shape", "sign flip": "wrong sign", "factor 2": "twice the expected value",
              "factor ½": "half the expected value", "input unchanged": "wrong shape",
              "noise": "did not return zeros", "n − 1": NEUTRAL, "off-by-one": "one step too few",
@@ -434,4 +434,40 @@ def test_answers_that_once_passed_fail_with_their_message(task_id, name, keras):
 
 def test_the_article_model_written_with_activation_layers_passes(keras):
     result = check_task("05.1", lambda s: _article(keras, s, split_activation=True), quiet=True)
+    assert result.passed, result.message
+
+
+def _ridge(lam):
+    return lambda F, y: np.linalg.solve(F.T @ F + lam * np.eye(F.shape[1]), F.T @ y)
+
+
+@pytest.mark.parametrize("lam", [1e-12, 1e-11])
+def test_ridge_with_a_tiny_lambda_is_the_minimum_norm_solution_to_the_stated_tolerance(lam):
+    """Issue 25: ridge at λ = 1e-12 (lesson 07's λ → 0 limit) was told "‖w‖ = 476.2 is larger than the
+    minimum 476.2 … null space"; it is F⁺y to 07.3's stated relative tolerance 1e-5, and passes."""
+    for fn in (_ridge(lam), lambda F, y: ridge_fit(F, y, lam, fit_intercept=False)[0]):
+        result = check_task("07.3", fn, quiet=True)
+        assert result.passed and "each to a relative 1e-5" in result.message, result.message
+
+
+def _plus_unseen(fraction):
+    """F⁺y plus a part of ``fraction``·‖F⁺y‖ in F's null space, where F has one (more columns than rows)."""
+    def fn(F, y):
+        w = np.linalg.pinv(F) @ y
+        return w + fraction * np.linalg.norm(w) * np.linalg.svd(F)[2][-1] if F.shape[0] < F.shape[1] else w
+    return fn
+
+
+@pytest.mark.parametrize("wrong, expected", [
+    (_ridge(1e-10), "‖F(w − F⁺y)‖ = 4.8e-05, where the check allows 1e-5·‖y‖ = 2.6e-05"),  # the penalty shows
+    (_plus_unseen(0.01), "‖w‖ = 476.3 is larger than the minimum 476.2 for a 5×12 F (more features than points) "
+     "(by 5.0e-05 relative; the check allows 1e-5): w has a part of length 4.8 that F cannot see"),
+], ids=["ridge 1e-10", "1% in the null space"])
+def test_answers_beyond_the_tolerance_of_07_3_fail_with_digits_that_show_the_difference(wrong, expected):
+    message = check_task("07.3", wrong, quiet=True).message
+    assert message.startswith("✗ Task 07.3 (") and expected in message, message
+
+
+def test_a_null_space_part_within_the_tolerance_of_07_3_passes():
+    result = check_task("07.3", _plus_unseen(0.001), quiet=True)  # lengthens w by 5e-7 < 1e-5
     assert result.passed, result.message
