@@ -394,6 +394,14 @@ def _shuffled_cv(X, y, lambdas, k):
     return lambdas[int(np.argmin(scores))]
 
 
+def _noise_and_dropout(keras, strength):
+    """Issue 25: GaussianNoise(0.2) on the input and Dropout(0.5) after each hidden layer."""
+    L, reg = keras.layers, (keras.regularizers.l1(strength) if strength else None)
+    hidden = [layer for _ in range(2) for layer in (L.Dense(128, activation="relu", kernel_regularizer=reg),
+                                                     L.Dropout(0.5))]
+    return keras.Sequential([keras.Input(shape=(2,)), L.GaussianNoise(0.2), *hidden, L.Dense(1, activation="sigmoid")])
+
+
 ONCE_PASSED = {
     ("05.1", "ignores its argument"): (lambda keras: lambda s: _article(keras, 0.001 if s else 0.0),
                                        "L1 strength 0.001, expected"),
@@ -410,6 +418,8 @@ ONCE_PASSED = {
                                     "all its weights equal"),
     ("05.1", "NonNeg constraint"): (
         lambda keras: lambda s: _article(keras, s, kernel_constraint=keras.constraints.NonNeg()), "has a constraint"),
+    ("05.1", "GaussianNoise and two Dropout"): (
+        lambda keras: lambda s: _noise_and_dropout(keras, s), "(GaussianNoise, Dropout, Dropout act in training only)"),
     ("06.2", "stops one epoch early"): (lambda keras: _early_stop, "it stops one epoch early"),
     ("06.2", "tf.keras 2: restores only after a stop"): (
         lambda keras: _restore_only_after_a_stop, "only when training stopped early and keeps the last epoch"),
@@ -432,9 +442,70 @@ def test_answers_that_once_passed_fail_with_their_message(task_id, name, keras):
     assert len(message.splitlines()) <= 2, message
 
 
-def test_the_article_model_written_with_activation_layers_passes(keras):
-    result = check_task("05.1", lambda s: _article(keras, s, split_activation=True), quiet=True)
+def _nested(keras, strength):
+    reg = keras.regularizers.l1(strength) if strength else None
+    block = keras.Sequential([keras.layers.Dense(128, activation="relu", kernel_regularizer=reg) for _ in range(2)])
+    return keras.Sequential([keras.Input(shape=(2,)), block, keras.layers.Dense(1, activation="sigmoid")])
+
+
+def _functional(keras, strength, regularizer=None):
+    """The article's model through the functional API, with ``regularizer(strength)`` on the hidden kernels."""
+    reg = (regularizer or keras.regularizers.l1)(strength) if strength else None
+    x = inputs = keras.Input(shape=(2,))
+    for _ in range(2):
+        x = keras.layers.Dense(128, kernel_regularizer=reg)(x)
+        x = keras.layers.ReLU()(x)
+    return keras.Model(inputs, keras.layers.Activation("sigmoid")(keras.layers.Dense(1)(x)))
+
+
+def _l1_function(keras):
+    return lambda s: lambda w: s * keras.ops.sum(keras.ops.abs(w))  # a regularizer written as a function
+
+
+EQUIVALENT = {  # the article's model written otherwise: 05.1 judges what it computes, so each passes
+    "Dense + Activation": lambda keras: lambda s: _article(keras, s, split_activation=True),
+    "a nested Sequential": lambda keras: lambda s: _nested(keras, s),
+    "functional, ReLU layers": lambda keras: lambda s: _functional(keras, s),
+    "L1 as a function": lambda keras: lambda s: _functional(keras, s, _l1_function(keras)),
+    "Dropout(0.0)": lambda keras: lambda s: _article(keras, s, [keras.layers.Dropout(0.0)]),
+}
+
+
+@pytest.mark.parametrize("name", list(EQUIVALENT))
+def test_the_article_model_written_otherwise_passes(name, keras):
+    result = check_task("05.1", EQUIVALENT[name](keras), quiet=True)
     assert result.passed, result.message
+
+
+def _hidden(keras, activation):
+    """The article's model with another activation on its hidden layers."""
+    def build(s):
+        reg = keras.regularizers.l1(s) if s else None
+        hidden = [keras.layers.Dense(128, activation=activation, kernel_regularizer=reg) for _ in range(2)]
+        return keras.Sequential([keras.Input(shape=(2,)), *hidden, keras.layers.Dense(1, activation="sigmoid")])
+    return build
+
+
+COMPUTES_OTHERWISE = {  # models with the article's weights that compute something else, and their diagnosis
+    "tanh hidden": (lambda keras: _hidden(keras, "tanh"), "the hidden layers use tanh, not relu"),
+    "linear hidden": (lambda keras: _hidden(keras, None), "the hidden layers have no activation"),
+    "softmax output": (lambda keras: lambda s: _article(keras, s, [keras.layers.Softmax()]),
+                       "they are all 1: a softmax over one unit"),
+    "l1_l2": (lambda keras: lambda s: _functional(keras, s, lambda c: keras.regularizers.l1_l2(l1=c, l2=c)),
+              "(an L2 part too?)"),
+    "L2 as a function": (lambda keras: lambda s: _functional(keras, s, lambda c: lambda w: c * keras.ops.sum(w * w)),
+                         "hidden layer 1 uses an L2 penalty"),
+    "GaussianNoise alone": (lambda keras: lambda s: _article(keras, s, [keras.layers.GaussianNoise(0.2)]),
+                            "(GaussianNoise acts in training only)"),
+}
+
+
+@pytest.mark.parametrize("name", list(COMPUTES_OTHERWISE))
+def test_a_model_that_computes_something_else_is_named(name, keras):
+    build, expected = COMPUTES_OTHERWISE[name]
+    message = check_task("05.1", build(keras), quiet=True).message
+    assert message.startswith("✗ Task 05.1 (") and expected in message, message
+    assert len(message.splitlines()) <= 2, message
 
 
 def _ridge(lam):
