@@ -495,6 +495,8 @@ COMPUTES_OTHERWISE = {  # models with the article's weights that compute somethi
               "(an L2 part too?)"),
     "L2 as a function": (lambda keras: lambda s: _functional(keras, s, lambda c: lambda w: c * keras.ops.sum(w * w)),
                          "hidden layer 1 uses an L2 penalty"),
+    "L1 not summed": (lambda keras: lambda s: _functional(keras, s, lambda c: lambda w: c * keras.ops.abs(w)),
+                      "a regularizer returned an array of shape (2, 128), not one number"),
     "GaussianNoise alone": (lambda keras: lambda s: _article(keras, s, [keras.layers.GaussianNoise(0.2)]),
                             "(GaussianNoise acts in training only)"),
 }

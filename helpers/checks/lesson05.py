@@ -64,7 +64,11 @@ def _penalty_of(variable, value, keras):
     if regularizer is None:
         return 0.0
     tensor = keras.ops.convert_to_tensor(np.asarray(value, dtype=np.float64))
-    return float(np.asarray(_call(regularizer, tensor)))  # the learner's regularizer: under the time limit
+    penalty = np.asarray(_call(regularizer, tensor), dtype=np.float64)  # the learner's regularizer: time-limited
+    if penalty.size != 1:
+        raise _Fail(f"a regularizer returned an array of shape {penalty.shape}, not one number.",
+                    "Use keras.regularizers.l1(l1_strength): it sums the penalty over the kernel.")
+    return float(penalty.reshape(()))
 
 
 def _penalties(model, keras, strength, case):
