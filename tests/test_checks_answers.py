@@ -194,6 +194,18 @@ def test_a_variant_may_coincide_with_the_right_answer_on_some_cases():
     _judge(cases, [1.0, 3.0])  # right everywhere: passes
 
 
+def test_a_task_with_its_own_tolerance_decides_what_is_right():
+    """``add(..., right=...)``: the task's stated criterion replaces closeness to the expected value."""
+    def judged(got, right):
+        answers = _Cases(scalar=True)
+        answers.add(got, 1.0, case="for x=1", right=right)
+        answers.verdict()
+
+    judged(1.001, lambda w: abs(w - 1.0) <= 1e-2)  # not close to 1e-6, right by the task's tolerance
+    with pytest.raises(_Fail, match="wrong value for x=1"):
+        judged(1.0, lambda w: False)
+
+
 def test_cases_with_different_variant_lists_are_a_checker_bug():
     with pytest.raises(RuntimeError, match="different numbers of variants"):
         _judge([(1.0, [(2.0, "a.", "")]), (3.0, [])], [2.0, 5.0])
@@ -247,3 +259,38 @@ def _noise_ridge(lam_of, center=False):
 def test_lesson_06_mistakes_are_named(task_id, wrong, expected):
     message = _message(task_id, wrong)
     assert expected in message, message
+
+
+def _keras_restores(losses, patience):
+    """The epoch (from 1) whose weights the installed Keras's EarlyStopping(restore_best_weights=True)
+    ends with, driven as ``fit`` drives it: each epoch's weights are the epoch's number."""
+    from helpers.keras_env import import_keras
+
+    keras = import_keras()
+    model = keras.Sequential([keras.Input(shape=(1,)), keras.layers.Dense(1, use_bias=False)])
+    stopper = keras.callbacks.EarlyStopping(monitor="val_loss", patience=patience, restore_best_weights=True)
+    stopper.set_model(model)
+    model.stop_training = False
+    stopper.on_train_begin()
+    for epoch, loss in enumerate(losses):
+        model.set_weights([np.full((1, 1), epoch + 1.0)])
+        stopper.on_epoch_end(epoch, {"val_loss": loss})
+        if model.stop_training:
+            break
+    stopper.on_train_end()
+    return int(model.get_weights()[0][0, 0])
+
+
+def test_the_early_stopping_rule_of_06_2_is_the_installed_keras(monkeypatch):
+    """Keras 3 restores the best epoch at the end of training, stopped early or not (issue 25)."""
+    from helpers.checks import draws
+    from helpers.checks.lesson06 import _HISTORIES, _drawn_full_run, _drawn_history, _restored_epoch
+
+    histories = list(_HISTORIES)
+    for seed in range(10):
+        monkeypatch.setattr(draws, "SEED", seed)
+        histories += [_drawn_history()[:2], _drawn_full_run()[:2]]
+    for losses, patience in histories:
+        assert _restored_epoch(losses, patience) == _keras_restores(losses, patience), (losses, patience)
+    ran_to_the_end = [h for h in histories if _restored_epoch(*h, only_if_stopped=True) == len(h[0])]
+    assert any(_keras_restores(*h) < len(h[0]) for h in ran_to_the_end), "no case tells Keras 3 from tf.keras 2"

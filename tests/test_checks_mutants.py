@@ -276,7 +276,7 @@ EXPECTED = {  # task -> {mutant: words its message must contain}
              "off-by-one": "the mean test MSE (first number) is wrong"},
     "07.3": {"constant": "wrong shape", "sign flip": "wrong sign", "factor 2": "twice the expected value",
              "factor ½": "half the expected value", "input unchanged": "wrong shape",
-             "noise": NEUTRAL, "off-by-one": NEUTRAL},
+             "noise": "fits the data less well than least squares can", "off-by-one": NEUTRAL},
     "07.4": {"constant": "wrong shape", "sign flip": "wrong sign", "factor 2": "twice the expected value",
              "factor ½": "half the expected value", "input unchanged": "wrong shape",
              "noise": "did not return zeros", "n − 1": NEUTRAL, "off-by-one": "one step too few",
@@ -341,7 +341,7 @@ def test_the_reference_solutions_pass_and_their_messages_are_one_line():
 
 
 # --------------------------------------------------------------------------------------------
-# Wrong answers that passed once (issue 26), each with the message it gets now
+# Wrong answers that passed once (issues 25 and 26), each with the message it gets now
 # --------------------------------------------------------------------------------------------
 
 def _article(keras, strength, extra=(), split_activation=False, **dense):
@@ -366,6 +366,18 @@ def _early_stop(losses, patience):  # `if wait >= patience - 1: break`
     return best_epoch
 
 
+def _restore_only_after_a_stop(losses, patience):  # tf.keras 2: the last epoch unless training stopped
+    best, best_epoch, wait = np.inf, 0, 0
+    for epoch, loss in enumerate(losses, start=1):
+        if loss < best:
+            best, best_epoch, wait = loss, epoch, 0
+        else:
+            wait += 1
+            if wait >= patience:
+                return best_epoch
+    return len(losses)
+
+
 def _gd_capped(F, y, lr, n_steps, cap=1000):
     w = np.zeros(F.shape[1])
     for _ in range(min(n_steps, cap)):
@@ -380,6 +392,14 @@ def _shuffled_cv(X, y, lambdas, k):
                        for train, val in KFold(k, shuffle=True, random_state=0).split(X)
                        for coef, b in [ridge_fit(X[train], y[train], lam)]]) for lam in lambdas]
     return lambdas[int(np.argmin(scores))]
+
+
+def _noise_and_dropout(keras, strength):
+    """Issue 25: GaussianNoise(0.2) on the input and Dropout(0.5) after each hidden layer."""
+    L, reg = keras.layers, (keras.regularizers.l1(strength) if strength else None)
+    hidden = [layer for _ in range(2) for layer in (L.Dense(128, activation="relu", kernel_regularizer=reg),
+                                                     L.Dropout(0.5))]
+    return keras.Sequential([keras.Input(shape=(2,)), L.GaussianNoise(0.2), *hidden, L.Dense(1, activation="sigmoid")])
 
 
 ONCE_PASSED = {
@@ -398,7 +418,11 @@ ONCE_PASSED = {
                                     "all its weights equal"),
     ("05.1", "NonNeg constraint"): (
         lambda keras: lambda s: _article(keras, s, kernel_constraint=keras.constraints.NonNeg()), "has a constraint"),
+    ("05.1", "GaussianNoise and two Dropout"): (
+        lambda keras: lambda s: _noise_and_dropout(keras, s), "(GaussianNoise, Dropout, Dropout act in training only)"),
     ("06.2", "stops one epoch early"): (lambda keras: _early_stop, "it stops one epoch early"),
+    ("06.2", "tf.keras 2: restores only after a stop"): (
+        lambda keras: _restore_only_after_a_stop, "only when training stopped early and keeps the last epoch"),
     ("07.4", "at most 1000 steps"): (lambda keras: _gd_capped, "after 1500 steps"),
     ("07.4", "the pseudo-inverse past 100 steps"): (
         lambda keras: lambda F, y, lr, n: np.linalg.pinv(F) @ y if n > 100 else _gd_capped(F, y, lr, n),
@@ -418,6 +442,105 @@ def test_answers_that_once_passed_fail_with_their_message(task_id, name, keras):
     assert len(message.splitlines()) <= 2, message
 
 
-def test_the_article_model_written_with_activation_layers_passes(keras):
-    result = check_task("05.1", lambda s: _article(keras, s, split_activation=True), quiet=True)
+def _nested(keras, strength):
+    reg = keras.regularizers.l1(strength) if strength else None
+    block = keras.Sequential([keras.layers.Dense(128, activation="relu", kernel_regularizer=reg) for _ in range(2)])
+    return keras.Sequential([keras.Input(shape=(2,)), block, keras.layers.Dense(1, activation="sigmoid")])
+
+
+def _functional(keras, strength, regularizer=None):
+    """The article's model through the functional API, with ``regularizer(strength)`` on the hidden kernels."""
+    reg = (regularizer or keras.regularizers.l1)(strength) if strength else None
+    x = inputs = keras.Input(shape=(2,))
+    for _ in range(2):
+        x = keras.layers.Dense(128, kernel_regularizer=reg)(x)
+        x = keras.layers.ReLU()(x)
+    return keras.Model(inputs, keras.layers.Activation("sigmoid")(keras.layers.Dense(1)(x)))
+
+
+def _l1_function(keras):
+    return lambda s: lambda w: s * keras.ops.sum(keras.ops.abs(w))  # a regularizer written as a function
+
+
+EQUIVALENT = {  # the article's model written otherwise: 05.1 judges what it computes, so each passes
+    "Dense + Activation": lambda keras: lambda s: _article(keras, s, split_activation=True),
+    "a nested Sequential": lambda keras: lambda s: _nested(keras, s),
+    "functional, ReLU layers": lambda keras: lambda s: _functional(keras, s),
+    "L1 as a function": lambda keras: lambda s: _functional(keras, s, _l1_function(keras)),
+    "Dropout(0.0)": lambda keras: lambda s: _article(keras, s, [keras.layers.Dropout(0.0)]),
+}
+
+
+@pytest.mark.parametrize("name", list(EQUIVALENT))
+def test_the_article_model_written_otherwise_passes(name, keras):
+    result = check_task("05.1", EQUIVALENT[name](keras), quiet=True)
+    assert result.passed, result.message
+
+
+def _hidden(keras, activation):
+    """The article's model with another activation on its hidden layers."""
+    def build(s):
+        reg = keras.regularizers.l1(s) if s else None
+        hidden = [keras.layers.Dense(128, activation=activation, kernel_regularizer=reg) for _ in range(2)]
+        return keras.Sequential([keras.Input(shape=(2,)), *hidden, keras.layers.Dense(1, activation="sigmoid")])
+    return build
+
+
+COMPUTES_OTHERWISE = {  # models with the article's weights that compute something else, and their diagnosis
+    "tanh hidden": (lambda keras: _hidden(keras, "tanh"), "the hidden layers use tanh, not relu"),
+    "linear hidden": (lambda keras: _hidden(keras, None), "the hidden layers have no activation"),
+    "softmax output": (lambda keras: lambda s: _article(keras, s, [keras.layers.Softmax()]),
+                       "they are all 1: a softmax over one unit"),
+    "l1_l2": (lambda keras: lambda s: _functional(keras, s, lambda c: keras.regularizers.l1_l2(l1=c, l2=c)),
+              "(an L2 part too?)"),
+    "L2 as a function": (lambda keras: lambda s: _functional(keras, s, lambda c: lambda w: c * keras.ops.sum(w * w)),
+                         "hidden layer 1 uses an L2 penalty"),
+    "L1 not summed": (lambda keras: lambda s: _functional(keras, s, lambda c: lambda w: c * keras.ops.abs(w)),
+                      "a regularizer returned an array of shape (2, 128), not one number"),
+    "GaussianNoise alone": (lambda keras: lambda s: _article(keras, s, [keras.layers.GaussianNoise(0.2)]),
+                            "(GaussianNoise acts in training only)"),
+}
+
+
+@pytest.mark.parametrize("name", list(COMPUTES_OTHERWISE))
+def test_a_model_that_computes_something_else_is_named(name, keras):
+    build, expected = COMPUTES_OTHERWISE[name]
+    message = check_task("05.1", build(keras), quiet=True).message
+    assert message.startswith("✗ Task 05.1 (") and expected in message, message
+    assert len(message.splitlines()) <= 2, message
+
+
+def _ridge(lam):
+    return lambda F, y: np.linalg.solve(F.T @ F + lam * np.eye(F.shape[1]), F.T @ y)
+
+
+@pytest.mark.parametrize("lam", [1e-12, 1e-11])
+def test_ridge_with_a_tiny_lambda_is_the_minimum_norm_solution_to_the_stated_tolerance(lam):
+    """Issue 25: ridge at λ = 1e-12 (lesson 07's λ → 0 limit) was told "‖w‖ = 476.2 is larger than the
+    minimum 476.2 … null space"; it is F⁺y to 07.3's stated relative tolerance 1e-5, and passes."""
+    for fn in (_ridge(lam), lambda F, y: ridge_fit(F, y, lam, fit_intercept=False)[0]):
+        result = check_task("07.3", fn, quiet=True)
+        assert result.passed and "each to a relative 1e-5" in result.message, result.message
+
+
+def _plus_unseen(fraction):
+    """F⁺y plus a part of ``fraction``·‖F⁺y‖ in F's null space, where F has one (more columns than rows)."""
+    def fn(F, y):
+        w = np.linalg.pinv(F) @ y
+        return w + fraction * np.linalg.norm(w) * np.linalg.svd(F)[2][-1] if F.shape[0] < F.shape[1] else w
+    return fn
+
+
+@pytest.mark.parametrize("wrong, expected", [
+    (_ridge(1e-10), "‖F(w − F⁺y)‖ = 4.8e-05, where the check allows 1e-5·‖y‖ = 2.6e-05"),  # the penalty shows
+    (_plus_unseen(0.01), "‖w‖ = 476.3 is larger than the minimum 476.2 for a 5×12 F (more features than points) "
+     "(by 5.0e-05 relative; the check allows 1e-5): w has a part of length 4.8 that F cannot see"),
+], ids=["ridge 1e-10", "1% in the null space"])
+def test_answers_beyond_the_tolerance_of_07_3_fail_with_digits_that_show_the_difference(wrong, expected):
+    message = check_task("07.3", wrong, quiet=True).message
+    assert message.startswith("✗ Task 07.3 (") and expected in message, message
+
+
+def test_a_null_space_part_within_the_tolerance_of_07_3_passes():
+    result = check_task("07.3", _plus_unseen(0.001), quiet=True)  # lengthens w by 5e-7 < 1e-5
     assert result.passed, result.message

@@ -21,6 +21,7 @@ class _Answer:
     variants: list[tuple[np.ndarray, str, str]]
     n: int | None
     inputs: dict[str, np.ndarray]
+    right: bool | None = None  # the task's own verdict (a stated tolerance), when it gives one
 
 
 _GENERIC = [  # (factor of the expected value, what it is, hint): mistakes any task can make
@@ -45,7 +46,8 @@ class _Cases:
 
     ``cases.add(got, expected, case="for lam=0.1", variants=[(wrong, what, hint), ...])`` once
     per test case: a wrong type or shape fails at once. Then ``cases.verdict()`` passes when
-    every answer is close to its expected value (``rtol``, ``atol``). Otherwise it names a
+    every answer is close to its expected value (``rtol``, ``atol``), or right by the task's own
+    criterion where ``add(..., right=...)`` gives one (07.3's stated tolerance). Otherwise it names a
     mistake only when that mistake explains the answers of **every** case (a diagnosis that fits
     one case by coincidence is never claimed), trying in turn:
 
@@ -70,8 +72,11 @@ class _Cases:
         self.answers: list[_Answer] = []
 
     def add(self, got, expected, *, case: str, variants=(), n: int | None = None, inputs=None,
-            shape_hint: str = "") -> np.ndarray:
-        """Record the answer ``got`` of one case (failing at once on a wrong type or shape)."""
+            shape_hint: str = "", right=None) -> np.ndarray:
+        """Record the answer ``got`` of one case (failing at once on a wrong type or shape).
+
+        ``right``, when given, is a function of the answer (as an array) that says whether it is right
+        by the task's own stated tolerance; otherwise an answer is right when it is close to ``expected``."""
         shape_hint = shape_hint or self.shape_hint
         arr = _as_array(got)
         exp = np.asarray(expected, dtype=float)
@@ -84,11 +89,12 @@ class _Cases:
             raise _Fail(f"wrong shape {case}: got {arr.shape}, expected {exp.shape}.",
                         shape_hint or "Print the shapes of the arrays you combine.")
         self.answers.append(_Answer(case, arr, exp, [(np.asarray(v, dtype=float), w, h) for v, w, h in variants],
-                                    n, {k: np.asarray(v, dtype=float) for k, v in (inputs or {}).items()}))
+                                    n, {k: np.asarray(v, dtype=float) for k, v in (inputs or {}).items()},
+                                    None if right is None else bool(right(arr))))
         return arr
 
     def _right(self, a: _Answer) -> bool:
-        return _close(a.got, a.expected, self.rtol, self.atol)
+        return a.right if a.right is not None else _close(a.got, a.expected, self.rtol, self.atol)
 
     def _matches(self, a: _Answer, value) -> bool:
         if _close(a.got, value, self.rtol, self.atol):

@@ -53,6 +53,7 @@ _HISTORIES = (  # (validation losses, patience): the restored epoch differs from
     ([1.0, 0.8, 0.85, 0.9, 0.7, 0.75], 2),  # stops after epoch 4, one epoch before 0.7
     ([0.8, 0.6, 0.5, 0.45, 0.44], 2),  # never stops: the last epoch is the best
     ([1.0, 0.9, 0.95, 0.8], 2),  # one epoch without improvement is not yet a stop
+    ([0.7, 0.5, 0.55, 0.6], 3),  # never stops, yet the best epoch (2) is not the last: restored all the same
 )
 
 
@@ -64,7 +65,32 @@ def _drawn_history():
     return [float(v) for v in np.round(np.abs(losses) + 0.01, 2)], int(rng.integers(1, 5)), f", {words}"
 
 
-def _restored_epoch(losses, patience, *, ties_improve=False, extra_wait=0, zero_based=False):
+def _drawn_full_run():
+    """(losses, patience, words): a history drawn for this run that never stops, whose best epoch is
+    followed by 1 to patience − 1 epochs without improvement (so it is not the last epoch)."""
+    rng, words = drawn()
+    patience = int(rng.integers(2, 6))
+    losses, best, wait = [], round(float(rng.uniform(0.8, 1.2)), 2), 0
+    for _ in range(int(rng.integers(3, 10))):  # a noisy decline, never patience epochs in a row without a new best
+        if wait < patience - 1 and rng.random() < 0.4:
+            losses.append(round(best + float(rng.choice([0.0, rng.uniform(0.01, 0.1)])), 2))  # a tie is no improvement
+            wait += 1
+        else:
+            best, wait = round(best - float(rng.uniform(0.01, 0.08)), 2), 0
+            losses.append(best)
+    best = round(best - float(rng.uniform(0.01, 0.08)), 2)  # the best epoch, then fewer than patience others
+    losses.append(best)
+    losses += [round(best + float(rng.uniform(0.01, 0.1)), 2) for _ in range(int(rng.integers(1, patience)))]
+    return losses, patience, f", {words}"
+
+
+def _restored_epoch(losses, patience, *, ties_improve=False, extra_wait=0, zero_based=False, only_if_stopped=False):
+    """The epoch (from 1) whose weights Keras 3's EarlyStopping(patience, restore_best_weights=True)
+    ends with. Keras 3 restores the best weights in ``on_train_end``, whether training stopped early
+    or ran every epoch (keras/src/callbacks/early_stopping.py; verified with Keras 3.15.1's ``fit`` on
+    val_loss 0.8, 0.5, 0.6, 0.55 with patience 3: four epochs, no stop, the weights of epoch 2).
+    ``only_if_stopped`` is tf.keras 2's rule, which restored only in the epoch that stopped training
+    and otherwise kept the last epoch's weights; the other flags are the task's named mistakes."""
     best, best_epoch, wait = np.inf, 0, 0
     for epoch, loss in enumerate(losses, start=1):
         wait += 1
@@ -72,13 +98,16 @@ def _restored_epoch(losses, patience, *, ties_improve=False, extra_wait=0, zero_
             best, best_epoch, wait = loss, epoch, 0
         elif wait >= patience + extra_wait:
             break
+    else:
+        if only_if_stopped:
+            best_epoch = len(losses)
     return best_epoch - 1 if zero_based else best_epoch
 
 
 @task("06.2", "the early-stopping epoch")
 def _check_06_2(fn):
     answers = _Cases(scalar=True, generic=False, shape_hint="Return one epoch number (an int).")
-    for losses, patience, more in [(*history, "") for history in _HISTORIES] + [_drawn_history()]:
+    for losses, patience, more in [(*history, "") for history in _HISTORIES] + [_drawn_history(), _drawn_full_run()]:
         got = _call(fn, list(losses), patience)
         answers.add(got, _restored_epoch(losses, patience), case=f"for val_losses={losses}, patience={patience}{more}",
                     variants=[
@@ -93,10 +122,14 @@ def _check_06_2(fn):
             (_restored_epoch(losses, patience, extra_wait=-1), "it stops one epoch early: after patience − 1 "
              "epochs without improvement.", "Stop once `patience` epochs in a row (not patience − 1) have not "
              "improved on the best."),
+            (_restored_epoch(losses, patience, only_if_stopped=True), "it restores the best epoch only when "
+             "training stopped early and keeps the last epoch otherwise (tf.keras 2's rule).",
+             "Keras 3 restores the best weights at the end of training whether or not it stopped early: "
+             "a run to the last epoch ends with the best epoch's weights too."),
         ])
     answers.verdict()
-    return ("your early stopping restores the epoch Keras's EarlyStopping(patience, restore_best_weights=True) "
-            "would, on a history drawn at random too.")
+    return ("your early stopping restores the epoch Keras 3's EarlyStopping(patience, restore_best_weights=True) "
+            "would, whether training stops early or runs to the end, on histories drawn at random too.")
 
 
 def _noise_cases():
