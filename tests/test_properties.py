@@ -629,6 +629,12 @@ def _selection_path_nan(kw, result):
             and bool(np.all(np.isnan(recall) == (not truth.any()))))
 
 
+def _method(*args, **kwargs):
+    from helpers.moons_experiment import Method
+
+    return Method(*args, **kwargs)
+
+
 SPECS: dict[str, Spec] = {
     # penalties
     "helpers.penalties.l1_penalty": Spec({"weights": Weights(), "lam": NONNEG}),
@@ -905,6 +911,9 @@ SPECS: dict[str, Spec] = {
     "helpers.implicit.ridge_shrinkage": Spec({"s": Arr(("k",), elements=st.floats(0, 10)), "lam": POSITIVE}),
     "helpers.implicit.inverted_dropout": Spec({"h": X, "rate": Num(0.0, 0.9), "rng": Obj(
         lambda d, c: np.random.default_rng(0), ["rng", -1]), "training": Bool()}),
+    "helpers.implicit.method_color": Spec({"method": Obj(lambda d, c: st.sampled_from(
+        ["none", "dropout", "jitter", "early_stopping", _method(noise=0.2), _method("l2", 1e-3)]),
+        ["bogus", _method(dropout=0.3, noise=0.2)])}),
     "helpers.implicit.noise_ridge_lambda": Spec({"n": Int(1, 1000), "sigma": NONNEG}),
     "helpers.implicit.noisy_copies_least_squares": Spec({"X": X, "y": Y, "sigma": NONNEG, "copies": Int(1, 5),
                                                          "seed": Int(0, 1000)}),
