@@ -21,7 +21,8 @@ all      ``data`` (the datasets and their loaders), ``plots`` (colours, :func:`s
 05       ``keras_tools`` (the article's network, fast training, proximal L1, measures),
          ``keras_stack`` (hundreds of networks in one ``fit``: the engine, a package read in order),
          ``moons_experiment`` (resampled training sets, every method on each), ``stats`` (paired
-         differences and their intervals), ``keras_widgets`` (the λ explorer)
+         differences, their intervals, a family's Bonferroni level), ``progress`` (a bar for long
+         cells), ``keras_widgets`` (the λ explorer)
 06       ``implicit`` (early stopping, dropout and noise in NumPy), the same Keras modules as 05
          (``keras_widgets``: the epoch explorer)
 07       ``bias_variance`` (bias² + variance + noise), ``double_descent`` (random features, the

@@ -27,8 +27,12 @@ import numpy as np
 from helpers._counts import check_int, check_seed, check_size
 from helpers._validate import check_array, check_bool, check_scalar, check_xy, finite_result
 
-__all__ = ["gd_least_squares", "gd_shrinkage", "inverted_dropout", "noise_ridge_lambda",
-           "noisy_copies_least_squares", "ridge_shrinkage"]
+__all__ = ["METHOD_COLOR_KEYS", "gd_least_squares", "gd_shrinkage", "inverted_dropout", "method_color",
+           "noise_ridge_lambda", "noisy_copies_least_squares", "ridge_shrinkage"]
+
+# the key of helpers.COLORS that each single method of lesson 06 is drawn in (one colour, one method)
+METHOD_COLOR_KEYS = {"none": "none", "l2": "l2", "l1": "l1", "prox": "prox", "early_stopping": "early_stopping",
+                     "dropout": "dropout", "noise": "noise", "jitter": "jitter", "max_norm": "max_norm"}
 
 MAX_STEPS = 1_000_000
 
@@ -125,3 +129,26 @@ def noisy_copies_least_squares(X, y, sigma: float, copies: int, seed: int = 0) -
         gram += Xc.T @ Xc
         moment += Xc.T @ y
     return np.linalg.lstsq(gram, moment, rcond=None)[0]
+
+
+def method_color(method) -> str:
+    """The colour (``helpers.COLORS``) of a single method of lesson 06: ``method`` is a key of
+    :data:`METHOD_COLOR_KEYS` (``"early_stopping"``, ``"jitter"``, ...) or a
+    :class:`helpers.moons_experiment.Method` with at most one regularizer (its penalty kind, or
+    its dropout, noise or max-norm). A combination of two methods has no colour of its own (the
+    lesson draws combinations in black), so it raises ``ValueError``: the course's rule is one
+    colour, one method."""
+    from helpers.moons_experiment import Method
+    from helpers.plots import COLORS
+
+    if isinstance(method, str):
+        if method not in METHOD_COLOR_KEYS:
+            raise ValueError(f"method must be one of {sorted(METHOD_COLOR_KEYS)} or a Method, got {method!r}")
+        return COLORS[METHOD_COLOR_KEYS[method]]
+    if not isinstance(method, Method):
+        raise ValueError(f"method must be a method name or a Method, got {type(method).__name__}")
+    used = ([method.kind] if method.kind != "none" else []) + \
+        [name for name in ("dropout", "noise", "max_norm") if getattr(method, name)]
+    if len(used) > 1:
+        raise ValueError(f"method must use one regularizer to have a colour, got {method} ({' + '.join(used)})")
+    return COLORS[METHOD_COLOR_KEYS[used[0] if used else "none"]]

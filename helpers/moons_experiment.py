@@ -2,7 +2,13 @@ r"""Lesson 05's protocol: many training sets, every method on each, one stacked 
 
 A *training set* here is a fresh sample of ``n`` points from the same generator as the shipped
 moons (:func:`helpers.data.make_moons_2d`, noise 0.3); the validation set (500 points, to choose
-λ) and the test set (1000 points, only to report) stay fixed. The shipped training set is the
+λ) and the test set stay fixed. The test set is :func:`large_test_set`: 100 000 points drawn once
+from the same generator (issue 25), so that its own sampling error is negligible and an interval
+over training sets is the whole uncertainty; the shipped 1000-point test set can be measured
+beside it (``run_design(..., more_tests=...)``). A large test set is measured in chunks of
+:data:`CHUNK` points, and its accuracy is also kept per block of :data:`BLOCK` points (100
+independent test sets of the shipped size: how much the choice of a 1000-point test set moves a
+result, :func:`helpers.stats.test_set_spread`). The shipped training set is the
 first one (it was drawn from that generator with seed 201). Every method (a penalty kind and λ,
 see :mod:`helpers.keras_stack`) is trained on every training set, from the same initial weights
 and batch order per set (the member's seed is the set's number), so methods are compared by
@@ -40,6 +46,18 @@ SPLITS = ("train", "val", "test")
 READOUTS = ("final", "best", "stopped")  # the weights measured: end of training, early-stopped (restored or not)
 METRICS = ("accuracy", "data_loss", "objective", "penalty")
 FIRST_SEED = 1000  # training set s (s >= 1) is make_moons_2d(n, 0.3, seed=FIRST_SEED + s)
+TEST_SIZE = 100_000  # points of the large test set
+TEST_SEED = 99_999  # its seed: no training set uses it
+CHUNK = 10_000  # a large test set is measured this many points at a time
+BLOCK = 1_000  # and its accuracy kept per block of this many points (the shipped test set's size)
+
+
+def large_test_set(n: int = TEST_SIZE, seed: int = TEST_SEED):
+    """``(X, y)``: a test set of ``n`` points drawn once from the training sets' generator,
+    ``make_moons_2d(n, noise=0.3, seed=seed)``; by default 100 000 points, so that the test set's
+    own sampling error is negligible (the shipped test set has 1000). Lesson 05."""
+    n = check_int(n, "n", min_value=2, max_value=10_000_000)
+    return make_moons_2d(n, noise=0.3, seed=check_seed(seed, "seed"))
 
 
 def training_sets(n_sets: int, n: int = 100, *, first=None, first_seed: int = FIRST_SEED):
@@ -207,10 +225,21 @@ class Results:
         return self.readouts[weights]
 
     def get(self, split: str, metric: str, kind, lam: float = 0.0, *, weights: str = "final", **fields) -> np.ndarray:
-        """``metric`` of a method on ``split``, one value per training set."""
-        split = check_choice(split, "split", SPLITS)
+        """``metric`` of a method on ``split`` (``"train"``, ``"val"``, ``"test"`` or a name of
+        ``run_design``'s ``more_tests``), one value per training set."""
+        readout = self._readout(weights)
+        split = check_choice(split, "split", tuple(readout))
         metric = check_choice(metric, "metric", METRICS)
-        return np.asarray(self._readout(weights)[split][metric], dtype=float)[self._rows(kind, lam, **fields)]
+        return np.asarray(readout[split][metric], dtype=float)[self._rows(kind, lam, **fields)]
+
+    def blocks(self, kind, lam: float = 0.0, *, split: str = "test", weights: str = "final", **fields) -> np.ndarray:
+        """Accuracy of a method on each block of :data:`BLOCK` points of a large test ``split``,
+        ``(S, n_blocks)``: the method measured on many independent test sets of the shipped size."""
+        readout = self._readout(weights)
+        split = check_choice(split, "split", tuple(readout))
+        if "accuracy_blocks" not in readout[split]:
+            raise ValueError(f"split={split!r} was not measured in blocks (a test set of at most {CHUNK} points)")
+        return np.asarray(readout[split]["accuracy_blocks"], dtype=float)[self._rows(kind, lam, **fields)]
 
     def counts(self, kind, lam: float = 0.0, what: str = "zeros", **fields) -> np.ndarray:
         """Exactly-zero (``"zeros"``) or small (``"small"``) hidden weights, ``(S, 2)`` per layer."""
@@ -254,41 +283,118 @@ class Results:
         return take_chosen(values, chosen), chosen
 
 
+def _measure(stack, X, y, grid=None, on_chunk=None) -> dict:
+    """``stack.measure`` on points shared by all members; more than :data:`CHUNK` points are
+    measured a chunk at a time (without the per-point ``proba``), with the accuracy of each block
+    of :data:`BLOCK` points kept as ``accuracy_blocks`` ``(K, n // BLOCK)``."""
+    X, y = np.asarray(X), np.asarray(y)
+    if X.ndim != 2 or len(X) <= CHUNK:  # per-member points (training sets), or few shared ones
+        out = stack.measure(X, y, grid=grid)
+        if on_chunk is not None:
+            on_chunk(X.shape[-2])
+        return out
+    total, parts, blocks = len(X), [], []
+    for start in range(0, total, CHUNK):
+        X_c, y_c = X[start:start + CHUNK], y[start:start + CHUNK]
+        got = stack.measure(X_c, y_c, grid=grid if start == 0 else None)
+        correct = (got.pop("proba") >= 0.5) == (y_c == 1)
+        whole = len(y_c) // BLOCK * BLOCK
+        blocks.append(correct[:, :whole].reshape(len(correct), -1, BLOCK).mean(axis=2))
+        parts.append((len(y_c), got))
+        if on_chunk is not None:
+            on_chunk(len(y_c))
+    out = dict(parts[0][1])
+    for key in ("accuracy", "data_loss"):
+        out[key] = sum(n * part[key] for n, part in parts) / total
+    out["objective"] = out["data_loss"] + out["penalty"]
+    out["accuracy_blocks"] = np.concatenate(blocks, axis=1)
+    return out
+
+
 def run_design(stack, design: Design, val, test, *, epochs: int | None = None,
                steps: int | None = None, grid=None, every: int | None = None,
-               patience: int | None = None, snapshots=None) -> Results:
+               patience: int | None = None, snapshots=None, more_tests=None,
+               readouts=("best", "stopped"), progress: str | None = None) -> Results:
     """Train every member of ``design`` in one ``stack.run`` (``epochs`` or a fixed number of
     ``steps``) and measure it on its own training set, on ``val`` and on ``test`` (``(X, y)``
-    pairs shared by all members); with ``grid``, P(class 1) on those points too
-    (``results.measures["test"]["proba_grid"]``).
+    pairs shared by all members; a test set of more than :data:`CHUNK` points, such as
+    :func:`large_test_set`, is measured in chunks and also per block of :data:`BLOCK` points,
+    :meth:`Results.blocks`); with ``grid``, P(class 1) on those points too
+    (``results.measures["test"]["proba_grid"]``). ``more_tests``: other test sets, ``{name: (X, y)}``
+    (e.g. the shipped 1000 points), measured with the final weights under their names.
 
     With ``every`` (epochs), the training and validation data-loss curves are recorded
     (``results.run``); with ``patience`` (epochs), every member is also early-stopped on its
-    validation loss and measured with its best and its stopped weights (``results.readouts``;
-    lesson 06); ``snapshots`` (member indices) keeps their weights at every evaluation.
+    validation loss and measured with the weights of each of ``readouts``: ``"best"`` (restored)
+    and ``"stopped"`` (not restored) (``results.readouts``; lesson 06); ``snapshots`` (member
+    indices) keeps their weights at every evaluation.
+
+    ``progress``: a description, e.g. ``"main experiment"``: a bar under the cell (in a notebook,
+    :class:`helpers.progress.Progress`) shows the parts trained, the chunks measured and the time
+    left, and is closed at the end.
 
     ``stack``: a :class:`helpers.keras_stack.StackedMLP` or :class:`~helpers.keras_stack.StackShards`
     holding the design's members, or a list of ``StackedMLP`` (a pool: the design is cut into
     parts that they train in turn, as ``StackShards(pool, members=design.members)``)."""
+    from helpers.progress import Progress
+
     if isinstance(stack, (list, tuple)):
         from helpers.keras_stack import StackShards
 
         stack = StackShards(stack, members=design.members)
     if stack.members != design.members:
         raise ValueError(f"stack must hold {design.members} members (the design's), got {stack.members}")
+    if more_tests is None:
+        more_tests = {}
+    if not isinstance(more_tests, dict) or any(not isinstance(k, str) or k in SPLITS for k in more_tests):
+        raise ValueError(f"more_tests must map new split names (not {SPLITS}) to (X, y) pairs, got {more_tests!r}")
+    if isinstance(readouts, str) or not set(readouts) <= {"best", "stopped"}:
+        raise ValueError(f"readouts must be a sequence of 'best' and 'stopped', got {readouts!r}")
     X, y = design.member_data()
-    curves = {} if every is None else {"X_val": val[0], "y_val": val[1], "every": every}
-    run = stack.run(design.config(), X, y, epochs=epochs, steps=steps, patience=patience, snapshots=snapshots,
-                    **curves)
-    measures = {"train": stack.measure(X, y), "val": stack.measure(*val),
-                "test": stack.measure(*test, grid=grid)}
-    readouts = {}
-    if patience is not None:
-        for which in ("best", "stopped"):
+    readouts = tuple(readouts) if patience is not None else ()
+    steps_each = steps if steps is not None else (epochs or 0) * -(-X.shape[1] // 32)
+    training_cost = 96.0 * design.members * steps_each  # a step of 32 points costs ~96 point-passes
+    points = X.shape[1] + len(val[0])
+    measure_points = (1 + len(readouts)) * (points + len(test[0])) + sum(len(t[0]) for t in more_tests.values())
+    total = training_cost + design.members * measure_points
+    bar = Progress(total, progress) if progress else None
+    done = [0.0]
+
+    def trained(parts_done, parts):
+        done[0] = training_cost * parts_done / parts
+        if bar is not None:
+            bar.update(done[0], f"{design.members} networks trained: part {parts_done} of {parts}")
+
+    def measured(n_points):
+        done[0] += design.members * n_points
+        if bar is not None:
+            bar.update(done[0], "measuring")
+
+    def measure_all(with_grid=False):
+        out = {"train": _measure(stack, X, y, on_chunk=measured), "val": _measure(stack, *val, on_chunk=measured),
+               "test": _measure(stack, *test, grid=grid if with_grid else None, on_chunk=measured)}
+        return out
+
+    try:
+        if bar is not None:
+            bar.show()
+        curves = {} if every is None else {"X_val": val[0], "y_val": val[1], "every": every}
+        kwargs = {"progress": trained} if bar is not None and hasattr(stack, "plan") else {}
+        run = stack.run(design.config(), X, y, epochs=epochs, steps=steps, patience=patience, snapshots=snapshots,
+                        **curves, **kwargs)
+        measures = measure_all(with_grid=True)
+        for name, (X_t, y_t) in more_tests.items():
+            measures[name] = _measure(stack, X_t, y_t, on_chunk=measured)
+        measured_readouts = {}
+        for which in readouts:
             stack.use_weights(which)
-            readouts[which] = {"train": stack.measure(X, y), "val": stack.measure(*val), "test": stack.measure(*test)}
-        stack.use_weights("final")
-    results = Results(design, measures, readouts)
+            measured_readouts[which] = measure_all()
+        if readouts:
+            stack.use_weights("final")
+    finally:
+        if bar is not None:
+            bar.close()
+    results = Results(design, measures, measured_readouts)
     results.kernels = stack.hidden_kernels()
     results.run = run
     return results

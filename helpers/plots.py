@@ -12,6 +12,12 @@ COLORS = {
     "l2": "#0072B2",     # L2 / ridge / weight decay
     "l1": "#D55E00",     # L1 / lasso
     "prox": "#CC79A7",   # L1 with proximal (soft-thresholding) steps
+    # the methods without a penalty (notebook 06): one colour each, never another method's
+    "early_stopping": "#661100",
+    "dropout": "#999933",
+    "noise": "#44AA99",      # Gaussian input noise
+    "jitter": "#AA4499",     # jittered copies (data augmentation)
+    "max_norm": "#DDCC77",
     "train": "#E69F00",
     "val": "#56B4E9",
     "test": "#009E73",

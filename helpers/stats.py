@@ -14,6 +14,12 @@ methods' own spreads suggest.
 * :func:`choose_by_validation` / :func:`take_chosen`: nested selection of λ: for each training set,
   the λ with the best *validation* score is chosen, and only then is its *test* score read; the
   test set never chooses.
+* :func:`bonferroni`: the confidence of each interval in a **family** of ``m`` comparisons read
+  together (a table), so that all ``m`` hold at once with the stated confidence: ``1 − (1 − c)/m``.
+* :func:`test_set_spread`: how much the *choice of the test set* moves a paired difference, from
+  the scores of both methods on many disjoint test blocks. The interval of
+  :func:`paired_difference` treats the test set as fixed; on a small test set that leaves out an
+  uncertainty of about this size (issue 25; lesson 05 measures it).
 
 No TensorFlow here (``from helpers.stats import paired_difference``); scipy supplies the t quantile.
 """
@@ -27,7 +33,7 @@ import numpy as np
 from scipy import stats as _scipy_stats
 
 from helpers._counts import check_int
-from helpers._validate import check_array, check_pair, check_scalar
+from helpers._validate import check_array, check_pair, check_scalar, finite_result
 
 MINUS = "\u2212"  # typographic minus sign, as in "−0.002"
 
@@ -116,3 +122,34 @@ def take_chosen(scores, chosen) -> np.ndarray:
     if np.any(chosen != np.round(chosen)) or np.any(chosen < 0) or np.any(chosen >= scores.shape[1]):
         raise ValueError(f"chosen must hold column indices in [0, {scores.shape[1]})")
     return scores[np.arange(scores.shape[0]), chosen.astype(int)]
+
+
+def bonferroni(m: int, confidence: float = 0.95) -> float:
+    r"""The confidence of each of ``m`` intervals read as one family (a table of comparisons), so
+    that the probability that *all* of them cover their true differences is at least
+    ``confidence`` (Bonferroni): :math:`1 - (1 - c)/m`, e.g. 0.995 for ten 95% comparisons. Pass it
+    as ``paired_difference(..., confidence=bonferroni(m))``. Lesson 05."""
+
+    m = check_int(m, "m", min_value=1, max_value=10_000)
+    confidence = check_scalar(confidence, "confidence", strict=True)
+    if confidence >= 1:
+        raise ValueError(f"confidence must be < 1, got {confidence!r}")
+    return 1 - (1 - confidence) / m
+
+
+@finite_result("a_blocks", "b_blocks", action="compare")
+def test_set_spread(a_blocks, b_blocks) -> float:
+    r"""The standard deviation, over test blocks, of the mean paired difference: ``a_blocks[s, j]``
+    and ``b_blocks[s, j]`` are the scores of methods A and B trained on training set ``s``,
+    measured on test block ``j`` (disjoint blocks of equal size drawn from the same generator).
+    For each block, :math:`\bar d_j = \frac1S\sum_s (a_{sj} - b_{sj})`; the result is
+    :math:`\mathrm{sd}_j(\bar d_j)` (ddof = 1): the standard error that using *one* block as the
+    test set adds to the paired difference, which :func:`paired_difference` on that block does not
+    count. Needs at least 2 training sets and 2 blocks. Lesson 05."""
+    a = check_array(a_blocks, "a_blocks", ndim=2)
+    b = check_array(b_blocks, "b_blocks", ndim=2)
+    if a.shape != b.shape:
+        raise ValueError(f"a_blocks and b_blocks must have the same shape, got {a.shape} and {b.shape}")
+    if a.shape[0] < 2 or a.shape[1] < 2:
+        raise ValueError(f"a_blocks must hold at least 2 training sets (rows) and 2 blocks (columns), got {a.shape}")
+    return float((a - b).mean(axis=0).std(ddof=1))

@@ -79,3 +79,50 @@ def test_noisy_copies_tend_to_ridge_with_lambda_n_sigma_squared():
     assert near < 0.04 * np.linalg.norm(w_ridge) and near < far / 3
     np.testing.assert_allclose(noisy_copies_least_squares(X, y, 0.0, 3), np.linalg.lstsq(X, y, rcond=None)[0],
                                atol=1e-10)
+
+
+def test_each_method_of_lesson_06_has_its_own_colour():
+    """One colour, one method (issue 25 §6): no two methods of lesson 06 share a colour, and no
+    method is drawn in a split's colour (training / validation / test curves)."""
+    from helpers.implicit import METHOD_COLOR_KEYS, method_color
+    from helpers.moons_experiment import Method
+    from helpers.plots import COLORS
+
+    colors = {name: method_color(name) for name in METHOD_COLOR_KEYS}
+    assert len(set(colors.values())) == len(colors), colors
+    assert not set(colors.values()) & {COLORS["train"], COLORS["val"], COLORS["test"]}
+    assert method_color(Method()) == COLORS["none"] and method_color(Method("l2", 1e-3)) == COLORS["l2"]
+    assert method_color(Method(dropout=0.3)) == COLORS["dropout"] != COLORS["prox"]
+    assert method_color(Method(noise=0.2)) == COLORS["noise"]
+    assert method_color(Method(max_norm=1.0)) == COLORS["max_norm"]
+    with pytest.raises(ValueError, match="method must use one regularizer"):
+        method_color(Method(dropout=0.3, noise=0.2))
+    with pytest.raises(ValueError, match="method must be one of"):
+        method_color("bogus")
+
+
+def test_epoch_explorer_draws_curves_in_split_colours_and_marks_the_last_epoch():
+    """The explorer's curves are of one method: training and validation curves take the splits'
+    colours, never a method's (the validation curve was L2's blue); the current-epoch marker has a
+    legend entry and stays inside the axes at the last epoch (issue 25 §7)."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from helpers.implicit import METHOD_COLOR_KEYS, method_color
+    from helpers.keras_widgets import EpochExplorer
+    from helpers.plots import COLORS
+
+    epochs = np.arange(10, 301, 10)
+    xx, yy = np.meshgrid(np.linspace(-2, 3, 8), np.linspace(-2, 2, 6))
+    grids = np.full((2, epochs.size, *xx.shape), 0.5)
+    curves = np.linspace(1, 0.2, epochs.size)[None].repeat(2, axis=0)
+    ex = EpochExplorer(epochs, grids, xx, yy, curves, curves + 0.1, np.zeros((4, 2)), np.array([0, 1, 0, 1]),
+                       labels=["a", "b"], best=np.array([100, 200]))
+    method_colors = {matplotlib.colors.to_hex(method_color(k)) for k in METHOD_COLOR_KEYS}
+    for line, split in ((ex.line_train, "train"), (ex.line_val, "val")):
+        assert matplotlib.colors.to_hex(line.get_color()) == COLORS[split].lower() not in method_colors
+    ex.update(1, epochs.size - 1)
+    right = ex.ax_curve.get_xlim()[1]
+    assert ex.marker.get_xdata()[0] == 300 < right
+    labels = [t.get_text() for t in ex.fig.legends[0].get_texts()]
+    assert any("this epoch" in label for label in labels), labels

@@ -155,3 +155,55 @@ def test_run_design_with_early_stopping_measures_three_readouts_and_keeps_snapsh
     np.testing.assert_allclose(last, r.measures["test"]["proba_grid"][[0, 3]], atol=1e-5)
     with pytest.raises(ValueError, match="weights"):
         predict_stacked(snaps[:3], val[0])
+
+
+def test_a_large_test_set_is_measured_in_chunks_with_the_same_numbers_and_per_block(monkeypatch):
+    from helpers import moons_experiment as me
+    from helpers.keras_stack import StackedMLP
+
+    d = _design()
+    stack = StackedMLP(d.members, hidden=4)
+    val = make_moons_2d(30, noise=0.3, seed=5)
+    test = me.large_test_set(400, seed=3)
+    np.testing.assert_array_equal(test[0], make_moons_2d(400, noise=0.3, seed=3)[0])
+    whole = run_design(stack, d, val, test, epochs=2, more_tests={"shipped": val})
+    assert "accuracy_blocks" not in whole.measures["test"] and "proba" in whole.measures["test"]
+    monkeypatch.setattr(me, "CHUNK", 150)  # 400 points: chunks of 150, 150 and 100
+    monkeypatch.setattr(me, "BLOCK", 50)
+    chunked = run_design(stack, d, val, test, epochs=2, more_tests={"shipped": val},
+                         progress="tiny experiment")
+    for metric in ("accuracy", "data_loss", "objective"):
+        np.testing.assert_allclose(chunked.get("test", metric, "l1", 1e-3), whole.get("test", metric, "l1", 1e-3),
+                                   rtol=1e-6)
+    blocks = chunked.blocks("l1", 1e-3)
+    assert blocks.shape == (3, 8) and "proba" not in chunked.measures["test"]
+    np.testing.assert_allclose(blocks.mean(axis=1), chunked.get("test", "accuracy", "l1", 1e-3), rtol=1e-9)
+    np.testing.assert_array_equal(chunked.get("shipped", "accuracy", "none"), whole.get("val", "accuracy", "none"))
+    with pytest.raises(ValueError, match="blocks"):
+        chunked.blocks("none", split="val")
+    with pytest.raises(ValueError, match="more_tests"):
+        run_design(stack, d, val, test, epochs=1, more_tests={"val": val})
+    with pytest.raises(ValueError, match="readouts"):
+        run_design(stack, d, val, test, epochs=1, readouts="best")
+
+
+def test_run_design_measures_only_the_readouts_asked_for():
+    from helpers.keras_stack import StackedMLP
+    from helpers.moons_experiment import Method
+
+    d = design([Method(), Method(dropout=0.3)], *training_sets(2, n=20))
+    val = make_moons_2d(60, noise=0.3, seed=5)
+    r = run_design(StackedMLP(d.members, hidden=4), d, val, val, epochs=10, every=5, patience=5, readouts=["best"])
+    assert set(r.readouts) == {"final", "best"}
+    with pytest.raises(ValueError, match="weights"):
+        r.get("test", "accuracy", Method(), weights="stopped")
+
+
+def test_the_shards_report_each_part_as_it_finishes():
+    from helpers.keras_stack import StackedMLP, StackShards
+
+    d = _design()  # 9 members: parts of 4, 4 and 1
+    calls = []
+    shards = StackShards([StackedMLP(4, hidden=4), StackedMLP(4, hidden=4)], members=d.members)
+    shards.run(d.config(), *d.member_data(), epochs=1, progress=lambda done, total: calls.append((done, total)))
+    assert sorted(calls) == [(1, 3), (2, 3), (3, 3)]

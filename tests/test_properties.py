@@ -85,6 +85,7 @@ EXCLUDED: dict[str, str] = {
     **_names("helpers.checks.time_limit", "TimeUp", RECORD),
     **_names("helpers.environment", "pinned_requirements python_problem check_environment", TOOLING),
     **_names("helpers.plots", "allow_outside", LAYOUT),
+    **_names("helpers.progress", "in_notebook", "a question about the running kernel: no arguments"),
     **_names("helpers.keras_env", "quiet_tensorflow_defaults import_keras", NO_ARGUMENTS),
     **_names("helpers.keras_tools", "fit_fast fit_plain", TRAINING),
     **_names("helpers.keras_decay", "train_full_batch", TRAINING),
@@ -628,6 +629,12 @@ def _selection_path_nan(kw, result):
             and bool(np.all(np.isnan(recall) == (not truth.any()))))
 
 
+def _method(*args, **kwargs):
+    from helpers.moons_experiment import Method
+
+    return Method(*args, **kwargs)
+
+
 SPECS: dict[str, Spec] = {
     # penalties
     "helpers.penalties.l1_penalty": Spec({"weights": Weights(), "lam": NONNEG}),
@@ -866,6 +873,11 @@ SPECS: dict[str, Spec] = {
                                            "digits": Int(0, 5), "max_digits": Int(5, 9)}),
     "helpers.stats.choose_by_validation": Spec({"val_scores": X, "higher_is_better": Bool()}),
     "helpers.stats.take_chosen": Spec({"scores": X, "chosen": Arr(("n",), elements=st.just(0.0))}),
+    "helpers.stats.bonferroni": Spec({"m": Int(1, 50), "confidence": Num(0.5, 0.99)}),
+    "helpers.stats.test_set_spread": Spec({"a_blocks": Arr(("s", "B")), "b_blocks": Arr(("s", "B"))}),
+    "helpers.moons_experiment.large_test_set": Spec({"n": Int(2, 50), "seed": SEED}),
+    "helpers.progress.Progress": Spec({"total": POSITIVE, "description": Obj(lambda d, c: "training",
+                                                                              [" ", "", 3, None])}),
     "helpers.keras_stack.stack_config": Spec({"kind": Choice(("l1", "l2", "prox")), "lam": NONNEG,
                                               "seed": Int(0, 1000), "dropout": Num(0.0, 0.9), "noise": NONNEG,
                                               "max_norm": NONNEG, "members": Opt(Int(1, 5))}),
@@ -904,6 +916,9 @@ SPECS: dict[str, Spec] = {
     "helpers.implicit.ridge_shrinkage": Spec({"s": Arr(("k",), elements=st.floats(0, 10)), "lam": POSITIVE}),
     "helpers.implicit.inverted_dropout": Spec({"h": X, "rate": Num(0.0, 0.9), "rng": Obj(
         lambda d, c: np.random.default_rng(0), ["rng", -1]), "training": Bool()}),
+    "helpers.implicit.method_color": Spec({"method": Obj(lambda d, c: st.sampled_from(
+        ["none", "dropout", "jitter", "early_stopping", _method(noise=0.2), _method("l2", 1e-3)]),
+        ["bogus", _method(dropout=0.3, noise=0.2)])}),
     "helpers.implicit.noise_ridge_lambda": Spec({"n": Int(1, 1000), "sigma": NONNEG}),
     "helpers.implicit.noisy_copies_least_squares": Spec({"X": X, "y": Y, "sigma": NONNEG, "copies": Int(1, 5),
                                                          "seed": Int(0, 1000)}),

@@ -103,3 +103,33 @@ def test_format_interval_refuses_a_fractional_number_of_digits():
 
     with pytest.raises(ValueError, match="digits"):
         format_interval(0.1, 0.0, 0.2, digits=2.5)  # was truncated to 2 without a word
+
+
+def test_bonferroni_splits_the_error_rate_over_the_family():
+    from helpers.stats import bonferroni
+
+    assert bonferroni(1) == pytest.approx(0.95) and bonferroni(10) == pytest.approx(0.995)
+    assert bonferroni(4, confidence=0.9) == pytest.approx(0.975)
+    d = np.array([0.01, 0.02, 0.0, 0.03, 0.015])
+    narrow, wide = paired_difference(d, 0 * d), paired_difference(d, 0 * d, confidence=bonferroni(10))
+    assert wide.low < narrow.low and wide.high > narrow.high and wide.mean == narrow.mean
+    with pytest.raises(ValueError, match="m"):
+        bonferroni(0)
+    with pytest.raises(ValueError, match="confidence"):
+        bonferroni(3, confidence=1.0)
+
+
+def test_test_set_spread_is_the_spread_of_the_mean_difference_over_blocks():
+    from helpers.stats import test_set_spread
+
+    rng = np.random.default_rng(0)
+    b = rng.uniform(0.8, 0.9, (20, 100))
+    shift = 0.01 * rng.standard_normal(100)  # what each test block adds, the same for every set
+    a = b + 0.003 + shift + 0.002 * rng.standard_normal((20, 100))
+    spread = test_set_spread(a, b)
+    assert spread == pytest.approx(np.std(shift + 0.002 * rng.standard_normal(100) / np.sqrt(20), ddof=1), rel=0.1)
+    assert test_set_spread(b + 0.5, b) == pytest.approx(0.0, abs=1e-12)  # a constant difference: no spread
+    with pytest.raises(ValueError, match="same shape"):
+        test_set_spread(a, b[:, :5])
+    with pytest.raises(ValueError, match="at least 2"):
+        test_set_spread(a[:1], b[:1])

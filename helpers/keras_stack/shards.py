@@ -117,8 +117,11 @@ class StackShards:
 
     # ----------------------------------------------------------------------- public API
 
-    def run(self, config: StackConfig, X, y, *, snapshots=None, X_val=None, y_val=None, **kwargs) -> dict:
+    def run(self, config: StackConfig, X, y, *, snapshots=None, X_val=None, y_val=None, progress=None,
+            **kwargs) -> dict:
         """:meth:`StackedMLP.run` of every part; returns the same dict, over all members.
+        ``progress``: called as ``progress(parts_done, parts)`` after each part (from the shards'
+        threads; a progress bar, lesson 05).
 
         The members are dealt to the parts grouped by what their training needs: first those
         without dropout, input noise or max-norm, so a part with none of those members skips
@@ -153,7 +156,12 @@ class StackShards:
                     stack.use_weights(which)
                     kept[which] = [self._real(p, w.numpy()) for w in stack._weights()]
                 stack.use_weights("final")
+            if progress is not None:
+                finished.append(p)
+                progress(len(finished), len(self.plan))
             return out, kept
+
+        finished = []  # parts done, appended from the shards' threads
 
         results = self._each_part(train)
         outs = [out for out, _ in results]
