@@ -92,8 +92,9 @@ class KerasLambdaExplorer:
         self.fig = fig
         self.ax_map, self.ax_hist = fig.axes[:2]
         extent = (self.xx.min(), self.xx.max(), self.yy.min(), self.yy.max())
-        self.image = self.ax_map.imshow(self.proba_grids[0], origin="lower", extent=extent,
-                                        aspect="auto", cmap="RdBu_r", vmin=0, vmax=1, alpha=0.55)
+        # bilinear: the grid shaded smoothly, not as blocks (issue 25), as in EpochExplorer
+        self.image = self.ax_map.imshow(self.proba_grids[0], origin="lower", extent=extent, aspect="auto",
+                                        cmap="RdBu_r", vmin=0, vmax=1, alpha=0.55, interpolation="bilinear")
         colors = np.where(y == 1, CLASS_COLORS[1], CLASS_COLORS[0])
         self.points = self.ax_map.scatter(X[:, 0], X[:, 1], c=colors, s=14, edgecolor="k",
                                           linewidth=0.4)

@@ -52,6 +52,20 @@ def test_each_lesson_says_what_it_teaches_how_long_it_takes_and_its_widgets():
     assert by_name["03_weight_decay.ipynb"].widgets == ()
 
 
+def test_the_link_to_the_learners_copy_looks_like_a_link():
+    """Issue 25: the Exercises link to ``my_work/`` was styled as inline code and did not look like a link."""
+    import re
+
+    for lesson in lessons():
+        if lesson.name.startswith("00"):
+            continue
+        text = "".join("".join(c["source"]) for c in json.loads(lesson.path.read_text())["cells"]
+                       if c["cell_type"] == "markdown")
+        links = re.findall(r"\[([^\]]*)\]\(\.\./my_work/[^)]+\)", text)
+        assert links, f"{lesson.name}: no link to the learner's copy in my_work/"
+        assert not [t for t in links if "`" in t], f"{lesson.name}: a link to my_work/ styled as code: {links}"
+
+
 def test_assignments_and_tasks_come_from_the_solution_notebooks():
     start, *rest = lessons()
     assert start.solution is start.assignment is None and start.tasks == ()
