@@ -18,7 +18,7 @@ its served copy are byte-identical to before. test_autosave_saves_my_work is the
 run notebook in my_work/ is autosaved, so autosave really was on. Every lesson opens unmodified.
 
 The page shows what the kernel holds (issue 25): after the sliders and toggles of every widget lesson
-moved, each ipympl figure on the page is compared with a full redraw of the kernel's figure
+moved, each ipympl figure on the page is compared with the kernel's picture of it, sent whole
 (coursekit.lab_browser.stale_figures); a lost frame is caught on a plain figure and repaired by the
 course's Blitter (test_a_lost_frame_is_caught_and_a_blitted_figure_repairs_it).
 
@@ -243,7 +243,7 @@ def test_a_lost_frame_is_caught_and_a_blitted_figure_repairs_it(lab):
         bs.wait_plots_quiet(page, 1.0)
         found = bs.stale_figures(page, server, bs.SCREENSHOTS / "stale", "lost_frame")
         assert len(found) == 1 and "cell 3 was stale" in found[0], found  # the plain figure: caught
-        assert bs.stale_figures(page, server) == []  # the full redraw repaired it
+        assert bs.stale_figures(page, server) == []  # the picture sent whole repaired it
         keyframes = int(server.run_in_kernel("", "blitter.n_keyframes"))
         server.run_in_kernel(DROP_A_FRAME.format(fig="bfig", line="bline", curve="np.cos(x)",
                                                  redraw="blitter.redraw()"))

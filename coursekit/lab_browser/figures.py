@@ -189,8 +189,10 @@ def screenshot_extremes(page, stem: str, folder: Path) -> list[Path]:
 # A figure the page shows must be the one the kernel holds. ipympl sends each update as a diff
 # against the previous frame; a frame the page drops leaves a picture that later diffs cannot
 # repair (issue 25: lesson 02's explorer lost tick labels after a toggle). The check: read every
-# ipympl canvas's pixels, have the kernel redraw each figure in full and send it whole, read them
-# again; a figure that changed was stale.
+# ipympl canvas's pixels, have the kernel send each figure's current pixels whole (not a diff, and
+# without rendering again: a second render of a figure with constrained layout can move a title
+# by a pixel, which is not the page's fault), read them again; a figure that changed was stale.
+# Whether the kernel's own pixels are right after blitting is tests/test_blit.py's business.
 CANVAS_PIXELS_JS = r"""
 (panelSel) => {
   const panel = document.querySelector(panelSel);
@@ -205,15 +207,22 @@ CANVAS_PIXELS_JS = r"""
 """
 
 FULL_REDRAW_CODE = """
-from matplotlib._pylab_helpers import Gcf as _course_gcf
-_course_redrawn = 0
-for _course_manager in _course_gcf.get_all_fig_managers():
-    _course_canvas = _course_manager.canvas
-    if hasattr(_course_canvas, "_force_full") and getattr(_course_canvas, "comm", None) is not None:
-        _course_canvas._force_full = True  # the next frame is the whole picture, not a diff
-        _course_canvas.draw()
-        _course_redrawn += 1
-del _course_gcf, _course_manager, _course_canvas
+def _course_full_redraw():
+    from matplotlib._pylab_helpers import Gcf
+
+    redrawn = 0
+    for manager in Gcf.get_all_fig_managers():
+        canvas = manager.canvas
+        if hasattr(canvas, "_force_full") and getattr(canvas, "comm", None) is not None:
+            canvas._force_full = True  # the next frame is the whole picture, not a diff,
+            canvas._png_is_old = True  # of the kernel's current pixels (no new render)
+            manager.refresh_all()
+            redrawn += 1
+    return redrawn
+
+
+_course_redrawn = _course_full_redraw()
+del _course_full_redraw
 """
 
 
@@ -238,8 +247,8 @@ def canvas_pixels(page) -> list[tuple[int, object]]:
 
 
 def stale_figures(page, server, folder: Path | None = None, stem: str = "figure") -> list[str]:
-    """Every ipympl figure whose picture on the page differs from a full redraw of the kernel's
-    figure in the same state (see above); returns one line per stale figure, with how many pixels
+    """Every ipympl figure whose picture on the page differs from the kernel's current picture of
+    it, sent whole (see above); returns one line per stale figure, with how many pixels
     differ, and saves both pictures in ``folder`` (``<stem>__stale_cellNN_{page,kernel}.png``)."""
     import numpy as np
     from PIL import Image
@@ -261,7 +270,7 @@ def stale_figures(page, server, folder: Path | None = None, stem: str = "figure"
         differ = int(np.any(old != new, axis=2).sum())
         if differ:
             found.append(f"figure in cell {cell} was stale: {differ} of {old.shape[0] * old.shape[1]} pixels "
-                         f"change when the kernel redraws it in full ({redrawn} figures redrawn)")
+                         f"change when the kernel sends its picture whole ({redrawn} figures sent)")
             if folder is not None:
                 folder.mkdir(parents=True, exist_ok=True)
                 Image.fromarray(old).save(folder / f"{stem}__stale_cell{cell:02d}_page.png")
