@@ -50,7 +50,7 @@ from matplotlib.transforms import Bbox
 
 from helpers.plots import send_frames_as_png
 
-__all__ = ["KEYFRAME_DELAY_S", "Blitter"]
+__all__ = ["KEYFRAME_DELAY_S", "Blitter", "send_whole_picture"]
 
 KEYFRAME_DELAY_S = 0.25  # quiet time after a draw before the full picture is sent again (ipympl)
 
@@ -58,6 +58,22 @@ KEYFRAME_DELAY_S = 0.25  # quiet time after a draw before the full picture is se
 def _is_web(canvas) -> bool:
     """A canvas that sends its pictures to a browser as diffs (ipympl, WebAgg)."""
     return hasattr(canvas, "get_diff_image") and hasattr(canvas, "_force_full")
+
+
+def send_whole_picture(canvas) -> bool:
+    """Send a web canvas's current pixels to the browser as one full image (not a diff), without
+    rendering again; returns True if one was sent. Used by :meth:`Blitter.send_keyframe` and by the
+    course's browser check that the page shows the kernel's picture (``coursekit.lab_browser``)."""
+    manager = getattr(canvas, "manager", None)
+    if not _is_web(canvas) or manager is None:
+        return False
+    try:
+        canvas._force_full = True
+        canvas._png_is_old = True
+        manager.refresh_all()
+    except Exception:  # a figure closed meanwhile: nothing to repair, and never a traceback
+        return False
+    return True
 
 
 def _sequence(items, name: str, kind: type) -> list:
@@ -244,15 +260,7 @@ class Blitter:
         frame the browser dropped cannot leave a stale picture; returns True if one was sent.
         Called by a timer :data:`KEYFRAME_DELAY_S` after the last draw; nothing is re-rendered."""
         self._keyframe = None
-        canvas = self.fig.canvas
-        manager = getattr(canvas, "manager", None)
-        if not _is_web(canvas) or manager is None or self._background is None:
-            return False
-        try:
-            canvas._force_full = True
-            canvas._png_is_old = True
-            manager.refresh_all()
-        except Exception:  # a figure closed meanwhile: nothing to repair, and never a traceback
+        if self._background is None or not send_whole_picture(self.fig.canvas):
             return False
         self.n_keyframes += 1
         return True

@@ -30,9 +30,8 @@ from helpers._validate import check_array, check_bool, check_scalar, check_xy, f
 __all__ = ["METHOD_COLOR_KEYS", "gd_least_squares", "gd_shrinkage", "inverted_dropout", "method_color",
            "noise_ridge_lambda", "noisy_copies_least_squares", "ridge_shrinkage"]
 
-# the key of helpers.COLORS that each single method of lesson 06 is drawn in (one colour, one method)
-METHOD_COLOR_KEYS = {"none": "none", "l2": "l2", "l1": "l1", "prox": "prox", "early_stopping": "early_stopping",
-                     "dropout": "dropout", "noise": "noise", "jitter": "jitter", "max_norm": "max_norm"}
+# the single methods of lesson 06, each drawn in helpers.COLORS[its name] (one colour, one method)
+METHOD_COLOR_KEYS = ("none", "l2", "l1", "prox", "early_stopping", "dropout", "noise", "jitter", "max_norm")
 
 MAX_STEPS = 1_000_000
 
@@ -144,11 +143,11 @@ def method_color(method) -> str:
     if isinstance(method, str):
         if method not in METHOD_COLOR_KEYS:
             raise ValueError(f"method must be one of {sorted(METHOD_COLOR_KEYS)} or a Method, got {method!r}")
-        return COLORS[METHOD_COLOR_KEYS[method]]
+        return COLORS[method]
     if not isinstance(method, Method):
         raise ValueError(f"method must be a method name or a Method, got {type(method).__name__}")
     used = ([method.kind] if method.kind != "none" else []) + \
         [name for name in ("dropout", "noise", "max_norm") if getattr(method, name)]
     if len(used) > 1:
         raise ValueError(f"method must use one regularizer to have a colour, got {method} ({' + '.join(used)})")
-    return COLORS[METHOD_COLOR_KEYS[used[0] if used else "none"]]
+    return COLORS[used[0] if used else "none"]

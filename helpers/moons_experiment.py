@@ -357,29 +357,27 @@ def run_design(stack, design: Design, val, test, *, epochs: int | None = None,
     points = X.shape[1] + len(val[0])
     measure_points = (1 + len(readouts)) * (points + len(test[0])) + sum(len(t[0]) for t in more_tests.values())
     total = training_cost + design.members * measure_points
-    bar = Progress(total, progress) if progress else None
-    done = [0.0]
+    # without a description the bar is never shown, but it still counts (one code path)
+    bar = Progress(total, progress or "run_design", show=None if progress else False)
+    done = 0.0
 
     def trained(parts_done, parts):
-        done[0] = training_cost * parts_done / parts
-        if bar is not None:
-            bar.update(done[0], f"{design.members} networks trained: part {parts_done} of {parts}")
+        nonlocal done
+        done = training_cost * parts_done / parts
+        bar.update(done, f"{design.members} networks trained: part {parts_done} of {parts}")
 
     def measured(n_points):
-        done[0] += design.members * n_points
-        if bar is not None:
-            bar.update(done[0], "measuring")
+        nonlocal done
+        done += design.members * n_points
+        bar.update(done, "measuring")
 
     def measure_all(with_grid=False):
-        out = {"train": _measure(stack, X, y, on_chunk=measured), "val": _measure(stack, *val, on_chunk=measured),
-               "test": _measure(stack, *test, grid=grid if with_grid else None, on_chunk=measured)}
-        return out
+        return {"train": _measure(stack, X, y, on_chunk=measured), "val": _measure(stack, *val, on_chunk=measured),
+                "test": _measure(stack, *test, grid=grid if with_grid else None, on_chunk=measured)}
 
-    try:
-        if bar is not None:
-            bar.show()
+    with bar:
         curves = {} if every is None else {"X_val": val[0], "y_val": val[1], "every": every}
-        kwargs = {"progress": trained} if bar is not None and hasattr(stack, "plan") else {}
+        kwargs = {"progress": trained} if hasattr(stack, "plan") else {}  # StackShards report each part
         run = stack.run(design.config(), X, y, epochs=epochs, steps=steps, patience=patience, snapshots=snapshots,
                         **curves, **kwargs)
         measures = measure_all(with_grid=True)
@@ -391,9 +389,6 @@ def run_design(stack, design: Design, val, test, *, epochs: int | None = None,
             measured_readouts[which] = measure_all()
         if readouts:
             stack.use_weights("final")
-    finally:
-        if bar is not None:
-            bar.close()
     results = Results(design, measures, measured_readouts)
     results.kernels = stack.hidden_kernels()
     results.run = run

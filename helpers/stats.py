@@ -129,7 +129,6 @@ def bonferroni(m: int, confidence: float = 0.95) -> float:
     that the probability that *all* of them cover their true differences is at least
     ``confidence`` (Bonferroni): :math:`1 - (1 - c)/m`, e.g. 0.995 for ten 95% comparisons. Pass it
     as ``paired_difference(..., confidence=bonferroni(m))``. Lesson 05."""
-
     m = check_int(m, "m", min_value=1, max_value=10_000)
     confidence = check_scalar(confidence, "confidence", strict=True)
     if confidence >= 1:

@@ -74,6 +74,8 @@ EXCLUDED: dict[str, str] = {
     **_names("helpers.data", "data_dir read_manifest write_all verified_bytes verify_data load_curve_1d "
              "load_moons_2d load_sparse_100", DATA),
     **_names("helpers.data", "DataFileError Dataset", RECORD),
+    "helpers.blit.send_whole_picture": ("takes any canvas and leaves one that is not a web canvas alone "
+                                        "(no input is wrong); tested in tests/test_blit.py and the browser test"),
     "helpers.plots.send_frames_as_png": ("takes any canvas and leaves one that is not ipympl's alone "
                                          "(no input is wrong); tested in tests/test_blit.py"),
     **_names("helpers.bias_variance", "Decomposition", RECORD),

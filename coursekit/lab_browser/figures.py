@@ -210,15 +210,10 @@ FULL_REDRAW_CODE = """
 def _course_full_redraw():
     from matplotlib._pylab_helpers import Gcf
 
-    redrawn = 0
-    for manager in Gcf.get_all_fig_managers():
-        canvas = manager.canvas
-        if hasattr(canvas, "_force_full") and getattr(canvas, "comm", None) is not None:
-            canvas._force_full = True  # the next frame is the whole picture, not a diff,
-            canvas._png_is_old = True  # of the kernel's current pixels (no new render)
-            manager.refresh_all()
-            redrawn += 1
-    return redrawn
+    from helpers.blit import send_whole_picture
+
+    return sum(send_whole_picture(manager.canvas) for manager in Gcf.get_all_fig_managers()
+               if getattr(manager.canvas, "comm", None) is not None)
 
 
 _course_redrawn = _course_full_redraw()

@@ -75,7 +75,7 @@ def _layout_problems(fig, allowed: dict, used: set) -> list[str]:
         axes = [legend.axes] if legend.axes is not None else fig.axes
         problems += [f"{name} runs through the legend of {_owner_name(legend)}"
                      for ax in axes for name in _series_through(ax, frame)]
-    problems += touching_tick_labels(_visible_axes(fig), renderer, _axes_name)
+    problems += touching_tick_labels(texts, _axes_name)
     for legend in _legends(fig):
         problems += [f"the legend of {_owner_name(legend)} shows {a!r} and {b!r} alike: they cannot be told apart"
                      for a, b in lookalike_legend_entries(legend)]

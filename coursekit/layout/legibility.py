@@ -24,35 +24,29 @@ MIN_GAP_EM = 0.3  # the least gap between tick labels of two axes, in units of t
 EDGE_PX = 2.0  # a line this close to the axes' edge (display pixels) is hidden by the spine
 
 
-def _tick_labels(ax, renderer):
-    """(text, bbox, font size in px) of the x and y tick labels ``ax`` draws."""
-    out = []
-    if not ax.axison:
-        return out
-    for axis in (ax.xaxis, ax.yaxis):
-        if not axis.get_visible():
-            continue
-        for tick in axis._update_ticks():
-            for label in (tick.label1, tick.label2):
-                if label.get_visible() and label.get_text().strip():
-                    out.append((label.get_text(), label.get_window_extent(renderer),
-                                label.get_fontsize() * ax.figure.dpi / 72))
-    return out
-
-
-def touching_tick_labels(axes: list, renderer, name) -> list[str]:
+def touching_tick_labels(texts, name) -> list[str]:
     """Pairs of tick labels of *different* axes whose boxes are closer than MIN_GAP_EM of the font
-    size side by side (or one above the other), as sentences; ``name(ax)`` names an axes."""
+    size side by side (or one above the other), as sentences. ``texts``: the figure's texts as
+    :func:`coursekit.layout.checks._texts` lists them, ``(description, text, display bbox)``;
+    ``name(ax)`` names an axes."""
+    ticks = [(text, bbox) for desc, text, bbox in texts if desc.startswith(("x tick label", "y tick label"))]
+    if not ticks:
+        return []
+    owner = {id(label): ax for ax in ticks[0][0].figure.axes for axis in (ax.xaxis, ax.yaxis)
+             for tick in [*axis.majorTicks, *axis.minorTicks] for label in (tick.label1, tick.label2)}
     problems = []
-    labels = {id(ax): _tick_labels(ax, renderer) for ax in axes}
-    for a, b in itertools.combinations(axes, 2):
-        for (ta, ba, fa), (tb, bb, fb) in itertools.product(labels[id(a)], labels[id(b)]):
-            gap_needed = MIN_GAP_EM * max(fa, fb)
-            dx = max(ba.x0, bb.x0) - min(ba.x1, bb.x1)  # > 0: apart side by side
-            dy = max(ba.y0, bb.y0) - min(ba.y1, bb.y1)
-            if dx < gap_needed and dy < gap_needed:
-                problems.append(f"tick label {ta!r} of {name(a)} and tick label {tb!r} of {name(b)} "
-                                f"nearly touch (they read as one: {ta}{tb})")
+    for (ta, ba), (tb, bb) in itertools.combinations(ticks, 2):
+        axes_a, axes_b = owner.get(id(ta)), owner.get(id(tb))
+        if axes_a is axes_b:
+            continue  # one axes' own tick labels: matplotlib's business
+        px_per_point = ta.figure.dpi / 72
+        gap_needed = MIN_GAP_EM * max(ta.get_fontsize(), tb.get_fontsize()) * px_per_point
+        dx = max(ba.x0, bb.x0) - min(ba.x1, bb.x1)  # > 0: apart side by side
+        dy = max(ba.y0, bb.y0) - min(ba.y1, bb.y1)
+        if dx < gap_needed and dy < gap_needed:
+            a, b = ta.get_text(), tb.get_text()
+            problems.append(f"tick label {a!r} of {name(axes_a)} and tick label {b!r} of {name(axes_b)} "
+                            f"nearly touch (they read as one: {a}{b})")
     return problems
 
 
