@@ -8,6 +8,8 @@
     python3 course.py data       regenerate the shipped datasets in data/
     python3 course.py site       build the course as a static website into site/ (every notebook
                                  executed once; open site/index.html, or serve the folder anywhere)
+    python3 course.py nbgrader   for teachers: write an nbgrader course folder from the solution
+                                 notebooks, in the teacher's environment .venv-teacher/
     python3 course.py setup      only set up (what the others do first)
 
 Options after a command go to the program it runs: `lab` passes them to JupyterLab (e.g.
@@ -23,7 +25,12 @@ requirements.txt, pyproject.toml or the environment's Python changed since the l
 when a key package has gone missing. Otherwise it takes a second, so the commands are quick the
 second time.
 
-This script is one file of about 700 lines on purpose: it runs before anything is installed (the
+The teacher's environment .venv-teacher/ (for `nbgrader` and the teacher's part of `test`: a real
+JupyterHub, nbgrader) holds only the teacher's extras, pinned in requirements-teacher.txt, and
+reads every other package from .venv/ through a .pth file: the learner's .venv/ never holds them,
+the packages the two share are the same files, and it costs about 190 MB, not another 2.3 GB.
+
+This script is one file of about 800 lines on purpose: it runs before anything is installed (the
 standard library only, on the learner's own Python), so it cannot import the course's packages,
 and a learner downloads and runs it as it is.
 
@@ -486,6 +493,87 @@ def setup(venv: Path = VENV) -> Path:
     return venv_python(venv)
 
 
+# --- the teacher's environment ----------------------------------------------------------------------
+
+TEACHER_VENV = ROOT / ".venv-teacher"
+TEACHER_REQUIREMENTS = "requirements-teacher.txt"
+TEACHER_MODULES = ("jupyterhub", "nbgrader", "nbgitpuller", "helpers", "coursekit", "numpy")
+LEARNER_PTH = "learner-environment.pth"  # in .venv-teacher's site-packages: adds .venv's
+
+
+def python_says(python, expression: str) -> str:
+    """What the interpreter ``python`` prints for ``expression`` (``sys`` and ``sysconfig`` imported)."""
+    done = subprocess.run([str(python), "-I", "-c", f"import sys, sysconfig; print({expression})"],
+                          capture_output=True, text=True, check=True)
+    return done.stdout.strip()
+
+
+def site_packages(python) -> str:
+    """The site-packages folder (purelib) of the environment whose interpreter is ``python``."""
+    return python_says(python, "sysconfig.get_paths()['purelib']")
+
+
+def teacher_stamp(learner_site: str) -> str:
+    """What a finished .venv-teacher records: both requirements files and the .venv it reads."""
+    digest = hashlib.sha256()
+    for name in ("requirements.txt", TEACHER_REQUIREMENTS, "pyproject.toml"):
+        digest.update((ROOT / name).read_bytes())
+    return f"requirements {digest.hexdigest()}\nlearner {learner_site}\n"
+
+
+def link_missing(source: Path, dest: Path) -> None:
+    """Symlink into ``dest`` every entry of ``source`` that ``dest`` lacks, going down into folders
+    that both have, so that nothing is ever written through a link into ``source``: Jupyter's data
+    and config of .venv seen from .venv-teacher, whose own come first."""
+    if not source.is_dir():
+        return
+    dest.mkdir(parents=True, exist_ok=True)
+    for item in source.iterdir():
+        target = dest / item.name
+        if target.is_dir() and not target.is_symlink() and item.is_dir():
+            link_missing(item, target)
+        elif not target.exists() and not target.is_symlink():
+            target.symlink_to(item)
+
+
+def teacher_setup(learner: Path | None = None) -> Path:
+    """Set up .venv/ (setup()), then .venv-teacher/: a venv of the same Python with a .pth file
+    that puts .venv's site-packages on its path and only the teacher's extras installed in it
+    (``-c requirements.txt``: pip may not change a version the learner's environment pins).
+    Rebuilt from scratch (about 20 s) whenever its stamp is not today's or
+    one of TEACHER_MODULES does not import; returns its Python. ``learner``: .venv's Python when
+    setup() has just run."""
+    learner = learner or setup()
+    learner_site = site_packages(learner)
+    venv = TEACHER_VENV
+    if stamp_path(venv).is_file() and stamp_path(venv).read_text() == teacher_stamp(learner_site):
+        if not import_problems(venv, TEACHER_MODULES):
+            return venv_python(venv)
+        say(f"{venv.name} cannot import everything it needs: rebuilding it")
+    else:
+        say(f"setting up the teacher's environment {venv.name} (the extras of {TEACHER_REQUIREMENTS} "
+            "on top of .venv)")
+    base = python_says(learner, "sys._base_executable")
+    shutil.rmtree(venv, ignore_errors=True)
+    create_venv(venv, base)
+    python = venv_python(venv)
+    # An "import" line of a .pth file runs at start-up: addsitedir also runs .venv's own .pth files
+    # (the editable install of helpers and coursekit); a plain path line would not.
+    Path(site_packages(python), LEARNER_PTH).write_text(f"import site; site.addsitedir({learner_site!r})\n")
+    quiet = ["--quiet", "--disable-pip-version-check"]
+    run([python, "-m", "pip", "install", *quiet, PIP_REQUIREMENT])
+    run([python, "-m", "pip", "install", *quiet, "-r", ROOT / TEACHER_REQUIREMENTS, "-c", ROOT / "requirements.txt"])
+    for data in ("share/jupyter", "etc/jupyter"):  # nbconvert's templates, JupyterLab, server extensions
+        link_missing(Path(python_says(learner, "sys.prefix"), data), venv / data)
+    broken = import_problems(venv, TEACHER_MODULES)
+    if broken:
+        module, error = next(iter(broken.items()))
+        sys.exit(f"The teacher's environment {venv} cannot import {', '.join(broken)} ({module}: {error}).")
+    stamp_path(venv).write_text(teacher_stamp(learner_site))
+    say(f"teacher's environment ready ({venv.name})")
+    return python
+
+
 # --- JupyterLab ------------------------------------------------------------------------------------
 
 def copy_assignments(python: Path) -> None:
@@ -616,14 +704,15 @@ def run_tests_in_two_parts(pytest: list[str]) -> int:
     return rest or side_code
 
 
-INSTALLERS = ("install_browser.sh", "install_fuse.sh")
+INSTALLERS = ("install_browser.sh", "install_fuse.sh", "install_hub_proxy.sh")
 
 
 def cmd_test(args: list[str]) -> int:
     """``course.py test``: set up, install the browser the browser test needs, run pytest (with no
     arguments: every test, in two parts side by side; with arguments: one pytest with them)."""
     python = setup()
-    for name in INSTALLERS:  # what the tests need from the system: Chromium, libfuse
+    teacher_setup(python)  # the teacher's part: nbgrader, a real JupyterHub (tests marked "teacher")
+    for name in INSTALLERS:  # what the tests need from the system: Chromium, libfuse, JupyterHub's proxy
         installer = ROOT / "tools" / name
         if sys.platform.startswith("linux") and installer.exists():
             run(["bash", installer])
@@ -652,6 +741,13 @@ def cmd_site(args: list[str]) -> int:
     return subprocess.call([str(python), "-m", "coursekit.site.build", *args], cwd=ROOT)
 
 
+def cmd_nbgrader(args: list[str]) -> int:
+    """``course.py nbgrader``: set up the teacher's environment, then write an nbgrader course
+    folder from the solution notebooks (coursekit.nbgrader_course; its options pass through)."""
+    python = teacher_setup()
+    return subprocess.call([str(python), "-m", "coursekit.nbgrader_course", *args], cwd=ROOT)
+
+
 def cmd_setup(args: list[str]) -> int:
     """``course.py setup``: only set up."""
     setup()
@@ -659,7 +755,7 @@ def cmd_setup(args: list[str]) -> int:
 
 
 COMMANDS = {"setup": cmd_setup, "lab": cmd_lab, "test": cmd_test, "my-work": cmd_my_work, "data": cmd_data,
-            "site": cmd_site}
+            "site": cmd_site, "nbgrader": cmd_nbgrader}
 
 
 HELP_FLAGS = ("-h", "--help", "--help-all")
@@ -673,7 +769,8 @@ COMMAND_HELP = {
             "    --no-browser         print the link instead of opening a browser\n"
             "JupyterLab's own options, once set up: .venv/bin/jupyter lab --help"),
     "test": ("python3 course.py test [pytest options]\n\n"
-             "Sets up .venv/, then runs every test (what CI runs): without options in two pytest processes\n"
+             "Sets up .venv/ and the teacher's .venv-teacher/ (the tests marked \"teacher\" run nbgrader and a\n"
+             "real JupyterHub), then runs every test (what CI runs): without options in two pytest processes\n"
              "side by side; with options, one pytest with them, e.g. -k stats, -m \"not browser\",\n"
              "tests/test_stats.py."),
     "my-work": ("python3 course.py my-work\n\n"
@@ -685,6 +782,11 @@ COMMAND_HELP = {
     "site": ("python3 course.py site [--out DIR] [--no-execute] [--jobs N]\n\n"
              "Sets up .venv/, then builds the course as a static website into site/ (or DIR): every\n"
              "notebook executed once (--no-execute: as committed, a quick preview), N at a time (2)."),
+    "nbgrader": ("python3 course.py nbgrader [--out DIR]\n\n"
+                 "For teachers. Sets up .venv/ and the teacher's environment .venv-teacher/ (nbgrader, JupyterHub\n"
+                 "and nbgitpuller, pinned in requirements-teacher.txt, on top of .venv/), then writes an nbgrader\n"
+                 "course folder from the solution notebooks (README, \"Teaching a class\"); nbgrader's own commands\n"
+                 "take over from there: .venv-teacher/bin/nbgrader generate_assignment ..."),
     "setup": ("python3 course.py setup\n\n"
               "Only sets up .venv/: creates, repairs or rebuilds it until every package the lessons need\n"
               "imports, and says in one line what it does and why."),

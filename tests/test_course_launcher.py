@@ -363,6 +363,7 @@ def test_the_tests_and_jupyterlab_get_the_environment_as_it_is(command, monkeypa
     calls = []
     monkeypatch.delenv("TF_CPP_MIN_LOG_LEVEL", raising=False)
     monkeypatch.setattr(course, "setup", lambda: Path("/venv/bin/python"))
+    monkeypatch.setattr(course, "teacher_setup", lambda learner=None: Path("/venv-teacher/bin/python"))
     monkeypatch.setattr(course, "run", lambda cmd, **kw: None)
     monkeypatch.setattr(course, "copy_assignments", lambda python: None)
     monkeypatch.setattr(course.subprocess, "call", lambda cmd, **kw: calls.append(kw) or 0)
@@ -387,6 +388,7 @@ def test_the_test_command_runs_every_test_in_two_parts(codes, expected, monkeypa
     commands = []
     rest_code, side_code = codes
     monkeypatch.setattr(course, "setup", lambda: Path("/venv/bin/python"))
+    monkeypatch.setattr(course, "teacher_setup", lambda learner=None: Path("/venv-teacher/bin/python"))
     monkeypatch.setattr(course, "run", lambda cmd, **kw: None)
 
     def popen(cmd, **kw):
@@ -406,6 +408,43 @@ def test_the_test_command_runs_every_test_in_two_parts(codes, expected, monkeypa
     commands.clear()
     assert course.main(["test", "-k", "stats"]) == rest_code
     assert commands == [("rest", [*pytest_cmd, "-k", "stats"])]
+
+
+def test_the_teacher_s_environment_is_built_on_top_of_the_learner_s_and_rebuilt_when_it_breaks(
+        tmp_path, monkeypatch, capsys):
+    """.venv-teacher: a venv whose .pth file adds .venv's site-packages, with only the teacher's
+    extras installed, under the learner's pins (-c requirements.txt); kept while its stamp is
+    today's and it imports everything, rebuilt otherwise."""
+    venv, calls, broken = tmp_path / ".venv-teacher", [], {}
+    monkeypatch.setattr(course, "TEACHER_VENV", venv)
+    monkeypatch.setattr(course, "site_packages", lambda python: str(tmp_path / ("site-t" if "teacher" in str(python)
+                                                                                  else "site-l")))
+    base = subprocess.CompletedProcess([], 0, "/base/python\n")  # sys._base_executable of .venv
+    monkeypatch.setattr(course.subprocess, "run", lambda cmd, **kw: base)
+
+    def create_venv(v, python):
+        calls.append(("venv", python))
+        v.mkdir()
+        (tmp_path / "site-t").mkdir(exist_ok=True)
+
+    monkeypatch.setattr(course, "create_venv", create_venv)
+    monkeypatch.setattr(course, "run", lambda cmd, **kw: calls.append(("run", [str(c) for c in cmd])))
+    monkeypatch.setattr(course, "import_problems", lambda v, modules: broken.pop("first", {}))
+    venv.mkdir()
+    assert course.teacher_setup(Path("/learner/bin/python")) == course.venv_python(venv)
+    pth = (tmp_path / "site-t" / course.LEARNER_PTH).read_text()
+    assert pth == f"import site; site.addsitedir({str(tmp_path / 'site-l')!r})\n"
+    assert calls[0] == ("venv", "/base/python")
+    extras = calls[-1][1]
+    assert extras[-4:] == ["-r", str(course.ROOT / "requirements-teacher.txt"),
+                           "-c", str(course.ROOT / "requirements.txt")]
+    calls.clear()
+    course.teacher_setup(Path("/learner/bin/python"))  # current and importable: nothing to do
+    assert calls == []
+    broken["first"] = {"nbgrader": "ModuleNotFoundError: No module named 'nbgrader'"}  # then it imports
+    course.teacher_setup(Path("/learner/bin/python"))
+    assert calls and calls[0][0] == "venv"
+    assert "cannot import everything it needs: rebuilding it" in capsys.readouterr().out
 
 
 # --- choosing a Python (course.py itself runs on Python 3.8+) --------------------------------------
