@@ -51,7 +51,7 @@ _TASK_HEADING = re.compile(r"^#+\s*Task\s+(\d\d\.\d+)\b", re.MULTILINE)
 # the full form of a task heading in a solution notebook, which the assignment tables list
 TASK_TITLE = re.compile(r"^## Task (\d\d\.\d+) · (Code|Reasoning): (.+?)\s*$", re.MULTILINE)
 # solutions/ sits one folder deeper than the learner notebooks
-_LINK_REWRITES = (("](../../", "](../"),)
+LINK_REWRITES = (("](../../", "](../"),)
 
 
 class MarkerError(ValueError):
@@ -104,7 +104,14 @@ def replace_regions(source: str, stub: Callable[[str], str], *, where: str) -> t
     return "\n".join(out), count
 
 
-def _strip_check_mark(source: str) -> str:
+def without_markers(source: str) -> str:
+    """``source`` with its BEGIN/END marker lines removed: the solution's code as a learner who
+    solved the task would have written it."""
+    return "\n".join(line for line in source.split("\n") if line.strip() not in (BEGIN, END))
+
+
+def strip_check_mark(source: str) -> str:
+    """``source`` without its first line when that is the ``# NBVAL_CHECK_OUTPUT`` mark."""
     lines = source.split("\n")
     if lines and lines[0].strip() == CHECK_MARK:
         lines = lines[1:]
@@ -132,10 +139,10 @@ def learner_notebook(solution_nb: nbformat.NotebookNode, name: str = "notebook")
             source, _ = replace_regions(
                 source, lambda indent, m=message: f'{indent}raise NotImplementedError("{m}")',
                 where=where)
-            new = nbformat.v4.new_code_cell(_strip_check_mark(source))
+            new = nbformat.v4.new_code_cell(strip_check_mark(source))
         else:
             source, _ = replace_regions(source, lambda indent: f"{indent}{MARKDOWN_STUB}", where=where)
-            for old, repl in _LINK_REWRITES:
+            for old, repl in LINK_REWRITES:
                 source = source.replace(old, repl)
             new = (nbformat.v4.new_markdown_cell(source) if cell.cell_type == "markdown"
                    else nbformat.v4.new_raw_cell(source))

@@ -19,6 +19,9 @@ answers are compared with the solution notebook in ``assignments/solutions/``).
 ``check_task`` prints its message (prefixed with ✓ or ✗) and returns a :class:`CheckResult`,
 which is true when the task passed and whose ``repr`` is the message; in a notebook the result
 does not display a second time. Introduced in every assignment notebook.
+When a teacher grades with nbgrader (``coursekit.nbgrader_course``), each task's autograder test
+cell runs the same ``check_task``, then :func:`helpers.checks.draws.check_hidden`: the check
+again with its drawn case at seeds only the teacher's folder holds (hidden cases).
 
 Adding a lesson's checks: write ``helpers/checks/lessonNN.py`` with one function per code task,
 decorated with ``@task("NN.k", "short title")`` (see :mod:`helpers.checks.core` for the tools).
