@@ -130,12 +130,13 @@ def _teacher(code: str) -> str:
 
 @pytest.mark.teacher
 def test_the_teacher_s_environment_shares_the_learner_s_packages_file_for_file():
-    import keras
-    import numpy
-
-    found = json.loads(_teacher("import json, numpy, keras, helpers, nbgrader, jupyterhub; "
-                                "print(json.dumps([numpy.__file__, keras.__file__, helpers.__file__]))"))
-    assert found == [numpy.__file__, keras.__file__, str(Path(assignments.ROOT / "helpers" / "__init__.py"))]
+    """Where each package is found (find_spec: located, not imported, so TensorFlow does not load
+    twice for this): the learner's packages are .venv's files, the teacher's extras its own."""
+    shared = ("numpy", "keras", "jupyterlab", "helpers")
+    found = json.loads(_teacher("import json, importlib.util as u; print(json.dumps("
+                                f"{{m: u.find_spec(m).origin for m in {(*shared, 'nbgrader', 'jupyterhub')!r}}}))"))
+    assert {m: found[m] for m in shared} == {m: importlib.util.find_spec(m).origin for m in shared}
+    assert found["helpers"] == str(Path(assignments.ROOT / "helpers" / "__init__.py"))
     teacher_site = Path(_teacher("import sysconfig; print(sysconfig.get_paths()['purelib'])").strip())
     own = {p.name.split("-")[0].lower() for p in teacher_site.glob("*.dist-info")}
     assert {"jupyterhub", "nbgrader", "nbgitpuller"} <= own and not own & {"numpy", "keras", "jupyterlab"}
