@@ -199,7 +199,8 @@ def test_every_student_runs_lesson_01_and_their_assignment_02_to_the_end(classro
 
 def test_a_student_logs_in_through_the_hub_in_chromium_and_runs_lesson_00(classroom):
     """What a student does: the hub's login page in a real browser, then JupyterLab at lesson 00
-    (the hub's default URL), Run All, no error; a screenshot in artifacts/screenshots/hub/."""
+    (the hub's default URL), Run All, no error, neither nbgrader's teacher tools nor JupyterLab's
+    news prompt; a screenshot in artifacts/screenshots/hub/."""
     from playwright.sync_api import sync_playwright
 
     from coursekit import lab_browser as bs
@@ -228,10 +229,12 @@ def test_a_student_logs_in_through_the_hub_in_chromium_and_runs_lesson_00(classr
             folder.mkdir(parents=True, exist_ok=True)
             page.screenshot(path=str(folder / "student_lesson_00.png"))
             teacher_tools = page.get_by_text(re.compile("Create Assignment|Formgrader|Course List")).count()
+            news_prompt = page.get_by_text("official Jupyter news").count()  # postBuild turns it off
         finally:
             browser.close()
     assert not bs.problems(state), bs.problems(state)
     assert teacher_tools == 0, "nbgrader's teacher tools are shown to a student"
+    assert news_prompt == 0, "JupyterLab asks a student whether to fetch Jupyter's news"
     assert all(re.fullmatch(r"\[\d+\]:", prompt) for prompt in state["prompts"]), state["prompts"]
 
 
